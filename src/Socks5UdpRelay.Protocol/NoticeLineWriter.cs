@@ -1,0 +1,152 @@
+using System.Net;
+using System.Text;
+
+namespace Socks5UdpRelay.Protocol;
+
+/// <summary>
+/// Builds one notice line, <c>VERB key=value key=value\n</c>, in a caller's buffer without
+/// allocating. A value that would break the line (space, '=', control bytes) or a line over
+/// <see cref="NoticeFormat.MaxLineLength"/> makes <see cref="TryComplete"/> fail, so a bad line
+/// is never sent half-written.
+/// </summary>
+public ref struct NoticeLineWriter
+{
+    private readonly Span<byte> _buffer;
+    private int _position;
+    private bool _failed;
+
+    public NoticeLineWriter(Span<byte> buffer, string verb)
+    {
+        _buffer = buffer.Length > NoticeFormat.MaxLineLength ? buffer[..NoticeFormat.MaxLineLength] : buffer;
+        _position = 0;
+        _failed = false;
+        AppendAscii(verb);
+    }
+
+    public void Add(string key, ReadOnlySpan<char> value)
+    {
+        if (!BeginField(key))
+        {
+            return;
+        }
+
+        foreach (char c in value)
+        {
+            if (c > 0x7F || !NoticeFormat.IsValueByte((byte)c))
+            {
+                _failed = true;
+                return;
+            }
+        }
+
+        AppendAscii(value);
+    }
+
+    public void Add(string key, long value)
+    {
+        if (BeginField(key) && !_failed)
+        {
+            if (value.TryFormat(_buffer[_position..], out int written))
+            {
+                _position += written;
+            }
+            else
+            {
+                _failed = true;
+            }
+        }
+    }
+
+    /// <summary><c>icmp=3/3</c> style.</summary>
+    public void AddTypeCode(string key, byte type, byte code)
+    {
+        if (BeginField(key) && Has(7))
+        {
+            _position += type.TryFormat(_buffer[_position..], out int w) ? w : 0;
+            _buffer[_position++] = (byte)'/';
+            _position += code.TryFormat(_buffer[_position..], out w) ? w : 0;
+        }
+    }
+
+    public void AddAddress(string key, IPAddress address)
+    {
+        if (BeginField(key) && Has(NoticeFormat.MaxAddressLength))
+        {
+            _position += NoticeFormat.FormatAddress(_buffer[_position..], address);
+        }
+    }
+
+    public void AddEndpoint(string key, IPAddress address, int port)
+    {
+        if (BeginField(key) && Has(NoticeFormat.MaxAddressLength + 6))
+        {
+            _position += NoticeFormat.FormatEndpoint(_buffer[_position..], address, port);
+        }
+    }
+
+    public void AddEndpoint(string key, in SocksAddress address)
+    {
+        if (BeginField(key) && Has(NoticeFormat.MaxEndpointLength))
+        {
+            _position += NoticeFormat.FormatEndpoint(_buffer[_position..], address);
+        }
+    }
+
+    /// <summary>Appends <c>\n</c>; false (nothing usable written) if any field was bad or the line is too long.</summary>
+    public bool TryComplete(out int length)
+    {
+        length = 0;
+        if (_failed || !Has(1))
+        {
+            return false;
+        }
+
+        _buffer[_position++] = (byte)'\n';
+        length = _position;
+        return true;
+    }
+
+    private bool BeginField(string key)
+    {
+        if (_failed || key.Length == 0 || !Has(key.Length + 2))
+        {
+            _failed = true;
+            return false;
+        }
+
+        _buffer[_position++] = (byte)' ';
+        AppendAscii(key);
+        if (!_failed)
+        {
+            _buffer[_position++] = (byte)'=';
+        }
+
+        return !_failed;
+    }
+
+    private bool Has(int bytes)
+    {
+        if (_position + bytes > _buffer.Length)
+        {
+            _failed = true;
+        }
+
+        return !_failed;
+    }
+
+    private void AppendAscii(ReadOnlySpan<char> text)
+    {
+        if (!Has(text.Length))
+        {
+            return;
+        }
+
+        if (Encoding.ASCII.GetBytes(text, _buffer[_position..]) != text.Length)
+        {
+            _failed = true;
+            return;
+        }
+
+        _position += text.Length;
+    }
+}

@@ -1,0 +1,6 @@
+namespace Socks5UdpRelay.Server;
+
+internal static class Program
+{
+    public static int Main() => 0;
+}

@@ -1,0 +1,263 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using Socks5UdpRelay.Protocol;
+using Socks5UdpRelay.Server.Logging;
+using Socks5UdpRelay.Server.Notices;
+using Socks5UdpRelay.Server.Udp;
+
+namespace Socks5UdpRelay.Server.Control;
+
+/// <summary>
+/// One client's TCP control connection: method negotiation, the request, then the command it
+/// asked for. Owns the connection and whatever the command opened; everything is closed when
+/// <see cref="RunAsync"/> returns.
+/// </summary>
+internal sealed class ControlSession
+{
+    private static readonly TimeSpan NoticeFlushTime = TimeSpan.FromSeconds(2);
+    private readonly Socket _socket;
+    private readonly SessionContext _context;
+    private readonly IPEndPoint _peer;
+    private readonly HandshakeBuffer _input = new();
+
+    public ControlSession(Socket socket, SessionContext context)
+    {
+        _socket = socket;
+        _context = context;
+        _peer = SessionContext.Normalize(socket.RemoteEndPoint);
+    }
+
+    private RelayContext Relay => _context.Relay;
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        try
+        {
+            var request = await HandshakeAsync(stopping).ConfigureAwait(false);
+            if (request is null)
+            {
+                return;
+            }
+
+            switch (request.Value.Command)
+            {
+                case Socks5Command.UdpAssociate:
+                    await AssociateAsync(request.Value, stopping).ConfigureAwait(false);
+                    break;
+                case Socks5Command.Connect:
+                    await new ConnectRelay(_socket, Relay, _peer).RunAsync(request.Value.Destination, stopping).ConfigureAwait(false);
+                    break;
+                default:
+                    Log.CommandNotSupported(Relay.Logger, _peer, (int)request.Value.Command);
+                    await ReplyFailureAsync(ReplyCode.CommandNotSupported, stopping).ConfigureAwait(false);
+                    break;
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The client went away or the server is stopping: nothing to tell anyone.
+        }
+        catch (Exception e)
+        {
+            Log.SessionFailed(Relay.Logger, e, _peer);
+        }
+        finally
+        {
+            _socket.Dispose();
+        }
+    }
+
+    /// <summary>Negotiates a method and reads the request within the handshake deadline; null when the session ends there.</summary>
+    private async Task<ParsedRequest?> HandshakeAsync(CancellationToken stopping)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        deadline.CancelAfter(Relay.Options.HandshakeTimeout);
+        try
+        {
+            ReadOnlyMemory<byte> methods;
+            while (true)
+            {
+                var status = MethodSelection.TryReadGreeting(_input.Data, out var offered, out int consumed);
+                if (status == OperationStatus.Done)
+                {
+                    methods = offered.ToArray();
+                    _input.Consume(consumed);
+                    break;
+                }
+
+                if (status == OperationStatus.InvalidData || !await _input.ReadMoreAsync(_socket, deadline.Token).ConfigureAwait(false))
+                {
+                    LogMalformedIf(status == OperationStatus.InvalidData || _input.Data.Length > 0, "greeting");
+                    return null;
+                }
+            }
+
+            var method = AuthMethod.NoAuthentication;
+            if (!methods.Span.Contains((byte)method))
+            {
+                Log.NoAcceptableMethod(Relay.Logger, _peer);
+                await SendAsync(static (b, _) => MethodSelection.WriteReply(b, AuthMethod.NoAcceptableMethods), 0, deadline.Token).ConfigureAwait(false);
+                return null;
+            }
+
+            await SendAsync(static (b, m) => MethodSelection.WriteReply(b, m), method, deadline.Token).ConfigureAwait(false);
+
+            while (true)
+            {
+                var status = ParseRequest(out var request, out var invalidReply);
+                if (status == OperationStatus.Done)
+                {
+                    return request;
+                }
+
+                if (status == OperationStatus.InvalidData)
+                {
+                    Log.HandshakeMalformed(Relay.Logger, _peer, "request");
+                    await ReplyFailureAsync(invalidReply, deadline.Token).ConfigureAwait(false);
+                    return null;
+                }
+
+                if (!await _input.ReadMoreAsync(_socket, deadline.Token).ConfigureAwait(false))
+                {
+                    LogMalformedIf(_input.Data.Length > 0, "request");
+                    return null;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+        {
+            Log.HandshakeTimedOut(Relay.Logger, _peer, Relay.Options.HandshakeTimeout);
+            return null;
+        }
+    }
+
+    private OperationStatus ParseRequest(out ParsedRequest request, out ReplyCode invalidReply)
+    {
+        var status = Socks5Request.TryRead(_input.Data, out var command, out var destination, out int consumed, out invalidReply);
+        request = status == OperationStatus.Done ? new ParsedRequest(command, Destination.From(destination)) : default;
+        if (status == OperationStatus.Done)
+        {
+            _input.Consume(consumed);
+        }
+
+        return status;
+    }
+
+    private void LogMalformedIf(bool condition, string stage)
+    {
+        if (condition)
+        {
+            Log.HandshakeMalformed(Relay.Logger, _peer, stage);
+        }
+    }
+
+    private async Task AssociateAsync(ParsedRequest request, CancellationToken stopping)
+    {
+        var local = SessionContext.Normalize(_socket.LocalEndPoint);
+        Socket? client;
+        try
+        {
+            client = Relay.ClientPorts.Bind(local.Address);
+        }
+        catch (SocketException e)
+        {
+            Log.AssociationFailed(Relay.Logger, _peer, e.SocketErrorCode.ToString());
+            client = null;
+        }
+
+        if (client is null)
+        {
+            Log.AssociationFailed(Relay.Logger, _peer, "no free UDP port for the client-facing socket");
+            await ReplyFailureAsync(ReplyCode.GeneralFailure, stopping).ConfigureAwait(false);
+            return;
+        }
+
+        ushort fixedPort = 0;
+        var requested = request.Destination;
+        if (requested.Address is { } requestedAddress && SessionContext.Normalize(requestedAddress).Equals(_peer.Address))
+        {
+            fixedPort = (ushort)requested.Port;
+        }
+        else if (!requested.IsUnspecified)
+        {
+            Log.RequestAddressIgnored(Relay.Logger, _peer, requested.ToString());
+        }
+
+        var notices = new NoticeWriter(_socket, Relay.Options.NoticeQueueLength, Relay.Options.NoticesEnabled);
+        var association = new UdpAssociation(Relay, client, _peer, fixedPort, notices);
+        var relay = association.RelayEndPoint;
+        var bound = _context.AdvertisedFor(relay.Address);
+        await SendAsync(static (b, s) => Socks5Reply.Write(b, ReplyCode.Succeeded, s.Address, s.Port), (Address: bound, Port: (ushort)relay.Port), stopping)
+            .ConfigureAwait(false);
+
+        association.AnnounceNotices();
+        Log.AssociationOpened(Relay.Logger, _peer, relay, fixedPort == 0 ? $"{_peer.Address}:any" : $"{_peer.Address}:{fixedPort}");
+        _context.Add(association);
+        using var flush = new CancellationTokenSource();
+        var writer = notices.RunAsync(flush.Token);
+        var watch = WatchControlAsync(association);
+        using var stop = stopping.Register(static a => ((UdpAssociation)a!).End(AssociationEnd.Shutdown), association);
+        try
+        {
+            await association.RunAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _context.Remove(association);
+            association.AnnounceClosing();
+            notices.Complete();
+            flush.CancelAfter(NoticeFlushTime);
+            await writer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            _socket.Dispose();
+            await watch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>
+    /// Reads the control connection until it ends: RFC 1928 ties the association to it. Whatever
+    /// a client sends there is read and discarded.
+    /// </summary>
+    private async Task WatchControlAsync(UdpAssociation association)
+    {
+        byte[] sink = new byte[256];
+        try
+        {
+            while (await _socket.ReceiveAsync(sink, SocketFlags.None).ConfigureAwait(false) > 0)
+            {
+            }
+
+            association.End(AssociationEnd.ClientClosed);
+        }
+        catch (SocketException)
+        {
+            association.End(AssociationEnd.ClientReset);
+        }
+        catch (ObjectDisposedException)
+        {
+            association.End(AssociationEnd.ClientClosed);
+        }
+    }
+
+    private ValueTask ReplyFailureAsync(ReplyCode reply, CancellationToken cancellationToken)
+        => SendAsync(static (b, r) => Socks5Reply.WriteFailure(b, r), reply, cancellationToken);
+
+    private async ValueTask SendAsync<TState>(MessageWriter<TState> write, TState state, CancellationToken cancellationToken)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Socks5Reply.MaxLength);
+        try
+        {
+            int length = write(buffer, state);
+            await _socket.SendAsync(buffer.AsMemory(0, length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private delegate int MessageWriter<in TState>(Span<byte> buffer, TState state);
+
+    /// <summary>A request lifted out of the handshake buffer.</summary>
+    private readonly record struct ParsedRequest(Socks5Command Command, Destination Destination);
+}

@@ -1,0 +1,148 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Socks5UdpRelay.Server.Hosting;
+using Socks5UdpRelay.Server.Logging;
+using Socks5UdpRelay.Server.Policy;
+
+namespace Socks5UdpRelay.Server.Control;
+
+/// <summary>
+/// Accepts SOCKS control connections on every configured endpoint. Binds in
+/// <see cref="StartAsync"/> so a busy port fails the start and port 0 reads back the real port;
+/// on stop it closes the listeners, ends every association (<c>CLOSING reason=shutdown</c>) and
+/// waits for the sessions to finish.
+/// </summary>
+internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
+{
+    private readonly RelayOptions _options;
+    private readonly ClientAllowList _allowList;
+    private readonly SessionContext _sessions;
+    private readonly ILogger _logger;
+    private readonly List<Socket> _listeners = [];
+    private readonly List<Task> _acceptLoops = [];
+    private readonly ConcurrentDictionary<Task, byte> _running = new();
+    private readonly CancellationTokenSource _stopping = new();
+
+    public Socks5Listener(IOptions<RelayOptions> options, ClientAllowList allowList, SessionContext sessions, ILogger<Socks5Listener> logger)
+    {
+        _options = options.Value;
+        _allowList = allowList;
+        _sessions = sessions;
+        _logger = logger;
+    }
+
+    public IReadOnlyList<IPEndPoint> ListenEndpoints { get; private set; } = [];
+
+    public int OpenSessions => _running.Count;
+
+    public int OpenAssociations => _sessions.AssociationCount;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var bound = new List<IPEndPoint>();
+        try
+        {
+            foreach (string text in _options.Listen)
+            {
+                EndpointText.TryParseEndpoint(text, out var endpoint);
+                var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                if (endpoint.AddressFamily == AddressFamily.InterNetworkV6)
+                {
+                    listener.DualMode = false;
+                }
+
+                listener.Bind(endpoint);
+                listener.Listen(512);
+                _listeners.Add(listener);
+                var actual = (IPEndPoint)listener.LocalEndPoint!;
+                bound.Add(actual);
+                Log.Listening(_logger, actual);
+            }
+        }
+        catch
+        {
+            foreach (var listener in _listeners)
+            {
+                listener.Dispose();
+            }
+
+            throw;
+        }
+
+        ListenEndpoints = bound;
+        foreach (var listener in _listeners)
+        {
+            _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(listener)));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        Log.Stopping(_logger, _running.Count);
+        foreach (var listener in _listeners)
+        {
+            listener.Dispose();
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_acceptLoops).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.WhenAll(_running.Keys).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        var endpoint = (IPEndPoint)listener.LocalEndPoint!;
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket connection;
+            try
+            {
+                connection = await listener.AcceptAsync().ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                // EMFILE and friends: keep serving the connections we have rather than stop listening.
+                Log.AcceptFailed(_logger, endpoint, e.SocketErrorCode.ToString());
+                await Task.Delay(100).ConfigureAwait(false);
+                continue;
+            }
+
+            var peer = SessionContext.Normalize(connection.RemoteEndPoint);
+            if (!_allowList.Allows(peer.Address))
+            {
+                Log.ClientNotAllowed(_logger, peer);
+                connection.Dispose();
+                continue;
+            }
+
+            var session = new ControlSession(connection, _sessions);
+            var task = session.RunAsync(_stopping.Token);
+            _running.TryAdd(task, 0);
+            _ = task.ContinueWith(static (t, s) => ((ConcurrentDictionary<Task, byte>)s!).TryRemove(t, out _), _running, TaskScheduler.Default);
+        }
+    }
+}
+
+/// <summary>Where the server listens, as bound (port 0 resolved), and how busy it is: for tests and health checks.</summary>
+public interface IRelayEndpoints
+{
+    IReadOnlyList<IPEndPoint> ListenEndpoints { get; }
+
+    int OpenSessions { get; }
+
+    int OpenAssociations { get; }
+}

@@ -1,0 +1,41 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace Socks5UdpRelay.Server.Hosting;
+
+/// <summary>
+/// Checks the <c>Policy</c> section, including the guard against an open relay by accident: a
+/// listener on a non-loopback address needs a client allow-list unless
+/// <c>Policy:AllowOpenRelay</c> says otherwise in so many words.
+/// </summary>
+internal sealed class PolicyOptionsValidator(IConfiguration configuration) : IValidateOptions<PolicyOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PolicyOptions o)
+    {
+        var errors = new List<string>();
+        const string S = PolicyOptions.SectionName;
+        for (int i = 0; i < o.AllowClients.Count; i++)
+        {
+            if (!IPNetwork.TryParse(o.AllowClients[i]?.Trim(), out _))
+            {
+                errors.Add($"{S}:AllowClients:{i} = '{o.AllowClients[i]}' is not a CIDR: write e.g. 10.0.0.0/8 or fd00::/8 (host bits zero).");
+            }
+        }
+
+        if (o.LoopbackDestinations is null || !new[] { "auto", "allow", "deny" }.Contains(o.LoopbackDestinations.ToLowerInvariant()))
+        {
+            errors.Add($"{S}:LoopbackDestinations = '{o.LoopbackDestinations}': use auto, allow or deny.");
+        }
+
+        var listen = configuration.GetSection($"{RelayOptions.SectionName}:Listen").Get<string[]>() ?? [];
+        var exposed = listen.Where(l => EndpointText.TryParseEndpoint(l, out var ep) && !IPAddress.IsLoopback(ep.Address)).ToArray();
+        if (exposed.Length > 0 && o.AllowClients.Count == 0 && !o.AllowOpenRelay)
+        {
+            errors.Add($"Relay:Listen includes {string.Join(", ", exposed)}, reachable from other hosts, and {S}:AllowClients is empty: that is an open relay. "
+                + $"Set {S}:AllowClients (e.g. Policy__AllowClients__0=10.0.0.0/8), or set {S}:AllowOpenRelay=true if an open relay is really meant.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,70 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Serilog;
+
+namespace Socks5UdpRelay.Server.Hosting;
+
+/// <summary>
+/// Builds the server's host: configuration from config/appsettings.json (found from the
+/// repository root, the publish folder or the container), environment variables and the
+/// command line; Serilog as the logging sink; the relay's services.
+/// </summary>
+internal static class RelayHost
+{
+    public const string ConfigDirectoryVariable = "SOCKS5UDPRELAY_CONFIG_DIR";
+
+    public static HostApplicationBuilder CreateBuilder(string[] args)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = args });
+        string configDirectory = FindConfigDirectory();
+        builder.Configuration
+            .AddJsonFile(Path.Combine(configDirectory, "appsettings.json"), optional: false, reloadOnChange: false)
+            .AddJsonFile(Path.Combine(configDirectory, $"appsettings.{builder.Environment.EnvironmentName}.json"), optional: true, reloadOnChange: false)
+            .AddEnvironmentVariables()
+            .AddCommandLine(args);
+
+        builder.Services.AddSocks5Relay(builder.Configuration);
+        return builder;
+    }
+
+    /// <summary>Serilog from the <c>Serilog</c> section; a plain console logger when there is none.</summary>
+    public static Serilog.ILogger CreateLogger(IConfiguration configuration)
+    {
+        var config = new LoggerConfiguration();
+        return configuration.GetSection("Serilog").Exists()
+            ? config.ReadFrom.Configuration(configuration).CreateLogger()
+            : config.MinimumLevel.Information().WriteTo.Console().CreateLogger();
+    }
+
+    public static void UseSerilog(HostApplicationBuilder builder, Serilog.ILogger logger)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Trace); // Serilog's own levels decide
+        builder.Logging.AddSerilog(logger, dispose: true);
+    }
+
+    /// <summary>
+    /// The folder holding appsettings.json: $SOCKS5UDPRELAY_CONFIG_DIR, else ./config (the
+    /// repository root or the container's working folder), else config/ beside the binary (the
+    /// build output and the publish folder carry a copy).
+    /// </summary>
+    public static string FindConfigDirectory()
+    {
+        string? explicitDirectory = Environment.GetEnvironmentVariable(ConfigDirectoryVariable);
+        if (!string.IsNullOrEmpty(explicitDirectory))
+        {
+            return Path.GetFullPath(explicitDirectory);
+        }
+
+        foreach (string candidate in new[] { Path.Combine(Directory.GetCurrentDirectory(), "config"), Path.Combine(AppContext.BaseDirectory, "config") })
+        {
+            if (File.Exists(Path.Combine(candidate, "appsettings.json")))
+            {
+                return candidate;
+            }
+        }
+
+        return Path.Combine(AppContext.BaseDirectory, "config");
+    }
+}

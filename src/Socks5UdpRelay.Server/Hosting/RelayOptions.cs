@@ -1,0 +1,60 @@
+namespace Socks5UdpRelay.Server.Hosting;
+
+/// <summary>The <c>Relay</c> configuration section. Every default is chosen for a single host on loopback and documented in config/appsettings.json.</summary>
+internal sealed class RelayOptions
+{
+    public const string SectionName = "Relay";
+
+    /// <summary>SOCKS TCP listen endpoints, <c>127.0.0.1:1080</c> or <c>[::1]:1080</c>. No default here: lists bound from configuration append to defaults, so config/appsettings.json carries it.</summary>
+    public List<string> Listen { get; set; } = [];
+
+    /// <summary>Addresses (at most one per family) put in UDP ASSOCIATE replies instead of the local one: for NAT and containers. Empty: the address the client connected to.</summary>
+    public List<string> AdvertisedAddress { get; set; } = [];
+
+    /// <summary><c>first-last</c> ports for client-facing relay sockets (the ones a container must publish). Empty: any free port.</summary>
+    public string? UdpPortRange { get; set; }
+
+    /// <summary><c>on</c> (default) or <c>off</c>: whether notices are written on the control connection.</summary>
+    public string Notices { get; set; } = "on";
+
+    /// <summary>Largest payload relayed either way. 65 000 leaves room for any SOCKS header inside a 65 507-byte IPv4 datagram.</summary>
+    public int MaxDatagramSize { get; set; } = 65_000;
+
+    /// <summary>Time a client has from TCP connect to a complete request. Short, because a half-open handshake holds a socket for nothing.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A destination socket with no datagram either way for this long is closed (a later datagram reopens it).</summary>
+    public TimeSpan DestinationIdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>An association with no datagram either way for this long gets <c>CLOSING reason=idle-timeout</c> and is closed. Zero disables.</summary>
+    public TimeSpan AssociationIdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Destination sockets one association may hold; past it the least recently used one is closed (never a refusal).</summary>
+    public int MaxDestinationsPerAssociation { get; set; } = 256;
+
+    /// <summary>Notice lines buffered per control connection for a client that reads slowly; past it notices are dropped and counted.</summary>
+    public int NoticeQueueLength { get; set; } = 64;
+
+    /// <summary>Notices per second per destination and kind after the burst; the rest are counted in <c>suppressed=</c>.</summary>
+    public double NoticesPerSecond { get; set; } = 5;
+
+    /// <summary>Notices per destination and kind that may go out at once.</summary>
+    public int NoticeBurst { get; set; } = 5;
+
+    /// <summary>How long a resolved name is reused.</summary>
+    public TimeSpan ResolverCacheTime { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long a name lookup may take before <c>UDP-UNRESOLVED reason=timeout</c>.</summary>
+    public TimeSpan ResolveTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Of a name's addresses, use IPv6 first (default: IPv4 first).</summary>
+    public bool PreferIPv6 { get; set; }
+
+    /// <summary><c>auto</c> (default): read the kernel's ICMP error queue where the OS has one; <c>off</c>: errno only (fewer details).</summary>
+    public string ErrorQueue { get; set; } = "auto";
+
+    /// <summary>Time a CONNECT may take to reach its destination.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    public bool NoticesEnabled => string.Equals(Notices, "on", StringComparison.OrdinalIgnoreCase);
+}

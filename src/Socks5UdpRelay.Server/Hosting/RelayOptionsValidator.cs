@@ -1,0 +1,77 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Options;
+
+namespace Socks5UdpRelay.Server.Hosting;
+
+/// <summary>
+/// Checks the <c>Relay</c> section at start-up and reports every problem at once, each naming
+/// its configuration key, the value found and what would be accepted.
+/// </summary>
+internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
+{
+    /// <summary>65 507 bytes of IPv4 UDP payload less the longest SOCKS header (262).</summary>
+    public const int MaxDatagramSizeLimit = 65_507 - Protocol.UdpRequestHeader.MaxLength;
+
+    public ValidateOptionsResult Validate(string? name, RelayOptions o)
+    {
+        var errors = new List<string>();
+        const string S = RelayOptions.SectionName;
+        if (o.Listen.Count == 0)
+        {
+            errors.Add($"{S}:Listen is empty: give at least one endpoint such as 127.0.0.1:1080 or [::1]:1080.");
+        }
+
+        for (int i = 0; i < o.Listen.Count; i++)
+        {
+            if (!EndpointText.TryParseEndpoint(o.Listen[i], out _))
+            {
+                errors.Add($"{S}:Listen:{i} = '{o.Listen[i]}' is not an endpoint: write address:port, e.g. 0.0.0.0:1080 or [::]:1080 (port 1-65535).");
+            }
+        }
+
+        var families = new HashSet<AddressFamily>();
+        for (int i = 0; i < o.AdvertisedAddress.Count; i++)
+        {
+            if (!IPAddress.TryParse(o.AdvertisedAddress[i]?.Trim(), out var address))
+            {
+                errors.Add($"{S}:AdvertisedAddress:{i} = '{o.AdvertisedAddress[i]}' is not an IP address.");
+            }
+            else if (!families.Add(address.AddressFamily))
+            {
+                errors.Add($"{S}:AdvertisedAddress:{i} = '{o.AdvertisedAddress[i]}': at most one address per family.");
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(o.UdpPortRange) && !EndpointText.TryParseRange(o.UdpPortRange, out _, out _))
+        {
+            errors.Add($"{S}:UdpPortRange = '{o.UdpPortRange}' is not a range: write first-last, e.g. 40000-40099 (1-65535, first <= last), or leave it empty.");
+        }
+
+        Check(errors, o.Notices is not null && (o.Notices.Equals("on", StringComparison.OrdinalIgnoreCase) || o.Notices.Equals("off", StringComparison.OrdinalIgnoreCase)),
+            $"{S}:Notices = '{o.Notices}': use on or off.");
+        Check(errors, o.ErrorQueue is not null && (o.ErrorQueue.Equals("auto", StringComparison.OrdinalIgnoreCase) || o.ErrorQueue.Equals("off", StringComparison.OrdinalIgnoreCase)),
+            $"{S}:ErrorQueue = '{o.ErrorQueue}': use auto or off.");
+        Check(errors, o.MaxDatagramSize is >= 0 and <= MaxDatagramSizeLimit,
+            $"{S}:MaxDatagramSize = {o.MaxDatagramSize}: use 0 to {MaxDatagramSizeLimit} (a larger payload cannot carry a SOCKS header in one datagram).");
+        Check(errors, o.HandshakeTimeout > TimeSpan.Zero, $"{S}:HandshakeTimeout = {o.HandshakeTimeout}: must be positive, e.g. 00:00:10.");
+        Check(errors, o.DestinationIdleTimeout > TimeSpan.Zero, $"{S}:DestinationIdleTimeout = {o.DestinationIdleTimeout}: must be positive, e.g. 00:02:00.");
+        Check(errors, o.AssociationIdleTimeout >= TimeSpan.Zero, $"{S}:AssociationIdleTimeout = {o.AssociationIdleTimeout}: must be zero (off) or positive.");
+        Check(errors, o.ResolveTimeout > TimeSpan.Zero, $"{S}:ResolveTimeout = {o.ResolveTimeout}: must be positive.");
+        Check(errors, o.ResolverCacheTime >= TimeSpan.Zero, $"{S}:ResolverCacheTime = {o.ResolverCacheTime}: must not be negative.");
+        Check(errors, o.ConnectTimeout > TimeSpan.Zero, $"{S}:ConnectTimeout = {o.ConnectTimeout}: must be positive.");
+        Check(errors, o.MaxDestinationsPerAssociation >= 1, $"{S}:MaxDestinationsPerAssociation = {o.MaxDestinationsPerAssociation}: must be at least 1.");
+        Check(errors, o.NoticeQueueLength >= 1, $"{S}:NoticeQueueLength = {o.NoticeQueueLength}: must be at least 1.");
+        Check(errors, o.NoticesPerSecond >= 0 && double.IsFinite(o.NoticesPerSecond), $"{S}:NoticesPerSecond = {o.NoticesPerSecond}: must be zero or positive.");
+        Check(errors, o.NoticeBurst >= 1, $"{S}:NoticeBurst = {o.NoticeBurst}: must be at least 1.");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void Check(List<string> errors, bool ok, string message)
+    {
+        if (!ok)
+        {
+            errors.Add(message);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Socks5UdpRelay.Server.Control;
+using Socks5UdpRelay.Server.Icmp;
+using Socks5UdpRelay.Server.Policy;
+using Socks5UdpRelay.Server.Resolution;
+using Socks5UdpRelay.Server.Udp;
+
+namespace Socks5UdpRelay.Server.Hosting;
+
+/// <summary>Registers the relay: validated options, its services (each replaceable by tests before this runs), and the listener.</summary>
+internal static class RelayServiceCollectionExtensions
+{
+    public static IServiceCollection AddSocks5Relay(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<RelayOptions>().Bind(configuration.GetSection(RelayOptions.SectionName)).ValidateOnStart();
+        services.AddOptions<PolicyOptions>().Bind(configuration.GetSection(PolicyOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RelayOptions>, RelayOptionsValidator>();
+        services.AddSingleton<IValidateOptions<PolicyOptions>, PolicyOptionsValidator>();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IDestinationResolver, SystemDestinationResolver>();
+        services.TryAddSingleton<IErrorQueueReader>(sp => ErrorQueueReaderFactory.Create(
+            sp.GetRequiredService<IOptions<RelayOptions>>().Value, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Icmp")));
+        services.TryAddSingleton<OutboundPortRegistry>();
+        services.AddSingleton<CachingResolver>();
+        services.AddSingleton<ClientAllowList>();
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<RelayOptions>>().Value;
+            return EndpointText.TryParseRange(options.UdpPortRange, out int first, out int last)
+                ? new ClientPortAllocator(first, last)
+                : ClientPortAllocator.Any;
+        });
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<RelayOptions>>().Value;
+            var listeners = options.Listen.Select(l => EndpointText.TryParseEndpoint(l, out var ep) ? ep : null).OfType<System.Net.IPEndPoint>().ToList();
+            return DestinationPolicy.Create(sp.GetRequiredService<IOptions<PolicyOptions>>().Value, listeners);
+        });
+        services.AddSingleton(sp => new RelayContext(
+            sp.GetRequiredService<IOptions<RelayOptions>>().Value,
+            sp.GetRequiredService<DestinationPolicy>(),
+            sp.GetRequiredService<OutboundPortRegistry>(),
+            sp.GetRequiredService<ClientPortAllocator>(),
+            sp.GetRequiredService<CachingResolver>(),
+            sp.GetRequiredService<IErrorQueueReader>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Udp")));
+        services.AddSingleton(sp => new SessionContext(
+            sp.GetRequiredService<RelayContext>(),
+            sp.GetRequiredService<IOptions<RelayOptions>>().Value.AdvertisedAddress.Select(a => System.Net.IPAddress.Parse(a.Trim())).ToList()));
+        services.AddSingleton<Socks5Listener>();
+        services.AddSingleton<IRelayEndpoints>(sp => sp.GetRequiredService<Socks5Listener>());
+        services.AddHostedService(sp => sp.GetRequiredService<Socks5Listener>());
+        return services;
+    }
+}

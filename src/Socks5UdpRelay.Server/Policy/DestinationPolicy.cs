@@ -1,0 +1,67 @@
+using Socks5UdpRelay.Server.Hosting;
+using Socks5UdpRelay.Server.Udp;
+
+namespace Socks5UdpRelay.Server.Policy;
+
+/// <summary>
+/// Where the relay may send, decided on the resolved address without allocating: the proxy
+/// host's loopback only when every listener is itself on loopback (or configured), never
+/// link-local or the cloud metadata addresses unless configured.
+/// </summary>
+internal sealed class DestinationPolicy
+{
+    private static readonly UInt128 Ipv6Loopback = 1;
+    private static readonly UInt128 Ec2MetadataV6 = UInt128.Parse("FD00_0EC2_0000_0000_0000_0000_0000_0254".Replace("_", string.Empty), System.Globalization.NumberStyles.HexNumber);
+
+    private readonly bool _allowLoopback;
+    private readonly bool _allowLinkLocal;
+
+    public DestinationPolicy(bool allowLoopback, bool allowLinkLocal)
+    {
+        _allowLoopback = allowLoopback;
+        _allowLinkLocal = allowLinkLocal;
+    }
+
+    public static DestinationPolicy Create(PolicyOptions policy, IReadOnlyList<System.Net.IPEndPoint> listeners)
+    {
+        bool allLoopback = listeners.Count > 0 && listeners.All(e => System.Net.IPAddress.IsLoopback(e.Address));
+        bool loopback = policy.LoopbackDestinations.ToLowerInvariant() switch
+        {
+            "allow" => true,
+            "deny" => false,
+            _ => allLoopback,
+        };
+        return new DestinationPolicy(loopback, policy.AllowLinkLocalDestinations);
+    }
+
+    public bool AllowsLoopback => _allowLoopback;
+
+    public bool IsAllowed(in DestinationKey destination)
+    {
+        if (destination.IsIPv4)
+        {
+            uint a = destination.IPv4Bits;
+            byte first = (byte)(a >> 24);
+            if (first == 127 || a == 0)
+            {
+                return _allowLoopback && first == 127;
+            }
+
+            return _allowLinkLocal || (a >> 16) != 0xA9FE; // 169.254.0.0/16, which holds 169.254.169.254
+        }
+
+        UInt128 v6 = destination.Address;
+        if (v6 == Ipv6Loopback)
+        {
+            return _allowLoopback;
+        }
+
+        if (v6 == UInt128.Zero)
+        {
+            return false;
+        }
+
+        bool linkLocal = (v6 >> 118) == 0x3FA; // fe80::/10
+        return _allowLinkLocal || (!linkLocal && v6 != Ec2MetadataV6);
+    }
+}

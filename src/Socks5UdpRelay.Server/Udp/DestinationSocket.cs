@@ -1,0 +1,256 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using Socks5UdpRelay.Protocol;
+using Socks5UdpRelay.Server.Icmp;
+
+namespace Socks5UdpRelay.Server.Udp;
+
+/// <summary>
+/// One connected UDP socket from an association to one resolved destination, bound to the
+/// association's shared outbound port with SO_REUSEPORT. Being connected is the point: the
+/// kernel then reports the destination's ICMP errors on it. Its loop waits with a zero-byte
+/// receive (no buffer pinned while idle), then drains what arrived into a pooled buffer.
+/// </summary>
+internal sealed class DestinationSocket : IDisposable
+{
+    /// <summary>Room in front of a received payload for the reply header (22 bytes for IPv6).</summary>
+    public const int HeaderRoom = UdpRequestHeader.IPv6Length;
+
+    /// <summary>Enough for the largest UDP payload, so nothing is truncated silently.</summary>
+    public const int ReceiveBufferSize = HeaderRoom + 65_536;
+
+    private const int SolSocket = 1;
+    private const int SoReusePort = 15;
+    private const int DrainBudget = 64;
+
+    private readonly Socket _socket;
+    private readonly byte[] _replyHeader;
+    private readonly IRelaySink _sink;
+    private readonly IErrorQueueReader _errorQueue;
+    private readonly TimeProvider _time;
+    private Task _loop = Task.CompletedTask;
+    private long _lastActivity;
+    private int _disposed;
+
+    private DestinationSocket(DestinationKey key, Socket socket, IRelaySink sink, IErrorQueueReader errorQueue, TimeProvider time)
+    {
+        Key = key;
+        _socket = socket;
+        _sink = sink;
+        _errorQueue = errorQueue;
+        _time = time;
+        var ip = key.ToIPAddress();
+        _replyHeader = new byte[UdpRequestHeader.FixedLength + SocksAddressCodec.GetEncodedLength(
+            key.IsIPv4 ? AddressType.IPv4 : AddressType.IPv6, key.IsIPv4 ? 4 : 16)];
+        UdpRequestHeader.Write(_replyHeader, ip, key.Port);
+        _lastActivity = time.GetTimestamp();
+    }
+
+    public DestinationKey Key { get; }
+
+    /// <summary>The name the client last used for this destination, or null when it sent to the address.</summary>
+    public string? AddressedAs { get; set; }
+
+    public long LastActivity => Volatile.Read(ref _lastActivity);
+
+    public ReadOnlySpan<byte> ReplyHeader => _replyHeader;
+
+    public Task Loop => _loop;
+
+    /// <summary>
+    /// Opens the socket: SO_REUSEPORT alone (SO_REUSEADDR would let other local users join the
+    /// port), the error queue switched on, bound to the shared port, connected to the destination.
+    /// </summary>
+    public static DestinationSocket Open(DestinationKey key, int localPort, IRelaySink sink, IErrorQueueReader errorQueue, TimeProvider time)
+    {
+        var family = key.IsIPv4 ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
+        var socket = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            if (family == AddressFamily.InterNetworkV6)
+            {
+                socket.DualMode = false;
+            }
+
+            socket.SetRawSocketOption(SolSocket, SoReusePort, BitConverter.GetBytes(1));
+            errorQueue.Enable(socket);
+            socket.Bind(new IPEndPoint(family == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, localPort));
+            socket.Connect(key.ToEndPoint());
+            socket.Blocking = false;
+            return new DestinationSocket(key, socket, sink, errorQueue, time);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public void Start() => _loop = Task.Run(ReceiveLoopAsync);
+
+    /// <summary>
+    /// Sends one payload. A send that fails on an error the kernel held from an earlier datagram
+    /// transmitted nothing: the error is reported and the send made once more, so no datagram is
+    /// lost to it. False when the datagram could not be sent.
+    /// </summary>
+    public bool Send(ReadOnlySpan<byte> payload)
+    {
+        Volatile.Write(ref _lastActivity, _time.GetTimestamp());
+        for (int attempt = 0; attempt < 2; attempt++)
+        {
+            _socket.Send(payload, SocketFlags.None, out var error);
+            if (error == SocketError.Success)
+            {
+                return true;
+            }
+
+            if (error == SocketError.WouldBlock)
+            {
+                // A full socket send buffer: wait briefly for room rather than drop at once.
+                if (!_socket.Poll(1_000, SelectMode.SelectWrite))
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            if (!HandleError(error))
+            {
+                return false;
+            }
+
+            if (attempt == 0)
+            {
+                _sink.OnSendRetried();
+            }
+        }
+
+        return false;
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _socket.Dispose();
+        }
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        while (Volatile.Read(ref _disposed) == 0)
+        {
+            try
+            {
+                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                if (!HandleError(e.SocketErrorCode))
+                {
+                    return;
+                }
+
+                continue;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+
+            if (!Drain())
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Reads what is queued, up to a budget so one busy destination cannot starve the others. False when the socket is gone.</summary>
+    private bool Drain()
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+        try
+        {
+            for (int i = 0; i < DrainBudget; i++)
+            {
+                int received;
+                SocketError error;
+                try
+                {
+                    received = _socket.Receive(buffer.AsSpan(HeaderRoom), SocketFlags.None, out error);
+                }
+                catch (ObjectDisposedException)
+                {
+                    return false;
+                }
+
+                if (error == SocketError.WouldBlock)
+                {
+                    return true;
+                }
+
+                if (error != SocketError.Success)
+                {
+                    if (!HandleError(error))
+                    {
+                        return false;
+                    }
+
+                    continue;
+                }
+
+                Volatile.Write(ref _lastActivity, _time.GetTimestamp());
+                int start = HeaderRoom - _replyHeader.Length;
+                _replyHeader.CopyTo(buffer.AsSpan(start));
+                _sink.RelayToClient(buffer.AsSpan(start, _replyHeader.Length + received), received);
+            }
+
+            return true;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Turns an error indication into reports: every entry of the kernel's error queue where it is
+    /// on (draining it also clears the pending error), else the errno alone. False when the error
+    /// says the socket is shutting down.
+    /// </summary>
+    private bool HandleError(SocketError error)
+    {
+        if (Volatile.Read(ref _disposed) != 0 || SocketErrorClassifier.IsShutdownNoise(error))
+        {
+            return false;
+        }
+
+        if (_errorQueue.IsSupported)
+        {
+            var reports = new List<SocketErrorReport>(1);
+            _errorQueue.Drain(_socket, reports);
+            foreach (var report in reports)
+            {
+                _sink.OnDestinationError(this, report);
+            }
+
+            if (reports.Count > 0)
+            {
+                return true;
+            }
+        }
+
+        if (SocketErrorClassifier.TryClassify(error, out var fallback))
+        {
+            _sink.OnDestinationError(this, fallback);
+        }
+        else
+        {
+            _sink.OnDestinationError(this, SocketErrorClassifier.Unclassified(error));
+        }
+
+        return true;
+    }
+}

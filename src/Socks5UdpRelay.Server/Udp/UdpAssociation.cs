@@ -1,0 +1,551 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Socks5UdpRelay.Protocol;
+using Socks5UdpRelay.Server.Hosting;
+using Socks5UdpRelay.Server.Icmp;
+using Socks5UdpRelay.Server.Logging;
+using Socks5UdpRelay.Server.Notices;
+
+namespace Socks5UdpRelay.Server.Udp;
+
+/// <summary>
+/// One UDP ASSOCIATE: the client-facing socket, the connected destination sockets (all on one
+/// outbound port), the names it resolved, and the notices it owes the client. Owned by its
+/// control session; <see cref="RunAsync"/> returns when the association is over and every
+/// socket it opened is closed.
+/// </summary>
+internal sealed partial class UdpAssociation : IRelaySink
+{
+    private const int MaxPendingPerName = 16;
+    private const int MaxNames = 1024;
+
+    private readonly RelayContext _context;
+    private readonly Socket _client;
+    private readonly IPEndPoint _peer;
+    private readonly ClientSourceFilter _filter;
+    private readonly NoticeWriter _notices;
+    private readonly NoticeRateLimiter<NoticeKey> _noticeLimiter;
+    private readonly ConcurrentDictionary<DestinationKey, DestinationSocket> _destinations = new();
+    private readonly ConcurrentDictionary<string, NameState> _names = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, NameState>.AlternateLookup<ReadOnlySpan<char>> _nameLookup;
+    private readonly Lock _createLock = new();
+    private readonly CancellationTokenSource _end = new();
+    private readonly int _maxUdpPayload;
+    private readonly long _startedAt;
+    private int _outboundPort;
+    private int _endReason;
+    private long _lastActivity;
+    private bool _foreignLogged;
+
+    public UdpAssociation(RelayContext context, Socket client, IPEndPoint peer, ushort fixedPort, NoticeWriter notices)
+    {
+        _context = context;
+        _client = client;
+        _peer = peer;
+        _filter = new ClientSourceFilter(peer.Address, fixedPort);
+        _notices = notices;
+        _noticeLimiter = new NoticeRateLimiter<NoticeKey>(context.Time, context.Options.NoticesPerSecond, context.Options.NoticeBurst);
+        _nameLookup = _names.GetAlternateLookup<ReadOnlySpan<char>>();
+        _maxUdpPayload = client.AddressFamily == AddressFamily.InterNetwork ? 65_507 : 65_527;
+        _startedAt = context.Time.GetTimestamp();
+        _lastActivity = _startedAt;
+    }
+
+    public AssociationCounters Counters { get; } = new();
+
+    public IPEndPoint RelayEndPoint => (IPEndPoint)_client.LocalEndPoint!;
+
+    public int OutboundPort => Volatile.Read(ref _outboundPort);
+
+    public int DestinationCount => _destinations.Count;
+
+    public AssociationEnd EndReason => (AssociationEnd)Volatile.Read(ref _endReason);
+
+    /// <summary>Asks the association to end; the first reason given wins.</summary>
+    public void End(AssociationEnd reason)
+    {
+        if (Interlocked.CompareExchange(ref _endReason, (int)reason, (int)AssociationEnd.None) == (int)AssociationEnd.None)
+        {
+            _end.Cancel();
+        }
+    }
+
+    /// <summary>Relays until <see cref="End"/> is called, then closes every socket it opened and logs its totals.</summary>
+    public async Task RunAsync()
+    {
+        var clientLoop = Task.Run(ClientLoopAsync);
+        var idle = _context.Time.CreateTimer(static s => ((UdpAssociation)s!).Sweep(), this, SweepPeriod, SweepPeriod);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, _end.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        finally
+        {
+            await idle.DisposeAsync().ConfigureAwait(false);
+            _client.Dispose();
+            await clientLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await CloseDestinationsAsync().ConfigureAwait(false);
+            LogClosed();
+        }
+    }
+
+    /// <summary>How often idle destinations and the association's own idleness are checked.</summary>
+    private TimeSpan SweepPeriod
+    {
+        get
+        {
+            var shortest = _context.Options.DestinationIdleTimeout;
+            var association = _context.Options.AssociationIdleTimeout;
+            if (association > TimeSpan.Zero && association < shortest)
+            {
+                shortest = association;
+            }
+
+            return TimeSpan.FromTicks(Math.Clamp(shortest.Ticks / 4, TimeSpan.TicksPerSecond / 4, TimeSpan.TicksPerSecond * 30));
+        }
+    }
+
+    private async Task ClientLoopAsync()
+    {
+        var from = new SocketAddress(_client.AddressFamily);
+        while (!_end.IsCancellationRequested)
+        {
+            try
+            {
+                // A zero-byte receive waits without holding a 64 KiB buffer per idle association.
+                await _client.ReceiveFromAsync(Memory<byte>.Empty, SocketFlags.None, from).ConfigureAwait(false);
+                byte[] buffer = ArrayPool<byte>.Shared.Rent(DestinationSocket.ReceiveBufferSize);
+                try
+                {
+                    int budget = 64;
+                    do
+                    {
+                        int received = await _client.ReceiveFromAsync(buffer, SocketFlags.None, from).ConfigureAwait(false);
+                        OnClientDatagram(buffer.AsSpan(0, received), from);
+                    }
+                    while (--budget > 0 && _client.Available > 0);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e) when (SocketErrorClassifier.IsShutdownNoise(e.SocketErrorCode) || _end.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                // An error on the client-facing socket concerns one datagram, never the association.
+            }
+            catch (Exception e)
+            {
+                Log.AssociationLoopFailed(_context.Logger, e, _peer);
+                End(AssociationEnd.Failed);
+                return;
+            }
+        }
+    }
+
+    private void OnClientDatagram(ReadOnlySpan<byte> datagram, SocketAddress from)
+    {
+        if (!_filter.Accept(from))
+        {
+            Counters.DroppedForeignSource++;
+            if (!_foreignLogged || _context.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Trace))
+            {
+                _foreignLogged = true;
+                Log.ForeignSourceDropped(_context.Logger, _peer, DescribeSource(from), $"{_peer.Address}:{(_filter.ExpectedPort == 0 ? "any" : _filter.ExpectedPort)}");
+            }
+
+            return;
+        }
+
+        Volatile.Write(ref _lastActivity, _context.Time.GetTimestamp());
+        if (!UdpRequestHeader.TryParse(datagram, out byte fragment, out var destination, out int headerLength))
+        {
+            Counters.DroppedMalformed++;
+            Log.MalformedDatagram(_context.Logger, _peer, datagram.Length);
+            return;
+        }
+
+        if (fragment != 0)
+        {
+            Counters.DroppedFragmented++;
+            Deny(destination, default, null, DeniedReasons.Fragmented, 1);
+            return;
+        }
+
+        var payload = datagram[headerLength..];
+        if (payload.Length > _context.Options.MaxDatagramSize)
+        {
+            Counters.DroppedTooLarge++;
+            Deny(destination, default, null, DeniedReasons.TooLarge, 2);
+            return;
+        }
+
+        Counters.DatagramsFromClient++;
+        Counters.BytesFromClient += payload.Length;
+        if (destination.Type == AddressType.DomainName)
+        {
+            SendToName(destination, payload);
+        }
+        else
+        {
+            SendTo(DestinationKey.From(destination), null, destination, payload);
+        }
+    }
+
+    private void SendTo(DestinationKey key, string? name, in SocksAddress addressedAs, ReadOnlySpan<byte> payload)
+    {
+        if (!_destinations.TryGetValue(key, out var socket))
+        {
+            if (!_context.Policy.IsAllowed(key))
+            {
+                Counters.DroppedPolicy++;
+                Deny(addressedAs, key, name, DeniedReasons.Policy, 3);
+                return;
+            }
+
+            socket = OpenDestination(key);
+            if (socket is null)
+            {
+                Counters.DroppedSendFailed++;
+                return;
+            }
+        }
+
+        if (!ReferenceEquals(socket.AddressedAs, name))
+        {
+            socket.AddressedAs = name;
+        }
+
+        if (!socket.Send(payload))
+        {
+            Counters.DroppedSendFailed++;
+        }
+    }
+
+    private DestinationSocket? OpenDestination(DestinationKey key)
+    {
+        lock (_createLock)
+        {
+            if (_destinations.TryGetValue(key, out var existing))
+            {
+                return existing;
+            }
+
+            if (_end.IsCancellationRequested)
+            {
+                return null;
+            }
+
+            if (_destinations.Count >= _context.Options.MaxDestinationsPerAssociation)
+            {
+                EvictLeastRecentlyUsed();
+            }
+
+            for (int attempt = 0; attempt < 2; attempt++)
+            {
+                if (_outboundPort == 0)
+                {
+                    int port = _context.OutboundPorts.Allocate();
+                    if (port == 0)
+                    {
+                        Log.NoOutboundPort(_context.Logger, _peer);
+                        return null;
+                    }
+
+                    Volatile.Write(ref _outboundPort, port);
+                }
+
+                try
+                {
+                    var socket = DestinationSocket.Open(key, _outboundPort, this, _context.ErrorQueue, _context.Time);
+                    _destinations[key] = socket;
+                    Counters.DestinationsOpened++;
+                    socket.Start();
+                    Log.DestinationOpened(_context.Logger, _peer, new DestinationText(key), _outboundPort);
+                    return socket;
+                }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse && attempt == 0)
+                {
+                    // Someone took the port while no socket of ours held it: move the association to a new one.
+                    if (_destinations.IsEmpty)
+                    {
+                        _context.OutboundPorts.Release(_outboundPort);
+                    }
+
+                    Volatile.Write(ref _outboundPort, 0);
+                }
+                catch (SocketException e)
+                {
+                    Log.DestinationOpenFailed(_context.Logger, _peer, new DestinationText(key), e.SocketErrorCode.ToString());
+                    var report = SocketErrorClassifier.TryClassify(e.SocketErrorCode, out var r) ? r : SocketErrorClassifier.Unclassified(e.SocketErrorCode);
+                    ReportError(key, null, report);
+                    return null;
+                }
+            }
+
+            return null;
+        }
+    }
+
+    private void EvictLeastRecentlyUsed()
+    {
+        DestinationSocket? oldest = null;
+        foreach (var (_, socket) in _destinations)
+        {
+            if (oldest is null || socket.LastActivity < oldest.LastActivity)
+            {
+                oldest = socket;
+            }
+        }
+
+        if (oldest is not null)
+        {
+            CloseDestination(oldest, "evicted: destination cap");
+        }
+    }
+
+    private void CloseDestination(DestinationSocket socket, string reason)
+    {
+        if (_destinations.TryRemove(new KeyValuePair<DestinationKey, DestinationSocket>(socket.Key, socket)))
+        {
+            socket.Dispose();
+            Log.DestinationClosed(_context.Logger, _peer, new DestinationText(socket.Key), reason);
+        }
+    }
+
+    private async Task CloseDestinationsAsync()
+    {
+        List<Task> loops = [];
+        lock (_createLock)
+        {
+            foreach (var (_, socket) in _destinations)
+            {
+                socket.Dispose();
+                loops.Add(socket.Loop);
+            }
+
+            _destinations.Clear();
+            if (_outboundPort != 0)
+            {
+                _context.OutboundPorts.Release(_outboundPort);
+                _outboundPort = 0;
+            }
+        }
+
+        await Task.WhenAll(loops).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private void Sweep()
+    {
+        if (_end.IsCancellationRequested)
+        {
+            return;
+        }
+
+        long now = _context.Time.GetTimestamp();
+        foreach (var (_, socket) in _destinations)
+        {
+            if (_context.Time.GetElapsedTime(socket.LastActivity, now) >= _context.Options.DestinationIdleTimeout)
+            {
+                lock (_createLock)
+                {
+                    CloseDestination(socket, "idle");
+                }
+            }
+        }
+
+        var idleLimit = _context.Options.AssociationIdleTimeout;
+        if (idleLimit > TimeSpan.Zero && _context.Time.GetElapsedTime(LastActivity, now) >= idleLimit)
+        {
+            End(AssociationEnd.IdleTimeout);
+        }
+    }
+
+    private long LastActivity
+    {
+        get
+        {
+            long last = Volatile.Read(ref _lastActivity);
+            foreach (var (_, socket) in _destinations)
+            {
+                last = Math.Max(last, socket.LastActivity);
+            }
+
+            return last;
+        }
+    }
+
+    void IRelaySink.RelayToClient(Span<byte> datagram, int payloadLength)
+    {
+        if (payloadLength > _context.Options.MaxDatagramSize || datagram.Length > _maxUdpPayload)
+        {
+            Interlocked.Increment(ref Counters.DroppedReplyTooLarge);
+            return;
+        }
+
+        var client = _filter.Client;
+        if (client is null)
+        {
+            return;
+        }
+
+        try
+        {
+            _client.SendTo(datagram, SocketFlags.None, client);
+            Interlocked.Increment(ref Counters.DatagramsToClient);
+            Interlocked.Add(ref Counters.BytesToClient, payloadLength);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            Interlocked.Increment(ref Counters.DroppedSendFailed);
+        }
+    }
+
+    void IRelaySink.OnDestinationError(DestinationSocket destination, in SocketErrorReport report)
+        => ReportError(destination.Key, destination.AddressedAs, report);
+
+    void IRelaySink.OnSendRetried() => Interlocked.Increment(ref Counters.SendsRetried);
+
+    /// <summary>An error the kernel reported for <paramref name="key"/> becomes a rate-limited <c>UDP-ERROR</c>.</summary>
+    private void ReportError(DestinationKey key, string? name, in SocketErrorReport report)
+    {
+        Interlocked.Increment(ref Counters.Errors);
+        RelayMetrics.RecordError(report.Kind);
+        if (!_noticeLimiter.TryAcquire(new NoticeKey(key, name, (int)report.Kind), out long suppressed))
+        {
+            return;
+        }
+
+        Span<byte> line = stackalloc byte[NoticeFormat.MaxLineLength];
+        var writer = new NoticeLineWriter(line, NoticeVerbs.UdpError);
+        Span<byte> nameBytes = stackalloc byte[SocksAddressCodec.MaxDomainNameLength];
+        if (name is not null)
+        {
+            int n = Encoding.Latin1.GetBytes(name, nameBytes);
+            writer.AddEndpoint(NoticeKeys.Destination, new SocksAddress(AddressType.DomainName, nameBytes[..n], key.Port));
+            writer.AddEndpoint(NoticeKeys.Address, key.ToIPAddress(), key.Port);
+        }
+        else
+        {
+            writer.AddEndpoint(NoticeKeys.Destination, key.ToIPAddress(), key.Port);
+        }
+
+        writer.Add(NoticeKeys.Error, report.Kind.ToWireName());
+        writer.Add(NoticeKeys.Errno, report.Errno);
+        if (report.Origin is ErrorOrigin.Icmp or ErrorOrigin.Icmp6)
+        {
+            writer.AddTypeCode(report.Origin == ErrorOrigin.Icmp ? NoticeKeys.Icmp : NoticeKeys.Icmp6, report.IcmpType, report.IcmpCode);
+        }
+
+        if (report.Offender is not null)
+        {
+            writer.AddAddress(NoticeKeys.From, report.Offender);
+        }
+
+        if (report.Mtu > 0)
+        {
+            writer.Add(NoticeKeys.Mtu, report.Mtu);
+        }
+
+        if (suppressed > 0)
+        {
+            writer.Add(NoticeKeys.Suppressed, suppressed);
+        }
+
+        if (writer.TryComplete(out int length))
+        {
+            _notices.TryEnqueue(line[..length]);
+        }
+
+        Log.DestinationError(_context.Logger, _peer, name is null ? key.ToString() : $"{name}:{key.Port}", report.Kind.ToWireName(), report.Errno,
+            report.Offender?.ToString() ?? "-");
+    }
+
+    /// <summary>A refused datagram: counted by the caller, logged at Debug, and noticed (rate-limited).</summary>
+    private void Deny(in SocksAddress addressedAs, DestinationKey key, string? name, string reason, int reasonId)
+    {
+        if (!_noticeLimiter.TryAcquire(new NoticeKey(key, name, NoticeKey.DeniedBase + reasonId), out long suppressed))
+        {
+            return;
+        }
+
+        Span<byte> line = stackalloc byte[NoticeFormat.MaxLineLength];
+        var writer = new NoticeLineWriter(line, NoticeVerbs.UdpDenied);
+        writer.AddEndpoint(NoticeKeys.Destination, addressedAs);
+        writer.Add(NoticeKeys.Reason, reason);
+        if (suppressed > 0)
+        {
+            writer.Add(NoticeKeys.Suppressed, suppressed);
+        }
+
+        if (writer.TryComplete(out int length))
+        {
+            _notices.TryEnqueue(line[..length]);
+        }
+
+        Log.DatagramDenied(_context.Logger, _peer, addressedAs.ToString(), reason);
+    }
+
+    /// <summary>Writes the first line, <c>NOTICES version=1</c>.</summary>
+    public void AnnounceNotices()
+    {
+        Span<byte> line = stackalloc byte[32];
+        var writer = new NoticeLineWriter(line, NoticeVerbs.Notices);
+        writer.Add(NoticeKeys.Version, 1);
+        if (writer.TryComplete(out int length))
+        {
+            _notices.TryEnqueue(line[..length]);
+        }
+    }
+
+    /// <summary>Writes <c>CLOSING reason=…</c> when the end is one the client should hear about.</summary>
+    public void AnnounceClosing()
+    {
+        string? reason = EndReason.ClosingReason();
+        if (reason is null)
+        {
+            return;
+        }
+
+        Span<byte> line = stackalloc byte[64];
+        var writer = new NoticeLineWriter(line, NoticeVerbs.Closing);
+        writer.Add(NoticeKeys.Reason, reason);
+        if (writer.TryComplete(out int length))
+        {
+            _notices.TryEnqueue(line[..length]);
+        }
+    }
+
+    private void LogClosed()
+    {
+        var c = Counters;
+        Log.AssociationClosed(
+            _context.Logger, _peer, EndReason.Describe(), _context.Time.GetElapsedTime(_startedAt),
+            c.DatagramsFromClient, c.BytesFromClient, Interlocked.Read(ref c.DatagramsToClient), Interlocked.Read(ref c.BytesToClient),
+            c.DestinationsOpened, _notices.Sent, _notices.Dropped, Interlocked.Read(ref c.Errors), c.Dropped);
+    }
+
+    private static string DescribeSource(SocketAddress address)
+    {
+        try
+        {
+            var ep = (IPEndPoint)new IPEndPoint(address.Family == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0).Create(address);
+            return ep.ToString();
+        }
+        catch (ArgumentException)
+        {
+            return address.ToString();
+        }
+    }
+}

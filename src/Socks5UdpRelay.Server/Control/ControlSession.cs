@@ -71,8 +71,9 @@ internal sealed class ControlSession
     /// <summary>Negotiates a method and reads the request within the handshake deadline; null when the session ends there.</summary>
     private async Task<ParsedRequest?> HandshakeAsync(CancellationToken stopping)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        deadline.CancelAfter(Relay.Options.HandshakeTimeout);
+        // The deadline runs on the injected clock, so tests drive it without waiting.
+        using var timeout = new CancellationTokenSource(Relay.Options.HandshakeTimeout, Relay.Time);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping, timeout.Token);
         try
         {
             ReadOnlyMemory<byte> methods;

@@ -9,7 +9,7 @@ internal static class EndpointText
     public static bool TryParseEndpoint(string? text, out IPEndPoint endPoint)
     {
         endPoint = null!;
-        if (string.IsNullOrWhiteSpace(text) || !IPEndPoint.TryParse(text.Trim(), out var parsed) || parsed.Port == 0)
+        if (string.IsNullOrWhiteSpace(text) || !IPEndPoint.TryParse(text.Trim(), out var parsed))
         {
             return false;
         }

@@ -26,7 +26,7 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
         {
             if (!EndpointText.TryParseEndpoint(o.Listen[i], out _))
             {
-                errors.Add($"{S}:Listen:{i} = '{o.Listen[i]}' is not an endpoint: write address:port, e.g. 0.0.0.0:1080 or [::]:1080 (port 1-65535).");
+                errors.Add($"{S}:Listen:{i} = '{o.Listen[i]}' is not an endpoint: write address:port, e.g. 0.0.0.0:1080 or [::]:1080 (port 0 picks a free one).");
             }
         }
 

@@ -85,7 +85,20 @@ public sealed class HandshakeTests : IAsyncLifetime
         await raw.SendAsync(Enumerable.Repeat((byte)0x00, 255).ToArray()); // a valid 255-method greeting...
         Assert.Equal(new byte[] { 0x05, 0x00 }, await raw.ReadAsync(2));
         await raw.SendAsync(Enumerable.Repeat((byte)0x05, 4000).ToArray()); // ...then a request that is not one
-        Assert.True(await raw.ClosedByServerAsync());
+
+        // ATYP 5 is answered 0x08; with 4 KB unread the close may be a reset that overtakes the reply.
+        byte[] reply;
+        try
+        {
+            reply = await raw.ReadAsync(10);
+        }
+        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionReset)
+        {
+            reply = [];
+        }
+
+        Assert.True(reply.Length == 0 || reply.AsSpan(0, 2).SequenceEqual(new byte[] { 0x05, 0x08 }), Convert.ToHexString(reply));
+        Assert.True(reply.Length == 0 || await raw.ClosedByServerAsync());
         await AssertServerStillServesAsync();
     }
 

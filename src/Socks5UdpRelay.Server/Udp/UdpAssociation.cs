@@ -62,6 +62,8 @@ internal sealed partial class UdpAssociation : IRelaySink
 
     public int DestinationCount => _destinations.Count;
 
+    public long NoticesDropped => _notices.Dropped;
+
     public AssociationEnd EndReason => (AssociationEnd)Volatile.Read(ref _endReason);
 
     /// <summary>Asks the association to end; the first reason given wins.</summary>

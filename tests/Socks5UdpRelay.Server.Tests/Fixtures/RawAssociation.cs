@@ -11,7 +11,7 @@ namespace Socks5UdpRelay.Server.Tests.Fixtures;
 /// </summary>
 internal sealed class RawAssociation : IAsyncDisposable
 {
-    private RawAssociation(RawSocks control, Socket udp, IPEndPoint relay)
+    internal RawAssociation(RawSocks control, Socket udp, IPEndPoint relay)
     {
         Control = control;
         Udp = udp;
@@ -62,4 +62,10 @@ internal sealed class RawAssociation : IAsyncDisposable
         Udp.Dispose();
         await Control.DisposeAsync();
     }
+}
+
+/// <summary>For tests that open the control connection themselves (to shape its socket first).</summary>
+internal static class RawAssociationAccess
+{
+    public static RawAssociation Create(RawSocks control, Socket udp, IPEndPoint relay) => new(control, udp, relay);
 }

@@ -60,35 +60,40 @@ public ref struct NoticeLineWriter
     /// <summary><c>icmp=3/3</c> style.</summary>
     public void AddTypeCode(string key, byte type, byte code)
     {
-        if (BeginField(key) && Has(7))
+        if (BeginField(key))
         {
-            _position += type.TryFormat(_buffer[_position..], out int w) ? w : 0;
-            _buffer[_position++] = (byte)'/';
-            _position += code.TryFormat(_buffer[_position..], out w) ? w : 0;
+            Span<byte> text = stackalloc byte[7];
+            int n = type.TryFormat(text, out int w) ? w : 0;
+            text[n++] = (byte)'/';
+            n += code.TryFormat(text[n..], out w) ? w : 0;
+            AppendBytes(text[..n]);
         }
     }
 
     public void AddAddress(string key, IPAddress address)
     {
-        if (BeginField(key) && Has(NoticeFormat.MaxAddressLength))
+        if (BeginField(key))
         {
-            _position += NoticeFormat.FormatAddress(_buffer[_position..], address);
+            Span<byte> text = stackalloc byte[NoticeFormat.MaxAddressLength];
+            AppendBytes(text[..NoticeFormat.FormatAddress(text, address)]);
         }
     }
 
     public void AddEndpoint(string key, IPAddress address, int port)
     {
-        if (BeginField(key) && Has(NoticeFormat.MaxAddressLength + 6))
+        if (BeginField(key))
         {
-            _position += NoticeFormat.FormatEndpoint(_buffer[_position..], address, port);
+            Span<byte> text = stackalloc byte[NoticeFormat.MaxAddressLength + 6];
+            AppendBytes(text[..NoticeFormat.FormatEndpoint(text, address, port)]);
         }
     }
 
     public void AddEndpoint(string key, in SocksAddress address)
     {
-        if (BeginField(key) && Has(NoticeFormat.MaxEndpointLength))
+        if (BeginField(key))
         {
-            _position += NoticeFormat.FormatEndpoint(_buffer[_position..], address);
+            Span<byte> text = stackalloc byte[NoticeFormat.MaxEndpointLength];
+            AppendBytes(text[..NoticeFormat.FormatEndpoint(text, address)]);
         }
     }
 
@@ -132,6 +137,17 @@ public ref struct NoticeLineWriter
         }
 
         return !_failed;
+    }
+
+    // Formatted first and measured, so a line that fits is never refused for the room
+    // the longest possible value would have needed.
+    private void AppendBytes(scoped ReadOnlySpan<byte> text)
+    {
+        if (Has(text.Length))
+        {
+            text.CopyTo(_buffer[_position..]);
+            _position += text.Length;
+        }
     }
 
     private void AppendAscii(ReadOnlySpan<char> text)

@@ -1,0 +1,185 @@
+using System.Net;
+using static Socks5UdpRelay.Protocol.Tests.TestBytes;
+
+namespace Socks5UdpRelay.Protocol.Tests;
+
+public class NoticeTests
+{
+    private static Notice Parse(string line)
+    {
+        Assert.True(Notice.TryParse(Ascii(line), out var notice));
+        Assert.NotNull(notice);
+        return notice;
+    }
+
+    [Theory]
+    [MemberData(nameof(NoticeExamples.Lines), MemberType = typeof(NoticeExamples))]
+    public void WrittenExample_ParsesBackToItsFields(string expected)
+    {
+        var (verb, fill) = NoticeExamples.Recipe(expected);
+        string line = NoticeExamples.Build(verb, fill)!;
+
+        var notice = Parse(line);
+
+        string[] tokens = expected.TrimEnd('\n').Split(' ');
+        Assert.Equal(tokens[0], notice.Verb);
+        Assert.Equal(expected.TrimEnd('\n'), notice.Line);
+        Assert.Equal(notice.Line, notice.ToString());
+        Assert.Equal(tokens.Length - 1, notice.Fields.Count);
+        foreach (string token in tokens[1..])
+        {
+            string[] kv = token.Split('=', 2);
+            Assert.Equal(kv[1], notice[kv[0]]);
+        }
+    }
+
+    [Fact]
+    public void VersionLine_TypedGetters()
+    {
+        var notice = Parse(NoticeExamples.Version);
+
+        Assert.Equal(NoticeVerbs.Notices, notice.Verb);
+        Assert.Equal(1, notice.Version);
+        Assert.Null(notice.ErrorKind);
+        Assert.Null(notice.Destination);
+    }
+
+    [Fact]
+    public void PortUnreachable_TypedGetters()
+    {
+        var notice = Parse(NoticeExamples.PortUnreachable);
+
+        Assert.Equal("203.0.113.7:555", notice.Destination);
+        Assert.Equal(UdpErrorKind.PortUnreachable, notice.ErrorKind);
+        Assert.Equal("ECONNREFUSED", notice.Errno);
+        Assert.Equal(((byte)3, (byte)3), notice.Icmp);
+        Assert.Null(notice.Icmp6);
+        Assert.Equal(IPAddress.Parse("203.0.113.7"), notice.From);
+        Assert.Null(notice.Mtu);
+        Assert.Equal(0, notice.Suppressed);
+        Assert.Null(notice.Version);
+    }
+
+    [Fact]
+    public void AdminProhibited6_TypedGetters()
+    {
+        var notice = Parse(NoticeExamples.AdminProhibited6);
+
+        Assert.Equal("[2001:db8::7]:53", notice.Destination);
+        Assert.Equal(UdpErrorKind.AdminProhibited, notice.ErrorKind);
+        Assert.Equal("EACCES", notice.Errno);
+        Assert.Null(notice.Icmp);
+        Assert.Equal(((byte)1, (byte)1), notice.Icmp6);
+        Assert.Equal(IPAddress.Parse("2001:db8::1"), notice.From);
+    }
+
+    [Fact]
+    public void HostUnreachableByName_TypedGetters()
+    {
+        var notice = Parse(NoticeExamples.HostUnreachableByName);
+
+        Assert.Equal("ntp.example:123", notice.Destination);
+        Assert.Equal("192.0.2.9:123", notice[NoticeKeys.Address]);
+        Assert.Equal(UdpErrorKind.HostUnreachable, notice.ErrorKind);
+        Assert.Equal(((byte)3, (byte)1), notice.Icmp);
+        Assert.Equal(IPAddress.Parse("192.0.2.1"), notice.From);
+    }
+
+    [Fact]
+    public void Denied_Reason()
+    {
+        var notice = Parse(NoticeExamples.DeniedByPolicy);
+
+        Assert.Equal(NoticeVerbs.UdpDenied, notice.Verb);
+        Assert.Equal(DeniedReasons.Policy, notice.Reason);
+        Assert.Equal("169.254.169.254:80", notice.Destination);
+    }
+
+    [Fact]
+    public void MtuAndSuppressed_AreNumbers()
+    {
+        var notice = Parse("UDP-ERROR dst=198.51.100.1:4500 error=fragmentation-needed errno=EMSGSIZE icmp=3/4 from=10.0.0.1 mtu=1280 suppressed=17\n");
+
+        Assert.Equal(UdpErrorKind.FragmentationNeeded, notice.ErrorKind);
+        Assert.Equal(1280, notice.Mtu);
+        Assert.Equal(17, notice.Suppressed);
+    }
+
+    [Fact]
+    public void UnknownVerbAndKeys_AreKept()
+    {
+        var notice = Parse("UDP-FUTURE dst=1.2.3.4:5 color=blue error=port-unreachable\n");
+
+        Assert.Equal("UDP-FUTURE", notice.Verb);
+        Assert.Equal("blue", notice["color"]);
+        Assert.Equal(UdpErrorKind.PortUnreachable, notice.ErrorKind);
+        Assert.Equal(3, notice.Fields.Count);
+    }
+
+    [Fact]
+    public void UnknownErrorKind_IsUnknown()
+    {
+        Assert.Equal(UdpErrorKind.Unknown, Parse("UDP-ERROR error=quantum-decoherence\n").ErrorKind);
+        Assert.Equal(UdpErrorKind.Unknown, Parse("UDP-ERROR error=unknown icmp=5/1\n").ErrorKind);
+    }
+
+    [Fact]
+    public void Crlf_IsTolerated()
+    {
+        var notice = Parse("NOTICES version=1\r\n");
+
+        Assert.Equal("NOTICES version=1", notice.Line);
+        Assert.Equal(1, notice.Version);
+    }
+
+    [Fact]
+    public void TokensWithoutEquals_AreSkipped()
+    {
+        var notice = Parse("UDP-ERROR oops dst=1.2.3.4:5 =x\n");
+
+        Assert.Single(notice.Fields);
+        Assert.Equal("1.2.3.4:5", notice.Destination);
+    }
+
+    [Theory]
+    [InlineData("icmp=3")]
+    [InlineData("icmp=/3")]
+    [InlineData("icmp=3/")]
+    [InlineData("icmp=256/0")]
+    [InlineData("icmp=3/-1")]
+    [InlineData("icmp=a/b")]
+    public void MalformedTypeCode_IsNull(string field)
+    {
+        Assert.Null(Parse($"UDP-ERROR {field}\n").Icmp);
+    }
+
+    [Theory]
+    [InlineData("mtu=x suppressed=y version=z from=not-an-address")]
+    [InlineData("mtu=-1 suppressed=-1 version=+1 from=")]
+    public void MalformedNumbersAndAddress_AreAbsent(string fields)
+    {
+        var notice = Parse($"X {fields}\n");
+
+        Assert.Null(notice.Mtu);
+        Assert.Null(notice.Version);
+        Assert.Null(notice.From);
+        Assert.Equal(0, notice.Suppressed);
+    }
+
+    [Fact]
+    public void StringOverload_ParsesTheSame()
+    {
+        Assert.True(Notice.TryParse(NoticeExamples.PortUnreachable, out var notice));
+        Assert.Equal(UdpErrorKind.PortUnreachable, notice!.ErrorKind);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("\n")]
+    [InlineData(" dst=1.2.3.4:5\n")]
+    public void LineWithoutVerb_IsRejected(string line)
+    {
+        Assert.False(Notice.TryParse(Ascii(line), out var notice));
+        Assert.Null(notice);
+    }
+}

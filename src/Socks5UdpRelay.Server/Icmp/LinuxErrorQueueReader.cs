@@ -145,6 +145,9 @@ internal sealed class LinuxErrorQueueReader : IErrorQueueReader
     private static unsafe int DrainCore(Socket socket, List<SocketErrorReport>? reports, out int stopErrno)
     {
         stopErrno = 0;
+
+        // Reading SafeHandle marks it exposed, which only stops .NET from retrying a failed or
+        // multi-address Connect on a fresh descriptor; SetRawSocketOption in Enable already did so.
         SafeSocketHandle handle = socket.SafeHandle;
         if (handle.IsInvalid || handle.IsClosed)
         {

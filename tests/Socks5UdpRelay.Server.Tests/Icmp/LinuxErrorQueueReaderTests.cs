@@ -74,6 +74,22 @@ public sealed class LinuxErrorQueueReaderTests
         Assert.Equal(AddressFamily.InterNetwork, report.OriginalDestination!.AddressFamily);
     }
 
+    /// <summary>Why <see cref="LinuxErrorQueueReader.Enable"/> sets IP_RECVERR too on a dual-mode socket.</summary>
+    [Fact]
+    public async Task DualModeSocket_Ipv6OptionAlone_QueuesNoIpv4Entry()
+    {
+        var reader = CreateReader();
+        int port = ClosedPort(IPAddress.Loopback);
+        using var socket = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp) { DualMode = true };
+        socket.SetRawSocketOption(41, 25, BitConverter.GetBytes(1));
+        socket.Connect(new IPEndPoint(IPAddress.Loopback, port));
+
+        var pending = socket.ReceiveAsync(new Memory<byte>(new byte[16]), SocketFlags.None).AsTask();
+        socket.Send("x"u8);
+        Assert.Equal(SocketError.ConnectionRefused, await ReceiveFaultAsync(pending));
+        AssertNoEntries(reader, socket);
+    }
+
     [Fact]
     public async Task AfterDrain_NextSendDoesNotThrow()
     {

@@ -15,7 +15,8 @@ internal static class ErrorQueueReaderFactory
             return NullErrorQueueReader.Instance;
         }
 
-        Log.ErrorQueueMode(logger, "errno only (no error-queue reader on this platform)");
-        return NullErrorQueueReader.Instance;
+        var reader = ErrorQueueReader.Create(out string? fallbackReason);
+        Log.ErrorQueueMode(logger, fallbackReason is null ? "kernel error queue (IP_RECVERR)" : $"errno only ({fallbackReason})");
+        return reader;
     }
 }

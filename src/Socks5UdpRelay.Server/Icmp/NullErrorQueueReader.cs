@@ -2,10 +2,18 @@ using System.Net.Sockets;
 
 namespace Socks5UdpRelay.Server.Icmp;
 
-/// <summary>The fallback without an error queue: errors are known by their errno alone.</summary>
+/// <summary>
+/// The fallback where the kernel has no readable error queue (not Linux, an unexpected ABI, or the
+/// option refused): nothing is switched on and nothing is read, so errors are known only from the
+/// errno of a failed operation (<see cref="SocketErrorClassifier"/>).
+/// </summary>
 internal sealed class NullErrorQueueReader : IErrorQueueReader
 {
     public static NullErrorQueueReader Instance { get; } = new();
+
+    private NullErrorQueueReader()
+    {
+    }
 
     public bool IsSupported => false;
 

@@ -54,7 +54,15 @@ public sealed class Notice
 
     public (byte Type, byte Code)? Icmp6 => ParseTypeCode(this[NoticeKeys.Icmp6]);
 
-    public IPAddress? From => IPAddress.TryParse(this[NoticeKeys.From], out var a) ? a : null;
+    /// <summary><c>from</c>: a bare address only (no port, brackets or shorthand such as <c>1</c> for 0.0.0.1).</summary>
+    public IPAddress? From
+    {
+        get
+        {
+            string? text = this[NoticeKeys.From];
+            return IPAddress.TryParse(text, out var a) && string.Equals(a.ToString(), text, StringComparison.OrdinalIgnoreCase) ? a : null;
+        }
+    }
 
     public int? Mtu => ParseInt(this[NoticeKeys.Mtu]);
 

@@ -192,6 +192,11 @@ public static class NoticeFormat
             return false;
         }
 
+        if (hostPart.ContainsAny('[', ']'))
+        {
+            return false; // brackets belong to IPv6 endpoints; a name writes them %5B/%5D
+        }
+
         Span<byte> escaped = stackalloc byte[hostPart.Length];
         Encoding.ASCII.GetBytes(hostPart, escaped);
         Span<byte> raw = stackalloc byte[hostPart.Length];

@@ -1,8 +1,8 @@
 namespace Socks5UdpRelay.Protocol;
 
 /// <summary>
-/// Reads one notice line without allocating: the verb, then its fields in order. Tolerates a
-/// trailing <c>\n</c> or <c>\r\n</c>; a token without '=' is skipped, as readers ignore what
+/// Reads one notice line without allocating: the verb, then its fields in order. Tolerates any
+/// trailing <c>\r</c> and <c>\n</c>; a token without '=' is skipped, as readers ignore what
 /// they do not know.
 /// </summary>
 public ref struct NoticeLineReader
@@ -11,15 +11,7 @@ public ref struct NoticeLineReader
 
     public NoticeLineReader(ReadOnlySpan<byte> line)
     {
-        if (!line.IsEmpty && line[^1] == (byte)'\n')
-        {
-            line = line[..^1];
-        }
-
-        if (!line.IsEmpty && line[^1] == (byte)'\r')
-        {
-            line = line[..^1];
-        }
+        line = line.TrimEnd("\r\n"u8);
 
         int space = line.IndexOf((byte)' ');
         Verb = space < 0 ? line : line[..space];

@@ -20,26 +20,15 @@ public ref struct NoticeLineWriter
         _buffer = buffer.Length > NoticeFormat.MaxLineLength ? buffer[..NoticeFormat.MaxLineLength] : buffer;
         _position = 0;
         _failed = false;
-        AppendAscii(verb);
+        AppendToken(verb);
     }
 
     public void Add(string key, ReadOnlySpan<char> value)
     {
-        if (!BeginField(key))
+        if (BeginField(key))
         {
-            return;
+            AppendToken(value, allowEmpty: true);
         }
-
-        foreach (char c in value)
-        {
-            if (c > 0x7F || !NoticeFormat.IsValueByte((byte)c))
-            {
-                _failed = true;
-                return;
-            }
-        }
-
-        AppendAscii(value);
     }
 
     public void Add(string key, long value)
@@ -81,6 +70,11 @@ public ref struct NoticeLineWriter
 
     public void AddEndpoint(string key, IPAddress address, int port)
     {
+        if ((uint)port > ushort.MaxValue)
+        {
+            _failed = true;
+        }
+
         if (BeginField(key))
         {
             Span<byte> text = stackalloc byte[NoticeFormat.MaxAddressLength + 6];
@@ -120,7 +114,7 @@ public ref struct NoticeLineWriter
         }
 
         _buffer[_position++] = (byte)' ';
-        AppendAscii(key);
+        AppendToken(key);
         if (!_failed)
         {
             _buffer[_position++] = (byte)'=';
@@ -150,19 +144,25 @@ public ref struct NoticeLineWriter
         }
     }
 
-    private void AppendAscii(ReadOnlySpan<char> text)
+    /// <summary>Verbs, keys and values: printable ASCII without space or '=', so the line splits back exactly.</summary>
+    private void AppendToken(ReadOnlySpan<char> text, bool allowEmpty = false)
     {
-        if (!Has(text.Length))
-        {
-            return;
-        }
-
-        if (Encoding.ASCII.GetBytes(text, _buffer[_position..]) != text.Length)
+        if ((text.IsEmpty && !allowEmpty) || !Has(text.Length))
         {
             _failed = true;
             return;
         }
 
+        foreach (char c in text)
+        {
+            if (c > 0x7F || !NoticeFormat.IsValueByte((byte)c))
+            {
+                _failed = true;
+                return;
+            }
+        }
+
+        Encoding.ASCII.GetBytes(text, _buffer[_position..]);
         _position += text.Length;
     }
 }

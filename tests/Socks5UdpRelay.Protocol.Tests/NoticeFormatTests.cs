@@ -224,4 +224,12 @@ public class NoticeFormatTests
 
         Assert.False(NoticeFormat.TryParseEndpoint(value, out _, out _, out _));
     }
+
+    [Theory]
+    [InlineData("[]:53")]
+    [InlineData("a[b:53")]
+    public void TryParseEndpoint_NameWithBrackets_IsRejected(string value)
+    {
+        Assert.False(NoticeFormat.TryParseEndpoint(value, out _, out _, out _));
+    }
 }

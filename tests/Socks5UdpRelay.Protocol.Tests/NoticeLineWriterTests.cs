@@ -319,4 +319,30 @@ public class NoticeLineWriterTests
         Assert.False(writer.TryComplete(out int length));
         Assert.Equal(0, length);
     }
+
+    [Theory]
+    [InlineData("UDP ERROR", "k")]
+    [InlineData("VERB", "a b")]
+    [InlineData("VERB", "k=v")]
+    [InlineData("VERB", "ké")]
+    [InlineData("", "k")]
+    [InlineData("VERB", "")]
+    public void VerbOrKeyThatWouldBreakTheLine_FailsTheLine(string verb, string key)
+    {
+        Span<byte> buffer = stackalloc byte[NoticeFormat.MaxLineLength];
+        var writer = new NoticeLineWriter(buffer, verb);
+        writer.Add(key, "v");
+        Assert.False(writer.TryComplete(out _));
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(65536)]
+    public void EndpointPortOutOfRange_FailsTheLine(int port)
+    {
+        Span<byte> buffer = stackalloc byte[NoticeFormat.MaxLineLength];
+        var writer = new NoticeLineWriter(buffer, "UDP-ERROR");
+        writer.AddEndpoint("dst", IPAddress.Loopback, port);
+        Assert.False(writer.TryComplete(out _));
+    }
 }

@@ -182,4 +182,24 @@ public class NoticeTests
         Assert.False(Notice.TryParse(Ascii(line), out var notice));
         Assert.Null(notice);
     }
+
+    [Theory]
+    [InlineData("NOTICES version=1\r\r\n")]
+    [InlineData("NOTICES version=1\n\n")]
+    public void AnyTrailingLineEnd_IsTrimmedForFieldsAndLineAlike(string line)
+    {
+        Assert.True(Notice.TryParse(line, out var notice));
+        Assert.Equal(1, notice!.Version);
+        Assert.Equal("NOTICES version=1", notice.Line);
+    }
+
+    [Theory]
+    [InlineData("[::1]:80")]
+    [InlineData("1")]
+    [InlineData("10.0.0.1:53")]
+    public void FromThatIsNotABareAddress_IsNull(string from)
+    {
+        Assert.True(Notice.TryParse($"UDP-ERROR from={from}", out var notice));
+        Assert.Null(notice!.From);
+    }
 }

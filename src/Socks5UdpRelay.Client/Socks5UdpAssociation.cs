@@ -246,6 +246,17 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            try
+            {
+                // An orderly FIN, so the proxy sees the client leave rather than a reset: closing
+                // a socket with a receive pending would otherwise abort it.
+                _control.Shutdown(SocketShutdown.Both);
+            }
+            catch (SocketException)
+            {
+                // Already reset or closed by the proxy.
+            }
+
             _control.Dispose();
             _udp.Dispose();
         }
@@ -410,7 +421,8 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
                 int received = await _control.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false);
                 if (received == 0)
                 {
-                    end = Socks5AssociationEnd.ServerClosed;
+                    // Closing a socket with a receive pending may shut it down first, which reads as EOF.
+                    end = Volatile.Read(ref _disposed) != 0 ? Socks5AssociationEnd.Disposed : Socks5AssociationEnd.ServerClosed;
                     break;
                 }
 

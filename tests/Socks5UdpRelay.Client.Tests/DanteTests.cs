@@ -1,0 +1,27 @@
+using System.Net;
+using System.Text;
+using Socks5UdpRelay.Client.Tests.Fakes;
+
+namespace Socks5UdpRelay.Client.Tests;
+
+/// <summary>The library against a standard SOCKS5 server that sends no notices.</summary>
+public sealed class DanteTests
+{
+    [DanteFact]
+    public async Task Dante_UdpEchoRoundTrip()
+    {
+        await using var dante = await DanteProcess.StartAsync();
+        await using var echo = new UdpEchoServer(IPAddress.Loopback);
+        var options = new Socks5ProxyOptions { Host = "127.0.0.1", Port = dante.EndPoint.Port, ConnectTimeout = TestTimeout.Value, HandshakeTimeout = TestTimeout.Value };
+        var buffer = new byte[100];
+
+        await using var association = await Socks5UdpAssociation.OpenAsync(options, TestTimeout.Token).Within();
+        await association.SendAsync(echo.EndPoint, "through dante"u8.ToArray(), TestTimeout.Token).Within();
+        var result = await association.ReceiveAsync(buffer, TestTimeout.Token).Within();
+
+        Assert.True("through dante" == Encoding.ASCII.GetString(buffer, 0, result.Length), dante.Log);
+        Assert.Equal(new Socks5Endpoint(IPAddress.Loopback, echo.EndPoint.Port), result.Source);
+        Assert.Equal(IPAddress.Loopback, association.RelayEndPoint.Address);
+        Assert.False(association.NoticesSupported.IsCompleted);
+    }
+}

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -71,7 +72,7 @@ public sealed class Notice
     public long Suppressed => long.TryParse(this[NoticeKeys.Suppressed], NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n : 0;
 
     /// <summary>Parses a line (with or without its <c>\n</c>); false when it has no well-formed verb.</summary>
-    public static bool TryParse(ReadOnlySpan<byte> line, out Notice? notice)
+    public static bool TryParse(ReadOnlySpan<byte> line, [NotNullWhen(true)] out Notice? notice)
     {
         notice = null;
         var reader = new NoticeLineReader(line);
@@ -96,7 +97,7 @@ public sealed class Notice
         return true;
     }
 
-    public static bool TryParse(string line, out Notice? notice) => TryParse(Encoding.Latin1.GetBytes(line), out notice);
+    public static bool TryParse(string line, [NotNullWhen(true)] out Notice? notice) => TryParse(Encoding.Latin1.GetBytes(line), out notice);
 
     public override string ToString() => Line;
 

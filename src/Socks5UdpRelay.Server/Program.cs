@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 using Serilog;
 using Socks5UdpRelay.Server.Hosting;
+using Socks5UdpRelay.Server.Tools;
 
 namespace Socks5UdpRelay.Server;
 
@@ -9,6 +9,16 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == HashPasswordCommand.Name)
+        {
+            return HashPasswordCommand.Run(args[1..], Console.In, Console.Out, Console.Error);
+        }
+
+        if (args.Length > 0 && args[0] == HealthCheckCommand.Name)
+        {
+            return await HealthCheckCommand.RunAsync(args[1..], Console.Out).ConfigureAwait(false);
+        }
+
         HostApplicationBuilder builder;
         try
         {
@@ -21,23 +31,25 @@ internal static class Program
         }
 
         var logger = RelayHost.CreateLogger(builder.Configuration);
-        Log.Logger = logger;
+        Log.Logger = logger.ForContext("SourceContext", "Socks5UdpRelay.Server");
         RelayHost.UseSerilog(builder, logger);
         try
         {
             using var host = builder.Build();
+            var failures = RelayHost.Validate(host.Services);
+            if (failures.Count > 0)
+            {
+                foreach (string failure in failures)
+                {
+                    Log.Fatal("Invalid configuration: {Failure}", failure);
+                }
+
+                Log.Fatal("Not started: {Count} configuration error(s)", failures.Count);
+                return 1;
+            }
+
             await host.RunAsync().ConfigureAwait(false);
             return 0;
-        }
-        catch (OptionsValidationException e)
-        {
-            ReportInvalid([e]);
-            return 1;
-        }
-        catch (AggregateException e) when (e.InnerExceptions.All(i => i is OptionsValidationException))
-        {
-            ReportInvalid(e.InnerExceptions.Cast<OptionsValidationException>());
-            return 1;
         }
         catch (Exception e)
         {
@@ -48,16 +60,5 @@ internal static class Program
         {
             await Log.CloseAndFlushAsync().ConfigureAwait(false);
         }
-    }
-
-    private static void ReportInvalid(IEnumerable<OptionsValidationException> exceptions)
-    {
-        var failures = exceptions.SelectMany(e => e.Failures).ToList();
-        foreach (string failure in failures)
-        {
-            Log.Fatal("Invalid configuration: {Failure}", failure);
-        }
-
-        Log.Fatal("Not started: {Count} configuration error(s)", failures.Count);
     }
 }

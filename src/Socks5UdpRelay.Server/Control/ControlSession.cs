@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Protocol;
+using Socks5UdpRelay.Server.Hosting;
 using Socks5UdpRelay.Server.Logging;
 using Socks5UdpRelay.Server.Notices;
 using Socks5UdpRelay.Server.Udp;
@@ -94,7 +95,7 @@ internal sealed class ControlSession
                 }
             }
 
-            var method = AuthMethod.NoAuthentication;
+            var method = _context.Users.RequiresAuthentication ? AuthMethod.UsernamePassword : AuthMethod.NoAuthentication;
             if (!methods.Span.Contains((byte)method))
             {
                 Log.NoAcceptableMethod(Relay.Logger, _peer);
@@ -103,6 +104,10 @@ internal sealed class ControlSession
             }
 
             await SendAsync(static (b, m) => MethodSelection.WriteReply(b, m), method, deadline.Token).ConfigureAwait(false);
+            if (method == AuthMethod.UsernamePassword && !await AuthenticateAsync(deadline.Token).ConfigureAwait(false))
+            {
+                return null;
+            }
 
             while (true)
             {
@@ -131,6 +136,54 @@ internal sealed class ControlSession
             Log.HandshakeTimedOut(Relay.Logger, _peer, Relay.Options.HandshakeTimeout);
             return null;
         }
+    }
+
+    /// <summary>RFC 1929: reads the credentials and answers; a failure is answered only after a delay, then the connection closes.</summary>
+    private async Task<bool> AuthenticateAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var status = VerifyCredentials(out string? user);
+            if (status == OperationStatus.Done && user is not null)
+            {
+                await SendAsync(static (b, _) => UsernamePasswordAuth.WriteReply(b, UsernamePasswordAuth.StatusSuccess), 0, cancellationToken).ConfigureAwait(false);
+                Log.Authenticated(Relay.Logger, _peer, user);
+                return true;
+            }
+
+            if (status == OperationStatus.Done || status == OperationStatus.InvalidData)
+            {
+                Log.AuthenticationFailed(Relay.Logger, _peer, status == OperationStatus.Done ? "wrong user name or password" : "malformed request");
+                RelayMetrics.RecordAuthFailure();
+                await Task.Delay(_context.Users.FailureDelay, Relay.Time, cancellationToken).ConfigureAwait(false);
+                await SendAsync(static (b, _) => UsernamePasswordAuth.WriteReply(b, UsernamePasswordAuth.StatusFailure), 0, cancellationToken).ConfigureAwait(false);
+                return false;
+            }
+
+            if (!await _input.ReadMoreAsync(_socket, cancellationToken).ConfigureAwait(false))
+            {
+                LogMalformedIf(_input.Data.Length > 0, "authentication");
+                return false;
+            }
+        }
+    }
+
+    /// <summary>Done with a user name on success, Done with null on a wrong password.</summary>
+    private OperationStatus VerifyCredentials(out string? user)
+    {
+        user = null;
+        var status = UsernamePasswordAuth.TryReadRequest(_input.Data, out var name, out var password, out int consumed);
+        if (status == OperationStatus.Done)
+        {
+            if (_context.Users.Verify(name, password))
+            {
+                user = System.Text.Encoding.UTF8.GetString(name);
+            }
+
+            _input.Consume(consumed);
+        }
+
+        return status;
     }
 
     private OperationStatus ParseRequest(out ParsedRequest request, out ReplyCode invalidReply)

@@ -5,11 +5,13 @@ using Socks5UdpRelay.Server.Udp;
 namespace Socks5UdpRelay.Server.Control;
 
 /// <summary>What a control session needs beyond the relay's services: advertised addresses, and the set of live associations.</summary>
-internal sealed class SessionContext(RelayContext relay, IReadOnlyList<IPAddress> advertised)
+internal sealed class SessionContext(RelayContext relay, IReadOnlyList<IPAddress> advertised, Auth.UserDirectory users)
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<UdpAssociation, byte> _associations = new();
 
     public RelayContext Relay { get; } = relay;
+
+    public Auth.UserDirectory Users { get; } = users;
 
     public int AssociationCount => _associations.Count;
 

@@ -30,10 +30,12 @@ internal sealed class PolicyOptionsValidator(IConfiguration configuration) : IVa
 
         var listen = configuration.GetSection($"{RelayOptions.SectionName}:Listen").Get<string[]>() ?? [];
         var exposed = listen.Where(l => EndpointText.TryParseEndpoint(l, out var ep) && !IPAddress.IsLoopback(ep.Address)).ToArray();
-        if (exposed.Length > 0 && o.AllowClients.Count == 0 && !o.AllowOpenRelay)
+        bool users = configuration.GetSection("Auth:Users").GetChildren().Any();
+        if (exposed.Length > 0 && o.AllowClients.Count == 0 && !users && !o.AllowOpenRelay)
         {
-            errors.Add($"Relay:Listen includes {string.Join(", ", exposed)}, reachable from other hosts, and {S}:AllowClients is empty: that is an open relay. "
-                + $"Set {S}:AllowClients (e.g. Policy__AllowClients__0=10.0.0.0/8), or set {S}:AllowOpenRelay=true if an open relay is really meant.");
+            errors.Add($"Relay:Listen includes {string.Join(", ", exposed)}, reachable from other hosts, with neither users (Auth:Users) nor {S}:AllowClients: "
+                + $"that is an open relay. Configure users or {S}:AllowClients (e.g. Policy__AllowClients__0=10.0.0.0/8), "
+                + $"or set {S}:AllowOpenRelay=true if an open relay is really meant.");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

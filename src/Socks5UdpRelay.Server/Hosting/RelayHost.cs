@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Serilog;
@@ -25,7 +26,41 @@ internal static class RelayHost
             .AddCommandLine(args);
 
         builder.Services.AddSocks5Relay(builder.Configuration);
+        // Read raw: a malformed value is reported by option validation, not thrown from here.
+        string? grace = builder.Configuration[$"{RelayOptions.SectionName}:{nameof(RelayOptions.ShutdownGracePeriod)}"];
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout =
+            TimeSpan.TryParse(grace, System.Globalization.CultureInfo.InvariantCulture, out var g) && g >= TimeSpan.Zero ? g : TimeSpan.FromSeconds(10));
         return builder;
+    }
+
+    /// <summary>
+    /// Every configuration error of every section at once (options validate lazily, one section
+    /// at a time, otherwise): call after Build, before Start.
+    /// </summary>
+    public static IReadOnlyList<string> Validate(IServiceProvider services)
+    {
+        var failures = new List<string>();
+        Collect<RelayOptions>(services, failures);
+        Collect<PolicyOptions>(services, failures);
+        Collect<Auth.AuthOptions>(services, failures);
+        return failures;
+    }
+
+    private static void Collect<T>(IServiceProvider services, List<string> failures)
+        where T : class
+    {
+        try
+        {
+            _ = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<T>>().Value;
+        }
+        catch (Microsoft.Extensions.Options.OptionsValidationException e)
+        {
+            failures.AddRange(e.Failures);
+        }
+        catch (InvalidOperationException e)
+        {
+            failures.Add(e.Message); // a value the binder could not convert names its key
+        }
     }
 
     /// <summary>Serilog from the <c>Serilog</c> section; a plain console logger when there is none.</summary>

@@ -13,6 +13,10 @@ internal static class RelayMetrics
     private static readonly KeyValuePair<string, object?>[][] ErrorTags = Enum.GetValues<UdpErrorKind>()
         .Select(k => new[] { new KeyValuePair<string, object?>("kind", k.ToWireName()) }).ToArray();
 
+    private static readonly Counter<long> AuthFailures = Meter.CreateCounter<long>("socks5udprelay.auth.failures", description: "Failed RFC 1929 authentications");
+
+    public static void RecordAuthFailure() => AuthFailures.Add(1);
+
     public static void RecordError(UdpErrorKind kind)
     {
         int i = (int)kind;

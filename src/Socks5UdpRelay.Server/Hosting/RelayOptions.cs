@@ -56,5 +56,8 @@ internal sealed class RelayOptions
     /// <summary>Time a CONNECT may take to reach its destination.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>On SIGTERM/SIGINT: how long associations get to receive <c>CLOSING reason=shutdown</c> and close before the process exits anyway.</summary>
+    public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
+
     public bool NoticesEnabled => string.Equals(Notices, "on", StringComparison.OrdinalIgnoreCase);
 }

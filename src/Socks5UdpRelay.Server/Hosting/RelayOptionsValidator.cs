@@ -60,6 +60,8 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
         Check(errors, o.ResolveTimeout > TimeSpan.Zero, $"{S}:ResolveTimeout = {o.ResolveTimeout}: must be positive.");
         Check(errors, o.ResolverCacheTime >= TimeSpan.Zero, $"{S}:ResolverCacheTime = {o.ResolverCacheTime}: must not be negative.");
         Check(errors, o.ConnectTimeout > TimeSpan.Zero, $"{S}:ConnectTimeout = {o.ConnectTimeout}: must be positive.");
+        Check(errors, o.ShutdownGracePeriod >= TimeSpan.Zero && o.ShutdownGracePeriod <= TimeSpan.FromMinutes(10),
+            $"{S}:ShutdownGracePeriod = {o.ShutdownGracePeriod}: use 00:00:00 to 00:10:00.");
         Check(errors, o.MaxDestinationsPerAssociation >= 1, $"{S}:MaxDestinationsPerAssociation = {o.MaxDestinationsPerAssociation}: must be at least 1.");
         Check(errors, o.NoticeQueueLength >= 1, $"{S}:NoticeQueueLength = {o.NoticeQueueLength}: must be at least 1.");
         Check(errors, o.NoticesPerSecond >= 0 && double.IsFinite(o.NoticesPerSecond), $"{S}:NoticesPerSecond = {o.NoticesPerSecond}: must be zero or positive.");

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Socks5UdpRelay.Server.Auth;
 using Socks5UdpRelay.Server.Control;
 using Socks5UdpRelay.Server.Icmp;
 using Socks5UdpRelay.Server.Policy;
@@ -21,6 +22,9 @@ internal static class RelayServiceCollectionExtensions
         services.AddOptions<PolicyOptions>().Bind(configuration.GetSection(PolicyOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RelayOptions>, RelayOptionsValidator>();
         services.AddSingleton<IValidateOptions<PolicyOptions>, PolicyOptionsValidator>();
+        services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+        services.AddSingleton<UserDirectory>();
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IDestinationResolver, SystemDestinationResolver>();
@@ -53,7 +57,8 @@ internal static class RelayServiceCollectionExtensions
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Udp")));
         services.AddSingleton(sp => new SessionContext(
             sp.GetRequiredService<RelayContext>(),
-            sp.GetRequiredService<IOptions<RelayOptions>>().Value.AdvertisedAddress.Select(a => System.Net.IPAddress.Parse(a.Trim())).ToList()));
+            sp.GetRequiredService<IOptions<RelayOptions>>().Value.AdvertisedAddress.Select(a => System.Net.IPAddress.Parse(a.Trim())).ToList(),
+            sp.GetRequiredService<UserDirectory>()));
         services.AddSingleton<Socks5Listener>();
         services.AddSingleton<IRelayEndpoints>(sp => sp.GetRequiredService<Socks5Listener>());
         services.AddHostedService(sp => sp.GetRequiredService<Socks5Listener>());

@@ -46,6 +46,12 @@ internal static partial class Log
     [LoggerMessage(2008, LogLevel.Warning, "{Client}: session failed")]
     public static partial void SessionFailed(ILogger logger, Exception exception, IPEndPoint client);
 
+    [LoggerMessage(2009, LogLevel.Warning, "{Client}: authentication failed: {Reason}")]
+    public static partial void AuthenticationFailed(ILogger logger, IPEndPoint client, string reason);
+
+    [LoggerMessage(2010, LogLevel.Debug, "{Client}: authenticated as {User}")]
+    public static partial void Authenticated(ILogger logger, IPEndPoint client, string user);
+
     [LoggerMessage(3001, LogLevel.Information, "{Client}: UDP association opened, relay {Relay}, client UDP {ClientUdp}")]
     public static partial void AssociationOpened(ILogger logger, IPEndPoint client, IPEndPoint relay, string clientUdp);
 

@@ -1,0 +1,74 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
+using Socks5UdpRelay.Protocol;
+using Socks5UdpRelay.Server.Hosting;
+
+namespace Socks5UdpRelay.Server.Tools;
+
+/// <summary>
+/// <c>Socks5UdpRelay.Server healthcheck</c>: the container's HEALTHCHECK, run by the application
+/// itself (the runtime image has no curl). Reads the same configuration as the server, connects
+/// to its first listen endpoint (a wildcard address is reached through loopback) and completes a
+/// method negotiation: exit 0 when the server answers as a SOCKS5 server, 1 otherwise.
+/// </summary>
+internal static class HealthCheckCommand
+{
+    public const string Name = "healthcheck";
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output)
+    {
+        var builder = RelayHost.CreateBuilder(args);
+        string? first = builder.Configuration.GetSection($"{RelayOptions.SectionName}:Listen").Get<string[]>()?.FirstOrDefault();
+        if (!EndpointText.TryParseEndpoint(first, out var endpoint) || endpoint.Port == 0)
+        {
+            await output.WriteLineAsync($"unhealthy: Relay:Listen:0 = '{first}' is not an endpoint to check").ConfigureAwait(false);
+            return 1;
+        }
+
+        if (endpoint.Address.Equals(IPAddress.Any))
+        {
+            endpoint = new IPEndPoint(IPAddress.Loopback, endpoint.Port);
+        }
+        else if (endpoint.Address.Equals(IPAddress.IPv6Any))
+        {
+            endpoint = new IPEndPoint(IPAddress.IPv6Loopback, endpoint.Port);
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        try
+        {
+            using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
+            byte[] greeting = new byte[3];
+            MethodSelection.WriteGreeting(greeting, [AuthMethod.NoAuthentication, AuthMethod.UsernamePassword]);
+            await socket.SendAsync(greeting, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+            byte[] reply = new byte[MethodSelection.ReplyLength];
+            int read = 0;
+            while (read < reply.Length)
+            {
+                int n = await socket.ReceiveAsync(reply.AsMemory(read), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                read += n;
+            }
+
+            if (MethodSelection.TryReadReply(reply.AsSpan(0, read), out _, out _) != System.Buffers.OperationStatus.Done)
+            {
+                await output.WriteLineAsync($"unhealthy: {endpoint} did not answer as a SOCKS5 server").ConfigureAwait(false);
+                return 1;
+            }
+
+            await output.WriteLineAsync($"healthy: {endpoint} answers SOCKS5").ConfigureAwait(false);
+            return 0;
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            await output.WriteLineAsync($"unhealthy: {endpoint}: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+    }
+}

@@ -232,6 +232,15 @@ public sealed class NetnsTopology : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Starts <c>dotnet {assemblyPath} args…</c> inside <paramref name="ns"/>, e.g. the server in <see cref="RelayNamespace"/>.</summary>
+    /// <example>
+    /// <code>
+    /// var dll = Path.Combine(AppContext.BaseDirectory, "Socks5UdpRelay.Server.dll");
+    /// await using var server = topology.StartDotNet(topology.RelayNamespace, dll,
+    ///     [$"--Relay:Listen:0={topology.Relay.V4}:1080", "--Policy:AllowOpenRelay=true"]);
+    /// await server.WaitForOutputAsync("listening");   // whatever the server logs once bound
+    /// // then connect from the client namespace: topology.CreateSocket(topology.ClientNamespace, …)
+    /// </code>
+    /// </example>
     public NetnsProcess StartDotNet(string ns, string assemblyPath, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null) =>
         StartProcess(ns, DotNetHost, [assemblyPath, .. arguments], environment);
 

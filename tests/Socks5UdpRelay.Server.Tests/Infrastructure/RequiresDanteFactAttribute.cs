@@ -1,0 +1,14 @@
+using Xunit;
+
+namespace Socks5UdpRelay.Server.Tests.Infrastructure;
+
+/// <summary>
+/// A fact that needs Dante (<c>/usr/sbin/danted</c>, package dante-server) to compare against a
+/// standard SOCKS server. Skips with the reason when it is missing, unless
+/// <c>SOCKS5UDPRELAY_REQUIRE_ALL=1</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class RequiresDanteFactAttribute : FactAttribute
+{
+    public RequiresDanteFactAttribute() => Skip = Requirements.DanteSkipReason;
+}

@@ -85,8 +85,10 @@ internal static partial class Log
     [LoggerMessage(4001, LogLevel.Debug, "{Client}: destination {Destination} opened on port {Port}")]
     public static partial void DestinationOpened(ILogger logger, IPEndPoint client, DestinationText destination, int port);
 
-    [LoggerMessage(4002, LogLevel.Debug, "{Client}: destination {Destination} closed ({Reason})")]
-    public static partial void DestinationClosed(ILogger logger, IPEndPoint client, DestinationText destination, string reason);
+    [LoggerMessage(4002, LogLevel.Debug,
+        "{Client}: destination {Destination} closed ({Reason}): {DatagramsSent} datagrams/{BytesSent} bytes sent, {DatagramsReceived} datagrams/{BytesReceived} bytes received")]
+    public static partial void DestinationClosed(
+        ILogger logger, IPEndPoint client, DestinationText destination, string reason, long datagramsSent, long bytesSent, long datagramsReceived, long bytesReceived);
 
     [LoggerMessage(4003, LogLevel.Debug, "{Client}: {Destination} reported {Kind} ({Errno}) from {From}")]
     public static partial void DestinationError(ILogger logger, IPEndPoint client, string destination, string kind, string errno, string from);

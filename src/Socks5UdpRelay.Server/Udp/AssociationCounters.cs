@@ -21,6 +21,7 @@ internal sealed class AssociationCounters
     public long DroppedReplyTooLarge;
     public long SendsRetried;
     public long Errors;
+    public long StaleErrors;
 
     public long Dropped => DroppedForeignSource + DroppedMalformed + DroppedFragmented + DroppedTooLarge
         + DroppedPolicy + DroppedUnresolved + DroppedSendFailed + DroppedReplyTooLarge;

@@ -31,6 +31,7 @@ internal sealed class DestinationSocket : IDisposable
     private readonly TimeProvider _time;
     private Task _loop = Task.CompletedTask;
     private long _lastActivity;
+    private long _lastSent;
     private int _disposed;
 
     private DestinationSocket(DestinationKey key, Socket socket, IRelaySink sink, IErrorQueueReader errorQueue, TimeProvider time)
@@ -53,6 +54,15 @@ internal sealed class DestinationSocket : IDisposable
     public string? AddressedAs { get; set; }
 
     public long LastActivity => Volatile.Read(ref _lastActivity);
+
+    /// <summary>When the client last sent here: an ICMP error for a destination it has not sent to lately is not believed.</summary>
+    public long LastSent => Volatile.Read(ref _lastSent);
+
+    /// <summary>Datagrams and bytes each way, for the destination's flow summary (one writer each: the client loop, this socket's loop).</summary>
+    public long DatagramsSent;
+    public long BytesSent;
+    public long DatagramsReceived;
+    public long BytesReceived;
 
     public ReadOnlySpan<byte> ReplyHeader => _replyHeader;
 
@@ -96,12 +106,16 @@ internal sealed class DestinationSocket : IDisposable
     /// </summary>
     public bool Send(ReadOnlySpan<byte> payload)
     {
-        Volatile.Write(ref _lastActivity, _time.GetTimestamp());
+        long now = _time.GetTimestamp();
+        Volatile.Write(ref _lastActivity, now);
+        Volatile.Write(ref _lastSent, now);
         for (int attempt = 0; attempt < 2; attempt++)
         {
             _socket.Send(payload, SocketFlags.None, out var error);
             if (error == SocketError.Success)
             {
+                DatagramsSent++;
+                BytesSent += payload.Length;
                 return true;
             }
 
@@ -202,6 +216,8 @@ internal sealed class DestinationSocket : IDisposable
                 }
 
                 Volatile.Write(ref _lastActivity, _time.GetTimestamp());
+                DatagramsReceived++;
+                BytesReceived += received;
                 int start = HeaderRoom - _replyHeader.Length;
                 _replyHeader.CopyTo(buffer.AsSpan(start));
                 _sink.RelayToClient(buffer.AsSpan(start, _replyHeader.Length + received), received);

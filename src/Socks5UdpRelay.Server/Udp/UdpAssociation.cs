@@ -21,6 +21,7 @@ internal sealed partial class UdpAssociation : IRelaySink
 {
     private const int MaxPendingPerName = 16;
     private const int MaxNames = 1024;
+    private static readonly TimeSpan RecentSendWindow = TimeSpan.FromSeconds(30);
 
     private readonly RelayContext _context;
     private readonly Socket _client;
@@ -322,7 +323,7 @@ internal sealed partial class UdpAssociation : IRelaySink
         if (_destinations.TryRemove(new KeyValuePair<DestinationKey, DestinationSocket>(socket.Key, socket)))
         {
             socket.Dispose();
-            Log.DestinationClosed(_context.Logger, _peer, new DestinationText(socket.Key), reason);
+            LogFlow(socket, reason);
         }
     }
 
@@ -335,6 +336,7 @@ internal sealed partial class UdpAssociation : IRelaySink
             {
                 socket.Dispose();
                 loops.Add(socket.Loop);
+                LogFlow(socket, "association closed");
             }
 
             _destinations.Clear();
@@ -415,7 +417,17 @@ internal sealed partial class UdpAssociation : IRelaySink
     }
 
     void IRelaySink.OnDestinationError(DestinationSocket destination, in SocketErrorReport report)
-        => ReportError(destination.Key, destination.AddressedAs, report);
+    {
+        // Spoof resistance: the kernel already matched the ICMP to this socket's four-tuple; on
+        // top of that, an error for a destination the client has not sent to lately is not told.
+        if (_context.Time.GetElapsedTime(destination.LastSent) > RecentSendWindow)
+        {
+            Interlocked.Increment(ref Counters.StaleErrors);
+            return;
+        }
+
+        ReportError(destination.Key, destination.AddressedAs, report);
+    }
 
     void IRelaySink.OnSendRetried() => Interlocked.Increment(ref Counters.SendsRetried);
 
@@ -528,6 +540,10 @@ internal sealed partial class UdpAssociation : IRelaySink
             _notices.TryEnqueue(line[..length]);
         }
     }
+
+    private void LogFlow(DestinationSocket socket, string reason)
+        => Log.DestinationClosed(_context.Logger, _peer, new DestinationText(socket.Key), reason,
+            socket.DatagramsSent, socket.BytesSent, Interlocked.Read(ref socket.DatagramsReceived), Interlocked.Read(ref socket.BytesReceived));
 
     private void LogClosed()
     {

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Protocol;
-using Socks5UdpRelay.Server.Hosting;
 using Socks5UdpRelay.Server.Logging;
 using Socks5UdpRelay.Server.Notices;
 using Socks5UdpRelay.Server.Udp;
@@ -154,7 +153,7 @@ internal sealed class ControlSession
             if (status == OperationStatus.Done || status == OperationStatus.InvalidData)
             {
                 Log.AuthenticationFailed(Relay.Logger, _peer, status == OperationStatus.Done ? "wrong user name or password" : "malformed request");
-                RelayMetrics.RecordAuthFailure();
+                Relay.Metrics.RecordAuthFailure();
                 await Task.Delay(_context.Users.FailureDelay, Relay.Time, cancellationToken).ConfigureAwait(false);
                 await SendAsync(static (b, _) => UsernamePasswordAuth.WriteReply(b, UsernamePasswordAuth.StatusFailure), 0, cancellationToken).ConfigureAwait(false);
                 return false;
@@ -207,6 +206,26 @@ internal sealed class ControlSession
     }
 
     private async Task AssociateAsync(ParsedRequest request, CancellationToken stopping)
+    {
+        if (!_context.Clients.TryOpenAssociation(_peer.Address, out string? limit))
+        {
+            Log.AssociationLimit(Relay.Logger, _peer, limit!);
+            Relay.Metrics.RecordRefusedAssociation();
+            await ReplyFailureAsync(ReplyCode.ConnectionNotAllowed, stopping).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await RunAssociationAsync(request, stopping).ConfigureAwait(false);
+        }
+        finally
+        {
+            _context.Clients.CloseAssociation(_peer.Address);
+        }
+    }
+
+    private async Task RunAssociationAsync(ParsedRequest request, CancellationToken stopping)
     {
         var local = SessionContext.Normalize(_socket.LocalEndPoint);
         Socket? client;

@@ -5,13 +5,15 @@ using Socks5UdpRelay.Server.Udp;
 namespace Socks5UdpRelay.Server.Control;
 
 /// <summary>What a control session needs beyond the relay's services: advertised addresses, and the set of live associations.</summary>
-internal sealed class SessionContext(RelayContext relay, IReadOnlyList<IPAddress> advertised, Auth.UserDirectory users)
+internal sealed class SessionContext(RelayContext relay, IReadOnlyList<IPAddress> advertised, Auth.UserDirectory users, ClientTracker clients)
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<UdpAssociation, byte> _associations = new();
 
     public RelayContext Relay { get; } = relay;
 
     public Auth.UserDirectory Users { get; } = users;
+
+    public ClientTracker Clients { get; } = clients;
 
     public int AssociationCount => _associations.Count;
 
@@ -33,7 +35,7 @@ internal sealed class SessionContext(RelayContext relay, IReadOnlyList<IPAddress
 
     public void Add(UdpAssociation association) => _associations.TryAdd(association, 0);
 
-    public void Remove(UdpAssociation association) => _associations.TryRemove(association, out _);
+    public void Remove(UdpAssociation association) => Relay.Metrics.AssociationClosed(association, () => _associations.TryRemove(association, out _));
 
     public static IPAddress Normalize(IPAddress address)
         => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;

@@ -20,6 +20,7 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
 {
     private readonly RelayOptions _options;
     private readonly ClientAllowList _allowList;
+    private readonly ClientTracker _tracker;
     private readonly SessionContext _sessions;
     private readonly ILogger _logger;
     private readonly List<Socket> _listeners = [];
@@ -27,10 +28,11 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
     private readonly ConcurrentDictionary<Task, byte> _running = new();
     private readonly CancellationTokenSource _stopping = new();
 
-    public Socks5Listener(IOptions<RelayOptions> options, ClientAllowList allowList, SessionContext sessions, ILogger<Socks5Listener> logger)
+    public Socks5Listener(IOptions<RelayOptions> options, ClientAllowList allowList, ClientTracker tracker, SessionContext sessions, ILogger<Socks5Listener> logger)
     {
         _options = options.Value;
         _allowList = allowList;
+        _tracker = tracker;
         _sessions = sessions;
         _logger = logger;
     }
@@ -95,6 +97,18 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
         await Task.WhenAll(_running.Keys).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
+    private async Task RunSessionAsync(ControlSession session, IPAddress client)
+    {
+        try
+        {
+            await session.RunAsync(_stopping.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _tracker.CloseConnection(client);
+        }
+    }
+
     private async Task AcceptLoopAsync(Socket listener)
     {
         var endpoint = (IPEndPoint)listener.LocalEndPoint!;
@@ -125,12 +139,21 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
             if (!_allowList.Allows(peer.Address))
             {
                 Log.ClientNotAllowed(_logger, peer);
+                _sessions.Relay.Metrics.RecordRefusedConnection();
+                connection.Dispose();
+                continue;
+            }
+
+            if (!_tracker.TryOpenConnection(peer.Address, out string? limit))
+            {
+                Log.ConnectionLimit(_logger, peer, limit!);
+                _sessions.Relay.Metrics.RecordRefusedConnection();
                 connection.Dispose();
                 continue;
             }
 
             var session = new ControlSession(connection, _sessions);
-            var task = session.RunAsync(_stopping.Token);
+            var task = RunSessionAsync(session, peer.Address);
             _running.TryAdd(task, 0);
             _ = task.ContinueWith(static (t, s) => ((ConcurrentDictionary<Task, byte>)s!).TryRemove(t, out _), _running, TaskScheduler.Default);
         }

@@ -14,6 +14,22 @@ internal sealed class PolicyOptions
     /// <summary>Link-local destinations (169.254.0.0/16, fe80::/10) and the cloud metadata addresses are refused unless this is true.</summary>
     public bool AllowLinkLocalDestinations { get; set; }
 
+    /// <summary>Destination rules after the built-in ones (loopback, link-local): the first that matches decides; none: <see cref="DefaultDestinationAction"/>.</summary>
+    public List<DestinationRuleOptions> Destinations { get; set; } = [];
+
+    /// <summary><c>allow</c> (default) or <c>deny</c>: what happens to a destination no rule matches.</summary>
+    public string DefaultDestinationAction { get; set; } = "allow";
+
     /// <summary>False (default): a listener on a non-loopback address with no client allow-list refuses to start.</summary>
     public bool AllowOpenRelay { get; set; }
+}
+
+/// <summary>One destination rule: <c>Action</c> allow/deny, <c>Network</c> a CIDR, <c>Ports</c> e.g. <c>53,1000-2000</c> (empty: all).</summary>
+internal sealed class DestinationRuleOptions
+{
+    public string? Action { get; set; }
+
+    public string? Network { get; set; }
+
+    public string? Ports { get; set; }
 }

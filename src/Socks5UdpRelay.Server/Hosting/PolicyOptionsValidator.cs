@@ -28,6 +28,21 @@ internal sealed class PolicyOptionsValidator(IConfiguration configuration) : IVa
             errors.Add($"{S}:LoopbackDestinations = '{o.LoopbackDestinations}': use auto, allow or deny.");
         }
 
+        for (int i = 0; i < o.Destinations.Count; i++)
+        {
+            var rule = o.Destinations[i];
+            if (Policy.DestinationRule.TryParse(rule.Action, rule.Network, rule.Ports, out string? error) is null)
+            {
+                errors.Add($"{S}:Destinations:{i}:{error}");
+            }
+        }
+
+        if (o.DefaultDestinationAction is null || (!o.DefaultDestinationAction.Equals("allow", StringComparison.OrdinalIgnoreCase)
+            && !o.DefaultDestinationAction.Equals("deny", StringComparison.OrdinalIgnoreCase)))
+        {
+            errors.Add($"{S}:DefaultDestinationAction = '{o.DefaultDestinationAction}': use allow or deny.");
+        }
+
         var listen = configuration.GetSection($"{RelayOptions.SectionName}:Listen").Get<string[]>() ?? [];
         var exposed = listen.Where(l => EndpointText.TryParseEndpoint(l, out var ep) && !IPAddress.IsLoopback(ep.Address)).ToArray();
         bool users = configuration.GetSection("Auth:Users").GetChildren().Any();

@@ -43,6 +43,8 @@ internal static class RelayHost
         Collect<RelayOptions>(services, failures);
         Collect<PolicyOptions>(services, failures);
         Collect<Auth.AuthOptions>(services, failures);
+        Collect<LimitsOptions>(services, failures);
+        Collect<Metrics.MetricsOptions>(services, failures);
         return failures;
     }
 
@@ -63,13 +65,22 @@ internal static class RelayHost
         }
     }
 
-    /// <summary>Serilog from the <c>Serilog</c> section; a plain console logger when there is none.</summary>
+    /// <summary>
+    /// Serilog: levels (and any extra sinks) from the <c>Serilog</c> section, plus the console in
+    /// the format <c>LogFormat</c> names: <c>text</c> (default) for people, <c>json</c> for log
+    /// collectors in containers.
+    /// </summary>
     public static Serilog.ILogger CreateLogger(IConfiguration configuration)
     {
-        var config = new LoggerConfiguration();
-        return configuration.GetSection("Serilog").Exists()
-            ? config.ReadFrom.Configuration(configuration).CreateLogger()
-            : config.MinimumLevel.Information().WriteTo.Console().CreateLogger();
+        var config = new LoggerConfiguration().MinimumLevel.Information();
+        if (configuration.GetSection("Serilog").Exists())
+        {
+            config.ReadFrom.Configuration(configuration);
+        }
+
+        return string.Equals(configuration["LogFormat"], "json", StringComparison.OrdinalIgnoreCase)
+            ? config.WriteTo.Console(new Serilog.Formatting.Json.JsonFormatter(renderMessage: true)).CreateLogger()
+            : config.WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss.fff} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}").CreateLogger();
     }
 
     public static void UseSerilog(HostApplicationBuilder builder, Serilog.ILogger logger)

@@ -25,8 +25,13 @@ internal static class RelayServiceCollectionExtensions
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
         services.AddSingleton<UserDirectory>();
+        services.AddOptions<LimitsOptions>().Bind(configuration.GetSection(LimitsOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptionsValidator>();
+        services.AddSingleton<ClientTracker>();
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<Metrics.RelayMetrics>();
         services.TryAddSingleton<IDestinationResolver, SystemDestinationResolver>();
         services.TryAddSingleton<IErrorQueueReader>(sp => ErrorQueueReaderFactory.Create(
             sp.GetRequiredService<IOptions<RelayOptions>>().Value, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Icmp")));
@@ -48,20 +53,34 @@ internal static class RelayServiceCollectionExtensions
         });
         services.AddSingleton(sp => new RelayContext(
             sp.GetRequiredService<IOptions<RelayOptions>>().Value,
+            sp.GetRequiredService<IOptions<LimitsOptions>>().Value,
             sp.GetRequiredService<DestinationPolicy>(),
             sp.GetRequiredService<OutboundPortRegistry>(),
             sp.GetRequiredService<ClientPortAllocator>(),
             sp.GetRequiredService<CachingResolver>(),
             sp.GetRequiredService<IErrorQueueReader>(),
             sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<Metrics.RelayMetrics>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Udp")));
-        services.AddSingleton(sp => new SessionContext(
-            sp.GetRequiredService<RelayContext>(),
-            sp.GetRequiredService<IOptions<RelayOptions>>().Value.AdvertisedAddress.Select(a => System.Net.IPAddress.Parse(a.Trim())).ToList(),
-            sp.GetRequiredService<UserDirectory>()));
+        services.AddSingleton(sp =>
+        {
+            var sessions = new SessionContext(
+                sp.GetRequiredService<RelayContext>(),
+                sp.GetRequiredService<IOptions<RelayOptions>>().Value.AdvertisedAddress.Select(a => System.Net.IPAddress.Parse(a.Trim())).ToList(),
+                sp.GetRequiredService<UserDirectory>(),
+                sp.GetRequiredService<ClientTracker>());
+            var tracker = sp.GetRequiredService<ClientTracker>();
+            sp.GetRequiredService<Metrics.RelayMetrics>().Observe(() => sessions.Associations, () => tracker.Connections);
+            return sessions;
+        });
+        services.AddOptions<Metrics.MetricsOptions>().Bind(configuration.GetSection(Metrics.MetricsOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Metrics.MetricsOptions>, MetricsOptionsValidator>();
+        services.AddSingleton<Metrics.PrometheusExporter>();
+        services.AddSingleton<Metrics.MetricsEndpoint>();
         services.AddSingleton<Socks5Listener>();
         services.AddSingleton<IRelayEndpoints>(sp => sp.GetRequiredService<Socks5Listener>());
         services.AddHostedService(sp => sp.GetRequiredService<Socks5Listener>());
+        services.AddHostedService(sp => sp.GetRequiredService<Metrics.MetricsEndpoint>());
         return services;
     }
 }

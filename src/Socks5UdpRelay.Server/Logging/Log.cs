@@ -52,6 +52,12 @@ internal static partial class Log
     [LoggerMessage(2010, LogLevel.Debug, "{Client}: authenticated as {User}")]
     public static partial void Authenticated(ILogger logger, IPEndPoint client, string user);
 
+    [LoggerMessage(2011, LogLevel.Warning, "{Client}: connection refused: limit {Limit} reached")]
+    public static partial void ConnectionLimit(ILogger logger, IPEndPoint client, string limit);
+
+    [LoggerMessage(2012, LogLevel.Warning, "{Client}: UDP ASSOCIATE refused: limit {Limit} reached")]
+    public static partial void AssociationLimit(ILogger logger, IPEndPoint client, string limit);
+
     [LoggerMessage(3001, LogLevel.Information, "{Client}: UDP association opened, relay {Relay}, client UDP {ClientUdp}")]
     public static partial void AssociationOpened(ILogger logger, IPEndPoint client, IPEndPoint relay, string clientUdp);
 

@@ -15,11 +15,15 @@ internal sealed class DestinationPolicy
 
     private readonly bool _allowLoopback;
     private readonly bool _allowLinkLocal;
+    private readonly DestinationRule[] _rules;
+    private readonly bool _defaultAllow;
 
-    public DestinationPolicy(bool allowLoopback, bool allowLinkLocal)
+    public DestinationPolicy(bool allowLoopback, bool allowLinkLocal, DestinationRule[]? rules = null, bool defaultAllow = true)
     {
         _allowLoopback = allowLoopback;
         _allowLinkLocal = allowLinkLocal;
+        _rules = rules ?? [];
+        _defaultAllow = defaultAllow;
     }
 
     public static DestinationPolicy Create(PolicyOptions policy, IReadOnlyList<System.Net.IPEndPoint> listeners)
@@ -31,12 +35,33 @@ internal sealed class DestinationPolicy
             "deny" => false,
             _ => allLoopback,
         };
-        return new DestinationPolicy(loopback, policy.AllowLinkLocalDestinations);
+        var rules = policy.Destinations.Select(r => DestinationRule.TryParse(r.Action, r.Network, r.Ports, out _)).OfType<DestinationRule>().ToArray();
+        bool defaultAllow = !string.Equals(policy.DefaultDestinationAction, "deny", StringComparison.OrdinalIgnoreCase);
+        return new DestinationPolicy(loopback, policy.AllowLinkLocalDestinations, rules, defaultAllow);
     }
 
     public bool AllowsLoopback => _allowLoopback;
 
+    /// <summary>The built-in rules first (so no operator rule can open loopback or metadata by accident), then the operator's, first match wins.</summary>
     public bool IsAllowed(in DestinationKey destination)
+    {
+        if (!IsAllowedByBuiltIns(destination))
+        {
+            return false;
+        }
+
+        foreach (var rule in _rules)
+        {
+            if (rule.Matches(destination))
+            {
+                return rule.Allow;
+            }
+        }
+
+        return _defaultAllow;
+    }
+
+    private bool IsAllowedByBuiltIns(in DestinationKey destination)
     {
         if (destination.IsIPv4)
         {

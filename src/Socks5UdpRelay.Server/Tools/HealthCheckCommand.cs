@@ -40,7 +40,7 @@ internal static class HealthCheckCommand
         {
             using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
-            byte[] greeting = new byte[3];
+            byte[] greeting = new byte[4];
             MethodSelection.WriteGreeting(greeting, [AuthMethod.NoAuthentication, AuthMethod.UsernamePassword]);
             await socket.SendAsync(greeting, SocketFlags.None, timeout.Token).ConfigureAwait(false);
             byte[] reply = new byte[MethodSelection.ReplyLength];

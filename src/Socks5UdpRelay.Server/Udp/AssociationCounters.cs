@@ -16,6 +16,7 @@ internal sealed class AssociationCounters
     public long DroppedFragmented;
     public long DroppedTooLarge;
     public long DroppedPolicy;
+    public long DroppedRateLimit;
     public long DroppedUnresolved;
     public long DroppedSendFailed;
     public long DroppedReplyTooLarge;
@@ -24,5 +25,5 @@ internal sealed class AssociationCounters
     public long StaleErrors;
 
     public long Dropped => DroppedForeignSource + DroppedMalformed + DroppedFragmented + DroppedTooLarge
-        + DroppedPolicy + DroppedUnresolved + DroppedSendFailed + DroppedReplyTooLarge;
+        + DroppedPolicy + DroppedRateLimit + DroppedUnresolved + DroppedSendFailed + DroppedReplyTooLarge;
 }

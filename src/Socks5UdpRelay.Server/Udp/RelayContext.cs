@@ -9,15 +9,19 @@ namespace Socks5UdpRelay.Server.Udp;
 /// <summary>The server-wide services every association uses, gathered so an association takes one argument.</summary>
 internal sealed class RelayContext(
     RelayOptions options,
+    LimitsOptions limits,
     DestinationPolicy policy,
     OutboundPortRegistry outboundPorts,
     ClientPortAllocator clientPorts,
     CachingResolver resolver,
     IErrorQueueReader errorQueue,
     TimeProvider time,
+    Metrics.RelayMetrics metrics,
     ILogger logger)
 {
     public RelayOptions Options { get; } = options;
+
+    public LimitsOptions Limits { get; } = limits;
 
     public DestinationPolicy Policy { get; } = policy;
 
@@ -30,6 +34,8 @@ internal sealed class RelayContext(
     public IErrorQueueReader ErrorQueue { get; } = errorQueue;
 
     public TimeProvider Time { get; } = time;
+
+    public Metrics.RelayMetrics Metrics { get; } = metrics;
 
     public ILogger Logger { get; } = logger;
 }

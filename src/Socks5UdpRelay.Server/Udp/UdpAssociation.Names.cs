@@ -176,7 +176,7 @@ internal sealed partial class UdpAssociation
 
         if (writer.TryComplete(out int length))
         {
-            _notices.TryEnqueue(line[..length]);
+            EnqueueNotice(line[..length]);
         }
 
         Log.Unresolved(_context.Logger, _peer, state.Name, reason);

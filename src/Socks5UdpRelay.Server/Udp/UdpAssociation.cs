@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Socks5UdpRelay.Protocol;
-using Socks5UdpRelay.Server.Hosting;
 using Socks5UdpRelay.Server.Icmp;
 using Socks5UdpRelay.Server.Logging;
 using Socks5UdpRelay.Server.Notices;
@@ -40,6 +39,8 @@ internal sealed partial class UdpAssociation : IRelaySink
     private int _endReason;
     private long _lastActivity;
     private bool _foreignLogged;
+    private double _tokens;
+    private long _tokenStamp;
 
     public UdpAssociation(RelayContext context, Socket client, IPEndPoint peer, ushort fixedPort, NoticeWriter notices)
     {
@@ -53,6 +54,8 @@ internal sealed partial class UdpAssociation : IRelaySink
         _maxUdpPayload = client.AddressFamily == AddressFamily.InterNetwork ? 65_507 : 65_527;
         _startedAt = context.Time.GetTimestamp();
         _lastActivity = _startedAt;
+        _tokenStamp = _startedAt;
+        _tokens = context.Limits.DatagramBurst;
     }
 
     public AssociationCounters Counters { get; } = new();
@@ -171,11 +174,19 @@ internal sealed partial class UdpAssociation : IRelaySink
             return;
         }
 
-        Volatile.Write(ref _lastActivity, _context.Time.GetTimestamp());
+        long now = _context.Time.GetTimestamp();
+        Volatile.Write(ref _lastActivity, now);
         if (!UdpRequestHeader.TryParse(datagram, out byte fragment, out var destination, out int headerLength))
         {
             Counters.DroppedMalformed++;
             Log.MalformedDatagram(_context.Logger, _peer, datagram.Length);
+            return;
+        }
+
+        if (!TakeToken(now))
+        {
+            Counters.DroppedRateLimit++;
+            Deny(destination, default, null, DeniedReasons.RateLimit, 4);
             return;
         }
 
@@ -204,6 +215,27 @@ internal sealed partial class UdpAssociation : IRelaySink
         {
             SendTo(DestinationKey.From(destination), null, destination, payload);
         }
+    }
+
+    /// <summary>The association's datagram budget (<c>Limits:DatagramsPerSecond</c>), a token bucket touched only by the client loop.</summary>
+    private bool TakeToken(long now)
+    {
+        int rate = _context.Limits.DatagramsPerSecond;
+        if (rate == 0)
+        {
+            return true;
+        }
+
+        double elapsed = (now - _tokenStamp) / (double)_context.Time.TimestampFrequency;
+        _tokenStamp = now;
+        _tokens = Math.Min(_context.Limits.DatagramBurst, _tokens + (elapsed * rate));
+        if (_tokens < 1)
+        {
+            return false;
+        }
+
+        _tokens -= 1;
+        return true;
     }
 
     private void SendTo(DestinationKey key, string? name, in SocksAddress addressedAs, ReadOnlySpan<byte> payload)
@@ -435,7 +467,7 @@ internal sealed partial class UdpAssociation : IRelaySink
     private void ReportError(DestinationKey key, string? name, in SocketErrorReport report)
     {
         Interlocked.Increment(ref Counters.Errors);
-        RelayMetrics.RecordError(report.Kind);
+        _context.Metrics.RecordError(report.Kind);
         if (!_noticeLimiter.TryAcquire(new NoticeKey(key, name, (int)report.Kind), out long suppressed))
         {
             return;
@@ -479,7 +511,7 @@ internal sealed partial class UdpAssociation : IRelaySink
 
         if (writer.TryComplete(out int length))
         {
-            _notices.TryEnqueue(line[..length]);
+            EnqueueNotice(line[..length]);
         }
 
         Log.DestinationError(_context.Logger, _peer, name is null ? key.ToString() : $"{name}:{key.Port}", report.Kind.ToWireName(), report.Errno,
@@ -505,11 +537,27 @@ internal sealed partial class UdpAssociation : IRelaySink
 
         if (writer.TryComplete(out int length))
         {
-            _notices.TryEnqueue(line[..length]);
+            EnqueueNotice(line[..length]);
         }
 
         Log.DatagramDenied(_context.Logger, _peer, addressedAs.ToString(), reason);
     }
+
+    private void EnqueueNotice(ReadOnlySpan<byte> line)
+    {
+        if (_notices.TryEnqueue(line))
+        {
+            int space = line.IndexOf((byte)' ');
+            _context.Metrics.RecordNotice(NoticeVerbName(space < 0 ? line : line[..space]));
+        }
+    }
+
+    private static string NoticeVerbName(ReadOnlySpan<byte> verb)
+        => verb.SequenceEqual("UDP-ERROR"u8) ? NoticeVerbs.UdpError
+        : verb.SequenceEqual("UDP-DENIED"u8) ? NoticeVerbs.UdpDenied
+        : verb.SequenceEqual("UDP-UNRESOLVED"u8) ? NoticeVerbs.UdpUnresolved
+        : verb.SequenceEqual("CLOSING"u8) ? NoticeVerbs.Closing
+        : NoticeVerbs.Notices;
 
     /// <summary>Writes the first line, <c>NOTICES version=1</c>.</summary>
     public void AnnounceNotices()
@@ -519,7 +567,7 @@ internal sealed partial class UdpAssociation : IRelaySink
         writer.Add(NoticeKeys.Version, 1);
         if (writer.TryComplete(out int length))
         {
-            _notices.TryEnqueue(line[..length]);
+            EnqueueNotice(line[..length]);
         }
     }
 
@@ -537,7 +585,7 @@ internal sealed partial class UdpAssociation : IRelaySink
         writer.Add(NoticeKeys.Reason, reason);
         if (writer.TryComplete(out int length))
         {
-            _notices.TryEnqueue(line[..length]);
+            EnqueueNotice(line[..length]);
         }
     }
 

@@ -17,7 +17,7 @@ internal sealed class PolicyOptionsValidator(IConfiguration configuration) : IVa
         const string S = PolicyOptions.SectionName;
         for (int i = 0; i < o.AllowClients.Count; i++)
         {
-            if (!IPNetwork.TryParse(o.AllowClients[i]?.Trim(), out _))
+            if (!Policy.Cidr.TryParse(o.AllowClients[i], out _))
             {
                 errors.Add($"{S}:AllowClients:{i} = '{o.AllowClients[i]}' is not a CIDR: write e.g. 10.0.0.0/8 or fd00::/8 (host bits zero).");
             }

@@ -67,7 +67,7 @@ internal sealed class DestinationRule
                 return null;
         }
 
-        if (!IPNetwork.TryParse(network?.Trim(), out var parsed))
+        if (!Cidr.TryParse(network, out var parsed))
         {
             error = $"Network = '{network}': write a CIDR such as 10.0.0.0/8 or 2001:db8::/32 (host bits zero).";
             return null;

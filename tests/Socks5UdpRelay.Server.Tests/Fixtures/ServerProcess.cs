@@ -138,6 +138,6 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
 
-    [GeneratedRegex(@"Listening for SOCKS5 on (\S+)")]
+    [GeneratedRegex(@"Listening for SOCKS5 on \\?""?([0-9A-Fa-f.:\[\]]+)")]
     private static partial Regex ListeningRegex();
 }

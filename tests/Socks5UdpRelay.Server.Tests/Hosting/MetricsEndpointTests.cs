@@ -1,0 +1,77 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Socks5UdpRelay.Server.Metrics;
+using Socks5UdpRelay.Server.Tests.Fixtures;
+using Xunit;
+
+namespace Socks5UdpRelay.Server.Tests.Hosting;
+
+/// <summary>/metrics after real traffic, /healthz, and an endpoint that is off unless enabled.</summary>
+public sealed class MetricsEndpointTests
+{
+    [Fact]
+    public async Task Metrics_AfterTraffic_CountDatagramsErrorsAndNotices()
+    {
+        await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Metrics:Enabled"] = "true", ["Metrics:Listen"] = "127.0.0.1:0" });
+        var endpoint = server.Services.GetRequiredService<MetricsEndpoint>().EndPoint!;
+        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using (var association = await RawAssociation.OpenAsync(server.EndPoint))
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                await association.SendToAsync(echo.EndPoint, "m"u8.ToArray());
+                await association.ReceiveAsync();
+            }
+
+            await association.SendToAsync(Udp.NoticeTests.FreeUdpPort(IPAddress.Loopback), "x"u8.ToArray());
+            Assert.StartsWith("UDP-ERROR", await association.Control.ReadLineAsync());
+            string live = await GetAsync(endpoint, "/metrics");
+            Assert.Contains("socks5udprelay_associations 1\n", live);
+            Assert.Contains("socks5udprelay_destinations 2\n", live);
+        }
+
+        await server.WaitForNoAssociationsAsync();
+        string text = await GetAsync(endpoint, "/metrics");
+        Assert.Contains("HTTP/1.1 200 OK", text);
+        Assert.Contains("socks5udprelay_datagrams_total{direction=\"client-to-destination\"} 4\n", text); // counted after the close too
+        Assert.Contains("socks5udprelay_datagrams_total{direction=\"destination-to-client\"} 3\n", text);
+        Assert.Contains("socks5udprelay_udp_errors_total{kind=\"port-unreachable\"} 1\n", text);
+        Assert.Contains("socks5udprelay_notices_total{verb=\"UDP-ERROR\"} 1\n", text);
+        Assert.Contains("socks5udprelay_associations 0\n", text);
+        Assert.Contains("# TYPE socks5udprelay_datagrams_total counter", text);
+    }
+
+    [Fact]
+    public async Task Healthz_IsOk_UnknownPathIs404()
+    {
+        await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Metrics:Enabled"] = "true", ["Metrics:Listen"] = "127.0.0.1:0" });
+        var endpoint = server.Services.GetRequiredService<MetricsEndpoint>().EndPoint!;
+        Assert.StartsWith("HTTP/1.1 200 OK", await GetAsync(endpoint, "/healthz"));
+        Assert.StartsWith("HTTP/1.1 404", await GetAsync(endpoint, "/admin"));
+    }
+
+    [Fact]
+    public async Task MetricsEndpoint_IsOffByDefault()
+    {
+        await using var server = await RelayServer.StartAsync();
+        Assert.Null(server.Services.GetRequiredService<MetricsEndpoint>().EndPoint);
+    }
+
+    private static async Task<string> GetAsync(IPEndPoint endpoint, string path)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(endpoint, TestTimeout.Token());
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: test\r\n\r\n"), SocketFlags.None, TestTimeout.Token());
+        var response = new MemoryStream();
+        byte[] buffer = new byte[4096];
+        int n;
+        while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, TestTimeout.Token())) > 0)
+        {
+            response.Write(buffer, 0, n);
+        }
+
+        return Encoding.UTF8.GetString(response.ToArray());
+    }
+}

@@ -1,0 +1,125 @@
+using System.Net;
+using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Server.Tests.Udp;
+using Xunit;
+
+namespace Socks5UdpRelay.Server.Tests.Policy;
+
+/// <summary>Every limit shows both sides: within it things work, past it the client gets a clear answer and the server a log line.</summary>
+public sealed class LimitsTests
+{
+    [Fact]
+    public async Task ConnectionsPerClient_PastTheLimitAreClosed_OthersKeepWorking()
+    {
+        await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Limits:MaxConnectionsPerClient"] = "2" });
+        await using var first = await RawAssociation.OpenAsync(server.EndPoint);
+        await using var second = await RawAssociation.OpenAsync(server.EndPoint);
+        await using var third = await RawSocks.ConnectAsync(server.EndPoint);
+        Assert.True(await third.ClosedByServerAsync());
+        Assert.Contains(server.Logs.Events, e => e.EventId == 2011 && e.Message.Contains("Limits:MaxConnectionsPerClient=2"));
+
+        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await first.SendToAsync(echo.EndPoint, "still"u8.ToArray());
+        Assert.Equal("still"u8.ToArray(), (await first.ReceiveAsync()).Payload);
+
+        await second.DisposeAsync(); // a slot frees up when a connection ends
+        await WaitUntilAsync(() => server.Endpoints.OpenSessions == 1);
+        await using var fourth = await RawAssociation.OpenAsync(server.EndPoint);
+    }
+
+    [Fact]
+    public async Task TotalConnections_PastTheLimitAreClosed()
+    {
+        await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Limits:MaxConnections"] = "1" });
+        await using var first = await RawAssociation.OpenAsync(server.EndPoint);
+        await using var second = await RawSocks.ConnectAsync(server.EndPoint);
+        Assert.True(await second.ClosedByServerAsync());
+    }
+
+    [Fact]
+    public async Task AssociationsPerClient_PastTheLimitAreAnswered02()
+    {
+        await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Limits:MaxAssociationsPerClient"] = "1" });
+        await using var first = await RawAssociation.OpenAsync(server.EndPoint);
+        await using var raw = await RawSocks.ConnectAsync(server.EndPoint);
+        await raw.SendAsync(0x05, 0x01, 0x00);
+        await raw.ReadAsync(2);
+        await raw.SendAsync(0x05, 0x03, 0x00, 0x01, 0, 0, 0, 0, 0, 0);
+        Assert.Equal(new byte[] { 0x05, 0x02, 0x00, 0x01, 0, 0, 0, 0, 0, 0 }, await raw.ReadAsync(10));
+        Assert.Contains(server.Logs.Events, e => e.EventId == 2012);
+
+        await first.DisposeAsync();
+        await server.WaitForNoAssociationsAsync();
+        await using var again = await RawAssociation.OpenAsync(server.EndPoint);
+    }
+
+    [Fact]
+    public async Task DatagramRate_ExcessIsDroppedCountedAndNoticed_BudgetRefills()
+    {
+        var time = new ManualTimeProvider();
+        await using var server = await RelayServer.StartAsync(
+            new Dictionary<string, string?> { ["Limits:DatagramsPerSecond"] = "10", ["Limits:DatagramBurst"] = "5" }, time: time);
+        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var association = await RawAssociation.OpenAsync(server.EndPoint);
+        var counters = AssociationRulesTests.Association(server).Counters;
+        for (int i = 0; i < 8; i++)
+        {
+            await association.SendToAsync(echo.EndPoint, [(byte)i]);
+        }
+
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.Equal(new[] { (byte)i }, (await association.ReceiveAsync()).Payload);
+        }
+
+        Assert.Equal($"UDP-DENIED dst=127.0.0.1:{echo.Port} reason=rate-limit", await association.Control.ReadLineAsync());
+        await WaitUntilAsync(() => counters.DroppedRateLimit == 3);
+
+        time.Advance(TimeSpan.FromSeconds(1)); // ten more tokens (capped at the burst of five)
+        await association.SendToAsync(echo.EndPoint, [42]);
+        Assert.Equal(new byte[] { 42 }, (await association.ReceiveAsync()).Payload);
+        Assert.Equal(3, counters.DroppedRateLimit);
+    }
+
+    [Fact]
+    public async Task ClientAllowList_OutsiderIsClosed_InsiderServed()
+    {
+        await using (var closed = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Policy:AllowClients:0"] = "10.0.0.0/8" }))
+        {
+            await using var raw = await RawSocks.ConnectAsync(closed.EndPoint);
+            Assert.True(await raw.ClosedByServerAsync());
+            Assert.Contains(closed.Logs.Events, e => e.EventId == 2005);
+        }
+
+        await using var open = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Policy:AllowClients:0"] = "10.0.0.0/8", ["Policy:AllowClients:1"] = "127.0.0.0/8" });
+        await using var association = await RawAssociation.OpenAsync(open.EndPoint);
+    }
+
+    [Fact]
+    public async Task DestinationRule_DeniesDatagramsAndConnect_OtherPortsPass()
+    {
+        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var server = await RelayServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Policy:Destinations:0:Action"] = "deny",
+            ["Policy:Destinations:0:Network"] = "127.0.0.0/8",
+            ["Policy:Destinations:0:Ports"] = $"{echo.Port}",
+        });
+        await using var association = await RawAssociation.OpenAsync(server.EndPoint);
+        await association.SendToAsync(echo.EndPoint, "no"u8.ToArray());
+        Assert.Equal($"UDP-DENIED dst=127.0.0.1:{echo.Port} reason=policy", await association.Control.ReadLineAsync());
+        Assert.Empty(echo.Senders);
+
+        await using var other = new UdpEcho(IPAddress.Loopback);
+        await association.SendToAsync(other.EndPoint, "yes"u8.ToArray());
+        Assert.Equal("yes"u8.ToArray(), (await association.ReceiveAsync()).Payload);
+
+        await using var raw = await RawSocks.ConnectAsync(server.EndPoint);
+        await raw.SendAsync(0x05, 0x01, 0x00);
+        await raw.ReadAsync(2);
+        await raw.SendAsync(0x05, 0x01, 0x00, 0x01, 127, 0, 0, 1, (byte)(echo.Port >> 8), (byte)echo.Port);
+        Assert.Equal(0x02, (await raw.ReadAsync(10))[1]);
+    }
+
+    private static Task WaitUntilAsync(Func<bool> condition) => NoticeTests.WaitUntilAsync(condition);
+}

@@ -34,7 +34,7 @@ public sealed class AuthenticationTests
         Assert.Equal(new byte[] { 0x05, 0x02 }, await raw.ReadAsync(2));
         await raw.SendAsync([0x01, 5, .. "alice"u8, 5, .. "wrong"u8]);
 
-        await WaitUntilAsync(() => time.ActiveTimers >= 2); // the handshake deadline and the failure delay
+        await Eventually.TrueAsync(() => time.ActiveTimers >= 2); // the handshake deadline and the failure delay
         Assert.Equal(0, raw.Control.Available);
         time.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(new byte[] { 0x01, 0x01 }, await raw.ReadAsync(2));
@@ -133,14 +133,5 @@ public sealed class AuthenticationTests
         }
 
         return settings;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var cts = new CancellationTokenSource(TestTimeout.Default);
-        while (!condition())
-        {
-            await Task.Delay(5, cts.Token);
-        }
     }
 }

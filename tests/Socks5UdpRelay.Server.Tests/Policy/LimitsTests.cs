@@ -23,7 +23,7 @@ public sealed class LimitsTests
         Assert.Equal("still"u8.ToArray(), (await first.ReceiveAsync()).Payload);
 
         await second.DisposeAsync(); // a slot frees up when a connection ends
-        await WaitUntilAsync(() => server.Endpoints.OpenSessions == 1);
+        await Eventually.TrueAsync(() => server.Endpoints.OpenSessions == 1);
         await using var fourth = await RawAssociation.OpenAsync(server.EndPoint);
     }
 
@@ -73,7 +73,7 @@ public sealed class LimitsTests
         }
 
         Assert.Equal($"UDP-DENIED dst=127.0.0.1:{echo.Port} reason=rate-limit", await association.Control.ReadLineAsync());
-        await WaitUntilAsync(() => counters.DroppedRateLimit == 3);
+        await Eventually.TrueAsync(() => counters.DroppedRateLimit == 3);
 
         time.Advance(TimeSpan.FromSeconds(1)); // ten more tokens (capped at the burst of five)
         await association.SendToAsync(echo.EndPoint, [42]);
@@ -120,6 +120,4 @@ public sealed class LimitsTests
         await raw.SendAsync(0x05, 0x01, 0x00, 0x01, 127, 0, 0, 1, (byte)(echo.Port >> 8), (byte)echo.Port);
         Assert.Equal(0x02, (await raw.ReadAsync(10))[1]);
     }
-
-    private static Task WaitUntilAsync(Func<bool> condition) => NoticeTests.WaitUntilAsync(condition);
 }

@@ -61,7 +61,7 @@ public sealed class NoticeTests
         for (int i = 1; i <= 4; i++)
         {
             await association.SendToAsync(closed, "x"u8.ToArray());
-            await WaitUntilAsync(() => Interlocked.Read(ref counters.Errors) >= i); // one ICMP at a time, so none collapse
+            await Eventually.TrueAsync(() => Interlocked.Read(ref counters.Errors) >= i); // one ICMP at a time, so none collapse
         }
 
         time.Advance(TimeSpan.FromSeconds(1));
@@ -79,7 +79,7 @@ public sealed class NoticeTests
         var closed = FreeUdpPort(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint, readNoticesLine: false);
         await association.SendToAsync(closed, "x"u8.ToArray());
-        await WaitUntilAsync(() => Interlocked.Read(ref AssociationRulesTests.Association(server).Counters.Errors) == 1);
+        await Eventually.TrueAsync(() => Interlocked.Read(ref AssociationRulesTests.Association(server).Counters.Errors) == 1);
         await association.SendToAsync(echo.EndPoint, "still relaying"u8.ToArray());
         Assert.Equal("still relaying"u8.ToArray(), (await association.ReceiveAsync()).Payload);
 
@@ -169,7 +169,7 @@ public sealed class NoticeTests
         await using var echo = new UdpEcho(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendAsync(RawSocks.Datagram("slow.test", 53, "q"u8));
-        await WaitUntilAsync(() => resolver.Lookups == 1);
+        await Eventually.TrueAsync(() => resolver.Lookups == 1);
         await association.SendToAsync(echo.EndPoint, "meanwhile"u8.ToArray());
         Assert.Equal("meanwhile"u8.ToArray(), (await association.ReceiveAsync()).Payload);
         time.Advance(TimeSpan.FromSeconds(5));
@@ -229,14 +229,5 @@ public sealed class NoticeTests
         using var probe = new Socket(ip.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         probe.Bind(new IPEndPoint(ip, 0));
         return (IPEndPoint)probe.LocalEndPoint!;
-    }
-
-    internal static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var cts = new CancellationTokenSource(TestTimeout.Default);
-        while (!condition())
-        {
-            await Task.Delay(2, cts.Token);
-        }
     }
 }

@@ -1,0 +1,18 @@
+namespace Socks5UdpRelay.Server.Tests.Fixtures;
+
+/// <summary>
+/// Waits for a condition the server reaches on its own threads (a counter, a timer registered),
+/// where no event is exposed to await; bounded by the shared test timeout, so a condition that
+/// never comes fails the test instead of hanging it.
+/// </summary>
+internal static class Eventually
+{
+    public static async Task TrueAsync(Func<bool> condition)
+    {
+        using var cts = new CancellationTokenSource(TestTimeout.Default);
+        while (!condition())
+        {
+            await Task.Delay(2, cts.Token);
+        }
+    }
+}

@@ -106,6 +106,19 @@ internal sealed class DestinationSocket : IDisposable
     /// </summary>
     public bool Send(ReadOnlySpan<byte> payload)
     {
+        try
+        {
+            return SendOnce(payload);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed under us (idle sweep, eviction): this datagram is lost like any sent to a closing flow.
+            return false;
+        }
+    }
+
+    private bool SendOnce(ReadOnlySpan<byte> payload)
+    {
         long now = _time.GetTimestamp();
         Volatile.Write(ref _lastActivity, now);
         Volatile.Write(ref _lastSent, now);

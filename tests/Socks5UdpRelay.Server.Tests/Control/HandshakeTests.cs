@@ -118,7 +118,7 @@ public sealed class HandshakeTests : IAsyncLifetime
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:HandshakeTimeout"] = "00:00:05" }, time: time);
         await using var raw = await RawSocks.ConnectAsync(server.EndPoint);
         await raw.SendAsync(0x05, 0x01); // half a greeting
-        await Eventually.TrueAsync(() => time.ActiveTimers > 0);
+        await Eventually.TrueAsync(() => time.ActiveTimers > 0 && server.Endpoints.OpenSessions == 1);
         time.Advance(TimeSpan.FromSeconds(4));
         Assert.Equal(1, server.Endpoints.OpenSessions);
         time.Advance(TimeSpan.FromSeconds(2));

@@ -47,10 +47,10 @@ internal sealed class RawAssociation : IAsyncDisposable
     public Task SendToAsync(IPEndPoint destination, byte[] payload) => SendAsync(RawSocks.Datagram(destination, payload));
 
     /// <summary>The next datagram from the relay, split into the source its header names and the payload.</summary>
-    public async Task<(string Source, byte[] Payload)> ReceiveAsync()
+    public async Task<(string Source, byte[] Payload)> ReceiveAsync(CancellationToken? cancellationToken = null)
     {
         byte[] buffer = new byte[65_536];
-        var result = await Udp.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(Relay.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0), TestTimeout.Token());
+        var result = await Udp.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(Relay.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0), cancellationToken ?? TestTimeout.Token());
         Assert.Equal(Relay, (IPEndPoint)result.RemoteEndPoint);
         Assert.True(UdpRequestHeader.TryParse(buffer.AsSpan(0, result.ReceivedBytes), out byte fragment, out var source, out int headerLength));
         Assert.Equal(0, fragment);

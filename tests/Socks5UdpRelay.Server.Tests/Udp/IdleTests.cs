@@ -68,4 +68,49 @@ public sealed class IdleTests
 
         Assert.Equal(1, server.Endpoints.OpenAssociations);
     }
+
+    [Fact]
+    public async Task IdleSweepRacingTheClientsSends_NeverStopsTheAssociation()
+    {
+        var time = new ManualTimeProvider();
+        await using var server = await RelayServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Relay:DestinationIdleTimeout"] = "00:00:01",
+            ["Relay:AssociationIdleTimeout"] = "00:00:00",
+        }, time: time);
+        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var association = await RawAssociation.OpenAsync(server.EndPoint);
+        var closed = Udp.NoticeTests.FreeUdpPort(IPAddress.Loopback);
+        using var stop = new CancellationTokenSource();
+        var sweeper = Task.Run(() =>
+        {
+            for (int i = 0; i < 2_000 && !stop.IsCancellationRequested; i++)
+            {
+                time.Advance(TimeSpan.FromSeconds(2)); // every sweep finds the destination idle and closes it
+            }
+        });
+        for (int i = 0; i < 2_000 && !sweeper.IsCompleted; i++)
+        {
+            await association.SendToAsync(closed, "x"u8.ToArray()); // a destination socket that keeps being closed and reopened
+        }
+
+        await stop.CancelAsync();
+        await sweeper.Bounded();
+
+        // The burst overran the relay's receive buffer, as a burst may; a datagram sent while it
+        // drains can be lost like any UDP datagram, so the proof is that one gets through.
+        for (int attempt = 0; ; attempt++)
+        {
+            await association.SendToAsync(echo.EndPoint, "alive"u8.ToArray());
+            using var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(250));
+            try
+            {
+                Assert.Equal("alive"u8.ToArray(), (await association.ReceiveAsync(wait.Token)).Payload);
+                break;
+            }
+            catch (OperationCanceledException) when (attempt < 40)
+            {
+            }
+        }
+    }
 }

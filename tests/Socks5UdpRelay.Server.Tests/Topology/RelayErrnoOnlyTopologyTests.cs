@@ -11,7 +11,7 @@ namespace Socks5UdpRelay.Server.Tests.Topology;
 /// The errno-only fallback (<c>--Relay:ErrorQueue=off</c>), as DESIGN.md describes it: the kind
 /// comes from the errno of the failed operation alone, so notices carry no <c>icmp</c>,
 /// <c>icmp6</c>, <c>from</c> or <c>mtu</c>; an IPv4 admin-prohibited shows as host-unreachable; and
-/// soft errors (3/1 here) are not told at all.
+/// soft errors (3/1, 3/0 and ICMPv6 1/3, 1/0 here) are not told at all.
 /// </summary>
 public sealed class RelayErrnoOnlyTopologyTests : IClassFixture<ErrnoOnlyRelayTopologyFixture>
 {
@@ -74,9 +74,26 @@ public sealed class RelayErrnoOnlyTopologyTests : IClassFixture<ErrnoOnlyRelayTo
     }
 
     [RootTheory]
+    [MemberData(nameof(Families))]
+    public async Task DatagramOverSmallMtuLink_NoticesFragmentationNeededWithoutMtu(AddressFamily family)
+    {
+        var row = $"errno only: 1400 bytes over the 1280-MTU link, {Name(family)}";
+        var target = Topology.Target.For(family);
+        await using var association = await _fixture.OpenAssociationAsync();
+
+        var (notice, elapsed) = await SendAndAwaitNoticeAsync(association, new IPEndPoint(target, RelayTopologyFixture.EchoPort), row, size: 1400);
+
+        Report(_output, row, elapsed, notice);
+        AssertUdpError(UdpError(Endpoint(target, RelayTopologyFixture.EchoPort), "fragmentation-needed", "EMSGSIZE"), notice);
+        await AssertEchoAsync(association, target, row);
+    }
+
+    [RootTheory]
     [InlineData(AddressFamily.InterNetwork, "icmp-host-unreachable")]
+    [InlineData(AddressFamily.InterNetwork, "icmp-net-unreachable")]
     [InlineData(AddressFamily.InterNetworkV6, "icmp6-addr-unreachable")]
-    public async Task RouterRejectHostUnreachable_IsNotNoticed(AddressFamily family, string rejectWith)
+    [InlineData(AddressFamily.InterNetworkV6, "icmp6-no-route")]
+    public async Task RouterRejectHostOrNetUnreachable_IsNotNoticed(AddressFamily family, string rejectWith)
     {
         // A soft error never reaches a socket without IP_RECVERR. Silence is proved by order: the
         // rejected datagram goes first, a datagram to a closed port of the target next, and the

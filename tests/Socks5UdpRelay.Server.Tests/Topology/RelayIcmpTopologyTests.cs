@@ -109,6 +109,50 @@ public sealed class RelayIcmpTopologyTests : IClassFixture<RelayTopologyFixture>
         await AssertEchoAsync(association, target, row);
     }
 
+    /// <summary>
+    /// The codes iptables cannot send, through nftables' numeric <c>reject with icmp N</c> /
+    /// <c>icmpv6 N</c>: family, code, kind (DESIGN.md's table; unlisted codes are <c>unknown</c>),
+    /// errno (icmp_err_convert / icmpv6_err_convert).
+    /// </summary>
+    public static TheoryData<AddressFamily, int, string, string> NftRejects => new()
+    {
+        { AddressFamily.InterNetwork, 5, "unknown", "EOPNOTSUPP" },
+        { AddressFamily.InterNetwork, 6, "net-unreachable", "ENETUNREACH" },
+        { AddressFamily.InterNetwork, 7, "host-unreachable", "EHOSTDOWN" },
+        { AddressFamily.InterNetwork, 8, "unknown", "ENONET" },
+        { AddressFamily.InterNetwork, 11, "net-unreachable", "ENETUNREACH" },
+        { AddressFamily.InterNetwork, 12, "host-unreachable", "EHOSTUNREACH" },
+        { AddressFamily.InterNetworkV6, 2, "unknown", "EHOSTUNREACH" },
+        { AddressFamily.InterNetworkV6, 5, "admin-prohibited", "EACCES" },
+        { AddressFamily.InterNetworkV6, 6, "admin-prohibited", "EACCES" },
+    };
+
+    [RootTheory]
+    [MemberData(nameof(NftRejects))]
+    public async Task RouterRejectWithAnyCode_NoticesKindFromTheTable(AddressFamily family, int code, string kind, string errno)
+    {
+        var v4 = family == AddressFamily.InterNetwork;
+        var typeCode = $"{(v4 ? 3 : 1)}/{code}";
+        var row = $"router1 nft reject {(v4 ? "icmp" : "icmpv6")} {typeCode}, {Name(family)}";
+        var target = Topology.Target.For(family);
+        var port = _fixture.NextPort();
+        Topology.Nft(Topology.Router1Namespace, $$"""
+            table {{(v4 ? "ip" : "ip6")}} s5t_reject {
+                chain forward {
+                    type filter hook forward priority 0; policy accept;
+                    {{(v4 ? "ip" : "ip6")}} daddr {{target}} udp dport {{port}} reject with {{(v4 ? "icmp" : "icmpv6")}} {{code}}
+                }
+            }
+            """);
+        await using var association = await _fixture.OpenAssociationAsync();
+
+        var (notice, elapsed) = await SendAndAwaitNoticeAsync(association, new IPEndPoint(target, port), row);
+
+        Report(_output, row, elapsed, notice);
+        AssertUdpError(UdpError(Endpoint(target, port), kind, errno, family, typeCode, Topology.Router1.For(family)), notice);
+        await AssertEchoAsync(association, target, row);
+    }
+
     [RootTheory]
     [MemberData(nameof(Families))]
     public async Task UnansweredAddressOnRouter1sSubnet_NoticesHostUnreachableAfterNeighbourFailure(AddressFamily family)

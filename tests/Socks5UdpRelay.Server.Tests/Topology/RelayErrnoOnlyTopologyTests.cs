@@ -11,7 +11,7 @@ namespace Socks5UdpRelay.Server.Tests.Topology;
 /// The errno-only fallback (<c>--Relay:ErrorQueue=off</c>), as DESIGN.md describes it: the kind
 /// comes from the errno of the failed operation alone, so notices carry no <c>icmp</c>,
 /// <c>icmp6</c>, <c>from</c> or <c>mtu</c>; an IPv4 admin-prohibited shows as host-unreachable; and
-/// soft errors (3/1, 3/0 and ICMPv6 1/3, 1/0 here) are not told at all.
+/// soft errors (3/1, 3/0, 11/0 and ICMPv6 1/3, 1/0, 3/0 here) are not told at all.
 /// </summary>
 public sealed class RelayErrnoOnlyTopologyTests : IClassFixture<ErrnoOnlyRelayTopologyFixture>
 {
@@ -89,6 +89,45 @@ public sealed class RelayErrnoOnlyTopologyTests : IClassFixture<ErrnoOnlyRelayTo
     }
 
     [RootTheory]
+    [MemberData(nameof(Families))]
+    public async Task TtlExceeded_IsNotNoticed(AddressFamily family)
+    {
+        // 11/0 (ICMPv6 3/0) is a soft error too. Router1 sets the TTL to 1 for one port, so router2
+        // answers time exceeded; a datagram to a closed port of the target follows, and the first
+        // notice must be that one's.
+        var row = $"errno only: TTL/hop limit 1 after router1, then target port closed, {Name(family)}";
+        var target = Topology.Target.For(family);
+        var expiring = _fixture.NextPort();
+        var closed = _fixture.NextPort();
+        var match = family == AddressFamily.InterNetwork
+            ? $"ip daddr {Topology.Target.V4} udp dport {expiring} counter ip ttl set 1"
+            : $"ip6 daddr {Topology.Target.V6} udp dport {expiring} counter ip6 hoplimit set 1";
+        Topology.Nft(Topology.Router1Namespace, $$"""
+            table inet s5t_ttl {
+                chain forward {
+                    type filter hook forward priority 0; policy accept;
+                    {{match}}
+                }
+            }
+            """);
+        await using var association = await _fixture.OpenAssociationAsync();
+
+        var (notice, elapsed) = await SendAndAwaitNoticeAsync(
+            association,
+            async () =>
+            {
+                await association.SendAsync(new IPEndPoint(target, expiring), Payload(16));
+                await association.SendAsync(new IPEndPoint(target, closed), Payload(16));
+            },
+            row);
+
+        Report(_output, row, elapsed, notice);
+        AssertUdpError(UdpError(Endpoint(target, closed), "port-unreachable", "ECONNREFUSED"), notice);
+        Assert.Equal(1, NftCounterPackets(Topology, Topology.Router1Namespace, "s5t_ttl"));
+        await AssertEchoAsync(association, target, row);
+    }
+
+    [RootTheory]
     [InlineData(AddressFamily.InterNetwork, "icmp-host-unreachable")]
     [InlineData(AddressFamily.InterNetwork, "icmp-net-unreachable")]
     [InlineData(AddressFamily.InterNetworkV6, "icmp6-addr-unreachable")]
@@ -116,6 +155,7 @@ public sealed class RelayErrnoOnlyTopologyTests : IClassFixture<ErrnoOnlyRelayTo
 
         Report(_output, row, elapsed, notice);
         AssertUdpError(UdpError(Endpoint(target, closed), "port-unreachable", "ECONNREFUSED"), notice);
+        Assert.Equal(1, ForwardRulePackets(Topology, Topology.Router1Namespace, family, rejected));
         await AssertEchoAsync(association, target, row);
     }
 }

@@ -282,6 +282,7 @@ public sealed class RelayIcmpTopologyTests : IClassFixture<RelayTopologyFixture>
         AssertUdpError(
             UdpError(Endpoint(target, closed), "port-unreachable", "ECONNREFUSED", family, family == AddressFamily.InterNetwork ? "3/3" : "1/4", target),
             notice);
+        Assert.Equal(1, ForwardRulePackets(Topology, Topology.Router1Namespace, family, dropped));
         await AssertEchoAsync(association, target, row);
     }
 

@@ -128,6 +128,27 @@ internal static class RelayNoticeProbe
     public static void Report(ITestOutputHelper output, string row, TimeSpan elapsed, Notice? notice) =>
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {row} | {elapsed.TotalMilliseconds:F2} ms | {notice?.Line ?? "(none)"} |"));
 
+    /// <summary>
+    /// Packets the FORWARD rule for UDP port <paramref name="port"/> in <paramref name="ns"/> has matched
+    /// (<c>iptables -L FORWARD -v -x -n</c>): proof that a datagram that drew no notice did reach the rule.
+    /// </summary>
+    public static long ForwardRulePackets(NetnsTopology topology, string ns, AddressFamily family, int port)
+    {
+        var listing = topology.Exec(ns, IpTables(family), "-L", "FORWARD", "-v", "-x", "-n");
+        var dpt = string.Create(CultureInfo.InvariantCulture, $"dpt:{port}");
+        var rule = listing.Split('\n').Single(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains(dpt));
+        return long.Parse(rule.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The packets counted by the one <c>counter</c> in nftables table <c>inet {table}</c> in <paramref name="ns"/>.</summary>
+    public static long NftCounterPackets(NetnsTopology topology, string ns, string table)
+    {
+        var listing = topology.Exec(ns, "nft", "list", "table", "inet", table);
+        var match = System.Text.RegularExpressions.Regex.Match(listing, "counter packets ([0-9]+)");
+        Assert.True(match.Success, $"no counter in table inet {table}:\n{listing}");
+        return long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
     public static byte[] Payload(int size) => Enumerable.Repeat((byte)'x', size).ToArray();
 
     public static string IpTables(AddressFamily family) => family == AddressFamily.InterNetwork ? "iptables" : "ip6tables";

@@ -1,0 +1,13 @@
+namespace Socks5UdpRelay.Server.Tests.Topology;
+
+/// <summary>
+/// <see cref="RelayTopologyFixture"/> with the server's error queue switched off
+/// (<c>--Relay:ErrorQueue=off</c>): the errno-only fallback of DESIGN.md.
+/// </summary>
+public sealed class ErrnoOnlyRelayTopologyFixture : RelayTopologyFixture
+{
+    public ErrnoOnlyRelayTopologyFixture()
+        : base(["--Relay:ErrorQueue=off"], "errno only (Relay:ErrorQueue=off)")
+    {
+    }
+}

@@ -31,8 +31,13 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
     /// <summary>Starts the server with <paramref name="args"/> (port 0 is fine) and waits until it listens.</summary>
     public static async Task<ServerProcess> StartAsync(IEnumerable<string> args, IDictionary<string, string>? environment = null)
+        => await WaitUntilListeningAsync(Launch(args, environment));
+
+    /// <summary>Starts the server from a command line of the caller's (another folder, another user) and waits until it listens.</summary>
+    public static async Task<ServerProcess> StartAsync(ProcessStartInfo info) => await WaitUntilListeningAsync(Launch(info));
+
+    private static async Task<ServerProcess> WaitUntilListeningAsync(ServerProcess server)
     {
-        var server = Launch(args, environment);
         string line = await server.WaitForLineAsync(l => l.Contains("Listening for SOCKS5 on", StringComparison.Ordinal));
         server.EndPoint = IPEndPoint.Parse(ListeningRegex().Match(line).Groups[1].Value);
         return server;
@@ -59,6 +64,15 @@ internal sealed partial class ServerProcess : IAsyncDisposable
             info.Environment[key] = value;
         }
 
+        return Launch(info);
+    }
+
+    /// <summary>Starts the caller's command line (output collected here) without waiting for it to listen.</summary>
+    public static ServerProcess Launch(ProcessStartInfo info)
+    {
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var server = new ServerProcess(process);
         process.OutputDataReceived += (_, e) => server.Collect(e.Data);

@@ -119,7 +119,7 @@ public partial class RelayTopologyFixture : IAsyncLifetime
         _server = _topology.StartDotNet(_topology.RelayNamespace, dll,
         [
             $"--Relay:Listen:0={_topology.Relay.V4}:0",
-            $"--Policy:AllowClients:0={_topology.Client.V4}/24",
+            $"--Policy:AllowClients:0={_topology.Client.V4}/32",
             "--Relay:NoticeBurst=1000",
             "--Relay:NoticesPerSecond=1000",
             .. _extraArguments,

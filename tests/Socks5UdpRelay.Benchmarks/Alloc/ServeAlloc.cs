@@ -1,0 +1,12 @@
+using Socks5UdpRelay.Benchmarks.Infrastructure;
+
+namespace Socks5UdpRelay.Benchmarks.Alloc;
+
+internal static class ServeAlloc
+{
+    public const string Usage = "";
+
+    public static int Run(Args args) => throw new UsageException("not yet");
+
+    public static int Run(string[] args) => throw new UsageException("not yet");
+}

@@ -314,19 +314,21 @@ internal static class Report
         var inv = CultureInfo.InvariantCulture;
         w.WriteLine();
         w.WriteLine($"Medians of {all.Select(r => r.Run).DefaultIfEmpty(0).Max()} run(s). per_s = replies/s (churn: associations/s); RTT in µs (churn: open→reply);");
-        w.WriteLine("srv µs/rt = server CPU (utime+stime of its process tree) per round trip; srv% and load% = CPU of one core.");
+        w.WriteLine("srv µs/rt = server CPU (utime+stime of its process tree) per round trip; srv% and load% = CPU of one core;\n"
+            + "spread% = (max - min) / median of per_s over the runs.");
         w.WriteLine();
-        w.WriteLine(string.Format(inv, "{0,-8} {1,-10} {2,5} {3,5} {4,10} {5,7} {6,8} {7,8} {8,8} {9,9} {10,9} {11,6} {12,6} {13,7}",
-            "target", "workload", "size", "assoc", "per_s", "loss%", "p50", "p90", "p99", "max", "srv µs/rt", "srv%", "load%", "invalid"));
+        w.WriteLine(string.Format(inv, "{0,-8} {1,-10} {2,5} {3,5} {4,10} {14,7} {5,7} {6,8} {7,8} {8,8} {9,9} {10,9} {11,6} {12,6} {13,7}",
+            "target", "workload", "size", "assoc", "per_s", "loss%", "p50", "p90", "p99", "max", "srv µs/rt", "srv%", "load%", "invalid", "spread%"));
         var groups = all.GroupBy(r => (r.Key, r.Target)).ToList();
         foreach (var g in groups.OrderBy(g => g.First().Workload).ThenBy(g => g.First().Size).ThenBy(g => g.First().Associations).ThenBy(g => targets.ToList().IndexOf(g.Key.Target)))
         {
             var rs = g.ToList();
             var f = rs[0];
-            w.WriteLine(string.Format(inv, "{0,-8} {1,-10} {2,5} {3,5} {4,10:F0} {5,7:F2} {6,8:F1} {7,8:F1} {8,8:F1} {9,9:F0} {10,9:F2} {11,6:F0} {12,6:F0} {13,7}",
+            w.WriteLine(string.Format(inv, "{0,-8} {1,-10} {2,5} {3,5} {4,10:F0} {14,7:F0} {5,7:F2} {6,8:F1} {7,8:F1} {8,8:F1} {9,9:F0} {10,9:F2} {11,6:F0} {12,6:F0} {13,7}",
                 f.Target, f.Workload, f.Size, f.Associations, Median(rs, r => r.PerSecond), Median(rs, r => r.LossPercent),
                 Median(rs, r => r.P50), Median(rs, r => r.P90), Median(rs, r => r.P99), Median(rs, r => r.Max),
-                Median(rs, r => r.ServerCpuUsPerRoundTrip), Median(rs, r => r.ServerCpuPercent), Median(rs, r => r.LoadCpuPercent), rs.Sum(r => r.Invalid)));
+                Median(rs, r => r.ServerCpuUsPerRoundTrip), Median(rs, r => r.ServerCpuPercent), Median(rs, r => r.LoadCpuPercent), rs.Sum(r => r.Invalid),
+                100 * (rs.Max(r => r.PerSecond) - rs.Min(r => r.PerSecond)) / Median(rs, r => r.PerSecond)));
         }
 
         if (!targets.Contains("ours") || targets.Count < 2)
@@ -334,8 +336,7 @@ internal static class Report
             return;
         }
 
-        w.WriteLine();
-        w.WriteLine("Ratios of medians (ours / other): per_s (higher is better for ours), p50 and p99 RTT (lower is better for ours)");
+        var ratios = new List<string>();
         foreach (string other in targets.Where(t => t != "ours"))
         {
             foreach (var key in all.Select(r => r.Key).Distinct())
@@ -347,16 +348,24 @@ internal static class Report
                     continue;
                 }
 
-                w.WriteLine(string.Format(inv, "  ours/{0,-8} {1,-22} per_s {2,6:F2}   p50 {3,6:F2}   p99 {4,6:F2}",
+                ratios.Add(string.Format(inv, "  ours/{0,-8} {1,-22} per_s {2,6:F2}   p50 {3,6:F2}   p99 {4,6:F2}",
                     other, key, Median(a, r => r.PerSecond) / Median(b, r => r.PerSecond), Median(a, r => r.P50) / Median(b, r => r.P50), Median(a, r => r.P99) / Median(b, r => r.P99)));
                 var jd = new Dictionary<string, object?>
                 {
                     ["kind"] = "ratio", ["of"] = "ours", ["to"] = other, ["key"] = key,
                     ["per_second"] = Math.Round(Median(a, r => r.PerSecond) / Median(b, r => r.PerSecond), 3),
                     ["p50"] = Math.Round(Median(a, r => r.P50) / Median(b, r => r.P50), 3),
+                    ["p99"] = Math.Round(Median(a, r => r.P99) / Median(b, r => r.P99), 3),
                 };
                 w.WriteLine(JsonSerializer.Serialize(jd));
             }
+        }
+
+        w.WriteLine();
+        w.WriteLine("Ratios of medians (ours / other): per_s (higher is better for ours), p50 and p99 RTT (lower is better for ours)");
+        foreach (string line in ratios)
+        {
+            w.WriteLine(line);
         }
     }
 

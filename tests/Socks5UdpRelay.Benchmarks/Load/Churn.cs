@@ -59,7 +59,7 @@ internal static class Churn
                     long began = Stopwatch.GetTimestamp();
                     try
                     {
-                        using var flow = new Flow(id++, proxy, echo, 64, window: 1);
+                        using var flow = new Flow(id++, proxy, echo, 64, window: 1, small: true);
                         flow.TrySend(Stopwatch.GetTimestamp());
                         if (flow.Socket.Poll(TimeSpan.FromSeconds(1), System.Net.Sockets.SelectMode.SelectRead))
                         {

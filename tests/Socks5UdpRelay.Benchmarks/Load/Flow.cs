@@ -24,7 +24,7 @@ internal sealed class Flow : IDisposable
     private readonly byte[] _send;
     private readonly int _headerLength;
     private readonly int _payloadLength;
-    private readonly byte[] _receive = new byte[65_536];
+    private readonly byte[] _receive;
     private readonly byte[] _from = new byte[RawUdp.SockaddrInLength];
     private readonly IPEndPoint _echo;
     private readonly int _ringMask;
@@ -33,8 +33,10 @@ internal sealed class Flow : IDisposable
     private long _nextSeq;
     private long _oldest;
 
-    public Flow(int id, IPEndPoint? proxy, IPEndPoint echo, int payloadLength, int window)
+    public Flow(int id, IPEndPoint? proxy, IPEndPoint echo, int payloadLength, int window, bool small = false)
     {
+        // small: many idle flows (scale, churn) need neither 64 KiB buffers nor 4 MiB socket buffers.
+        _receive = new byte[small ? Math.Max(2048, payloadLength + 512) : 65_536];
         Id = id;
         _echo = echo;
         _payloadLength = Math.Max(PayloadPrefix, payloadLength);
@@ -46,8 +48,12 @@ internal sealed class Flow : IDisposable
         _udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try
         {
-            _udp.ReceiveBufferSize = 4 << 20;
-            _udp.SendBufferSize = 4 << 20;
+            if (!small)
+            {
+                _udp.ReceiveBufferSize = 4 << 20;
+                _udp.SendBufferSize = 4 << 20;
+            }
+
             _udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         }
         catch

@@ -11,10 +11,13 @@ internal static class ProcessStats
 {
     private const double TicksPerSecond = 100.0;
 
-    /// <summary>CPU seconds of <paramref name="pid"/> and all its descendants alive now.</summary>
+    /// <summary>
+    /// CPU seconds of <paramref name="pid"/> and all its descendants alive now, plus the
+    /// descendants that ended and were waited for (cutime+cstime of the root).
+    /// </summary>
     public static double CpuSeconds(int pid)
     {
-        long ticks = 0;
+        long ticks = ReadStat(pid) is { } root ? root.Cutime + root.Cstime : 0;
         foreach (int p in Tree(pid))
         {
             ticks += ReadStat(p) is { } s ? s.Utime + s.Stime : 0;
@@ -144,7 +147,7 @@ internal static class ProcessStats
         return 0;
     }
 
-    private static (int Ppid, long Utime, long Stime)? ReadStat(int pid)
+    private static (int Ppid, long Utime, long Stime, long Cutime, long Cstime)? ReadStat(int pid)
     {
         string text;
         try
@@ -159,7 +162,8 @@ internal static class ProcessStats
         // The command name is in parentheses and may hold spaces: fields count from its end.
         int close = text.LastIndexOf(')');
         var f = text[(close + 2)..].Split(' ');
-        // f[0] = state (field 3), f[1] = ppid (4), f[11] = utime (14), f[12] = stime (15)
-        return (int.Parse(f[1], CultureInfo.InvariantCulture), long.Parse(f[11], CultureInfo.InvariantCulture), long.Parse(f[12], CultureInfo.InvariantCulture));
+        // f[0] = state (field 3), f[1] = ppid (4), f[11..14] = utime, stime, cutime, cstime (14..17)
+        var inv = CultureInfo.InvariantCulture;
+        return (int.Parse(f[1], inv), long.Parse(f[11], inv), long.Parse(f[12], inv), long.Parse(f[13], inv), long.Parse(f[14], inv));
     }
 }

@@ -17,7 +17,7 @@ namespace Socks5UdpRelay.Benchmarks.Load;
 internal static class NoticeLatencyCommand
 {
     public const string Usage = """
-        notice-latency [--samples N] [--proxy HOST:PORT] [--server-cpu N] [--load-cpu N] [--pace-ms MS]
+        notice-latency [--samples N] [--proxy HOST:PORT] [--server-cpu N] [--load-cpu N] [--pace-ms MS] [--server-env K=V]
                                        datagram to a closed port → UDP-ERROR on the control connection: median, p99 (default 200 samples)
         """;
 
@@ -28,6 +28,7 @@ internal static class NoticeLatencyCommand
         string? proxy = args.Get("proxy");
         int? serverCpu = args.Get("server-cpu") is null ? null : args.Int("server-cpu", 0);
         int? loadCpu = args.Get("load-cpu") is null ? null : args.Int("load-cpu", 0);
+        var env = args.All("server-env").Select(kv => kv.Split('=', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1]);
         args.RejectUnknown();
         if (loadCpu is { } c)
         {
@@ -36,7 +37,7 @@ internal static class NoticeLatencyCommand
 
         // Our server is started with the notice rate limit raised (ServerLauncher.OurDefaultArgs);
         // an external proxy with the default limit (5/s per destination) needs --pace-ms 250.
-        using var target = proxy is null ? new Target("ours", null, null, ServerLauncher.StartOurs(serverCpu, [])) : Target.Parse("proxy=" + proxy);
+        using var target = proxy is null ? new Target("ours", null, null, ServerLauncher.StartOurs(serverCpu, [], environment: env)) : Target.Parse("proxy=" + proxy);
         var endpoint = target.Started?.EndPoint ?? target.Proxy!;
         using var control = SocksControl.Associate(endpoint);
         byte[] line = new byte[NoticeFormat.MaxLineLength];

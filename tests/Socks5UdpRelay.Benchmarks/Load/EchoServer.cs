@@ -1,0 +1,79 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Socks5UdpRelay.Benchmarks.Load;
+
+/// <summary>
+/// The UDP echo target on 127.0.0.1: each datagram goes back unchanged to where it came from.
+/// Blocking receives on dedicated threads (one socket each, SO_REUSEPORT on one port when there
+/// are several), recvmmsg/sendmmsg in batches, no allocation per datagram; stops within 100 ms of <see cref="Dispose"/>.
+/// </summary>
+internal sealed class EchoServer : IDisposable
+{
+    private const int SolSocket = 1;
+    private const int SoReusePort = 15;
+    private readonly List<Socket> _sockets = [];
+    private readonly List<Thread> _threads = [];
+    private volatile bool _stopping;
+    private long _echoed;
+
+    public EchoServer(int threads = 1)
+    {
+        int port = 0;
+        for (int i = 0; i < Math.Max(1, threads); i++)
+        {
+            var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            s.SetRawSocketOption(SolSocket, SoReusePort, BitConverter.GetBytes(1));
+            s.ReceiveBufferSize = 4 << 20;
+            s.SendBufferSize = 4 << 20;
+            s.ReceiveTimeout = 100;
+            s.Bind(new IPEndPoint(IPAddress.Loopback, port));
+            port = ((IPEndPoint)s.LocalEndPoint!).Port;
+            _sockets.Add(s);
+            var t = new Thread(Run) { IsBackground = true, Name = $"echo-{i}" };
+            _threads.Add(t);
+        }
+
+        EndPoint = new IPEndPoint(IPAddress.Loopback, port);
+        for (int i = 0; i < _threads.Count; i++)
+        {
+            _threads[i].Start(_sockets[i]);
+        }
+    }
+
+    public IPEndPoint EndPoint { get; }
+
+    public long Echoed => Interlocked.Read(ref _echoed);
+
+    public void Dispose()
+    {
+        _stopping = true;
+        foreach (var t in _threads)
+        {
+            t.Join(2_000);
+        }
+
+        foreach (var s in _sockets)
+        {
+            s.Dispose();
+        }
+    }
+
+    private void Run(object? state)
+    {
+        var socket = (Socket)state!;
+        int fd = Native.RawUdp.Fd(socket);
+        using var batch = new Native.MultiMessage();
+        while (!_stopping)
+        {
+            int n = batch.Receive(fd);
+            if (n <= 0)
+            {
+                continue; // timeout (checks _stopping), EINTR, or an error for an earlier send
+            }
+
+            batch.EchoBack(fd, n);
+            Interlocked.Add(ref _echoed, n);
+        }
+    }
+}

@@ -33,17 +33,18 @@ internal sealed class ClientSourceFilter
 
     public ushort ExpectedPort => _port;
 
-    /// <summary>True when <paramref name="source"/> may send; the first accepted source fixes the port if none was.</summary>
-    public bool Accept(SocketAddress source)
+    /// <summary>
+    /// True when <paramref name="source"/> (a raw socket address of the client-facing socket's
+    /// family) may send; the first accepted source fixes the port if none was.
+    /// </summary>
+    public bool Accept(ReadOnlySpan<byte> source)
     {
-        var bytes = source.Buffer.Span;
-        if (source.Family != _family || bytes.Length < _addressOffset + _address.Length
-            || !bytes.Slice(_addressOffset, _address.Length).SequenceEqual(_address))
+        if (source.Length < _addressOffset + _address.Length || !source.Slice(_addressOffset, _address.Length).SequenceEqual(_address))
         {
             return false;
         }
 
-        ushort port = BinaryPrimitives.ReadUInt16BigEndian(bytes.Slice(PortOffset, 2));
+        ushort port = BinaryPrimitives.ReadUInt16BigEndian(source.Slice(PortOffset, 2));
         if (_client is not null)
         {
             return port == _port;
@@ -55,8 +56,8 @@ internal sealed class ClientSourceFilter
         }
 
         _port = port;
-        var copy = new SocketAddress(source.Family, source.Size);
-        source.Buffer.Span[..source.Size].CopyTo(copy.Buffer.Span);
+        var copy = new SocketAddress(_family, source.Length);
+        source.CopyTo(copy.Buffer.Span);
         Volatile.Write(ref _client, copy);
         return true;
     }

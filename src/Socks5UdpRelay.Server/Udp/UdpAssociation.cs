@@ -20,6 +20,10 @@ internal sealed partial class UdpAssociation : IRelaySink
 {
     private const int MaxPendingPerName = 16;
     private const int MaxNames = 1024;
+    private const int DrainBudget = 64;
+
+    /// <summary>sockaddr_in6 is 28 bytes; room for sockaddr_storage.</summary>
+    private const int SocketAddressBytes = 128;
     private static readonly TimeSpan RecentSendWindow = TimeSpan.FromSeconds(30);
 
     private readonly RelayContext _context;
@@ -126,13 +130,20 @@ internal sealed partial class UdpAssociation : IRelaySink
                 byte[] buffer = ArrayPool<byte>.Shared.Rent(DestinationSocket.ReceiveBufferSize);
                 try
                 {
-                    int budget = 64;
-                    do
+                    if (RawDatagramReceiver.IsSupported)
                     {
-                        int received = await _client.ReceiveFromAsync(buffer, SocketFlags.None, from).ConfigureAwait(false);
-                        OnClientDatagram(buffer.AsSpan(0, received), from);
+                        DrainClientSocket(buffer);
                     }
-                    while (--budget > 0 && _client.Available > 0);
+                    else
+                    {
+                        int budget = DrainBudget;
+                        do
+                        {
+                            int received = await _client.ReceiveFromAsync(buffer, SocketFlags.None, from).ConfigureAwait(false);
+                            OnClientDatagram(buffer.AsSpan(0, received), from.Buffer.Span[..from.Size]);
+                        }
+                        while (--budget > 0 && _client.Available > 0);
+                    }
                 }
                 finally
                 {
@@ -160,7 +171,23 @@ internal sealed partial class UdpAssociation : IRelaySink
         }
     }
 
-    private void OnClientDatagram(ReadOnlySpan<byte> datagram, SocketAddress from)
+    /// <summary>Reads what is queued until the queue is empty or the budget is spent (so one busy client cannot starve the pool).</summary>
+    private void DrainClientSocket(byte[] buffer)
+    {
+        Span<byte> address = stackalloc byte[SocketAddressBytes];
+        for (int i = 0; i < DrainBudget; i++)
+        {
+            int received = RawDatagramReceiver.TryReceiveFrom(_client, buffer, address, out int addressLength);
+            if (received < 0)
+            {
+                return;
+            }
+
+            OnClientDatagram(buffer.AsSpan(0, received), address[..addressLength]);
+        }
+    }
+
+    private void OnClientDatagram(ReadOnlySpan<byte> datagram, ReadOnlySpan<byte> from)
     {
         if (!_filter.Accept(from))
         {
@@ -602,16 +629,17 @@ internal sealed partial class UdpAssociation : IRelaySink
             c.DestinationsOpened, _notices.Sent, _notices.Dropped, Interlocked.Read(ref c.Errors), c.Dropped);
     }
 
-    private static string DescribeSource(SocketAddress address)
+    private string DescribeSource(ReadOnlySpan<byte> raw)
     {
+        var address = new SocketAddress(_client.AddressFamily, raw.Length);
+        raw.CopyTo(address.Buffer.Span);
         try
         {
-            var ep = (IPEndPoint)new IPEndPoint(address.Family == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0).Create(address);
-            return ep.ToString();
+            return new IPEndPoint(_client.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0).Create(address).ToString() ?? Convert.ToHexString(raw);
         }
         catch (ArgumentException)
         {
-            return address.ToString();
+            return Convert.ToHexString(raw);
         }
     }
 }

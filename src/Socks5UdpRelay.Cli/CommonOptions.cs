@@ -61,13 +61,6 @@ internal sealed class CommonOptions
         root.Options.Add(IPv6);
         root.Options.Add(ConnectTimeout);
         root.Options.Add(Verbose);
-        root.Validators.Add(result =>
-        {
-            if (result.GetResult(IPv4) is not null && result.GetResult(IPv6) is not null)
-            {
-                result.AddError("-4 and -6 cannot be used together.");
-            }
-        });
     }
 
     /// <summary>The proxy, credentials and timeout these options name; a <see cref="CliException"/> for a usage error.</summary>
@@ -77,6 +70,11 @@ internal sealed class CommonOptions
         result.GetValue(Verbose));
 
     /// <summary>-4, -6, or neither (names go to the proxy).</summary>
-    public AddressFamily? Family(ParseResult result)
-        => result.GetValue(IPv4) ? AddressFamily.InterNetwork : result.GetValue(IPv6) ? AddressFamily.InterNetworkV6 : null;
+    public AddressFamily? Family(ParseResult result) => (result.GetValue(IPv4), result.GetValue(IPv6)) switch
+    {
+        (true, true) => throw CliException.Usage("-4 and -6 cannot be used together."),
+        (true, false) => AddressFamily.InterNetwork,
+        (false, true) => AddressFamily.InterNetworkV6,
+        _ => null,
+    };
 }

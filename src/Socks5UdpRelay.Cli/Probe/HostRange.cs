@@ -24,7 +24,7 @@ internal static class HostRange
             return false;
         }
 
-        if (!IPAddress.TryParse(text.AsSpan(0, slash), out var network)
+        if (DestinationHost.ParseLiteral(text[..slash]) is not { } network
             || !int.TryParse(text.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int prefix))
         {
             throw CliException.Usage($"HOST: '{text}' is not a CIDR block (address/prefix, as 127.0.0.0/30).");

@@ -54,7 +54,10 @@ internal static class ProbeCommand
 
         command.SetAction((result, cancellationToken) =>
         {
-            byte[]? data = result.GetValue(payloadHex) ?? (result.GetValue(payload) is { } text ? System.Text.Encoding.UTF8.GetBytes(text) : null);
+            // An absent array option reads as an empty array, not null: ask whether it was given.
+            byte[]? data = result.GetResult(payloadHex) is not null ? result.GetValue(payloadHex)
+                : result.GetValue(payload) is { } text ? System.Text.Encoding.UTF8.GetBytes(text)
+                : null;
             var request = new ProbeRequest(
                 result.GetRequiredValue(host),
                 result.GetRequiredValue(ports),
@@ -95,7 +98,13 @@ internal static class ProbeCommand
 
     private static byte[]? ParseHex(ArgumentResult result)
     {
-        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+        // Without a DefaultValueFactory the parser is also asked for the value of an absent option.
+        if (result.Tokens.Count == 0)
+        {
+            return null;
+        }
+
+        string text = result.Tokens[^1].Value;
         string digits = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? text[2..] : text;
         try
         {

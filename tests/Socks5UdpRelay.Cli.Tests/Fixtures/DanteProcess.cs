@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Socks5UdpRelay.Cli.Tests.Fixtures;
+
+/// <summary>
+/// Dante in the foreground on 127.0.0.1 and a free port, with a temporary config: no
+/// authentication, UDP from and to loopback only (the tests send nowhere else). Killed on dispose.
+/// </summary>
+internal sealed class DanteProcess : IAsyncDisposable
+{
+    public const string DantedPath = "/usr/sbin/danted";
+
+    private readonly Process _process;
+    private readonly string _directory;
+    private readonly StringBuilder _log = new();
+
+    private DanteProcess(Process process, string directory, int port)
+    {
+        _process = process;
+        _directory = directory;
+        EndPoint = new IPEndPoint(IPAddress.Loopback, port);
+    }
+
+    public static bool RequireAll => Environment.GetEnvironmentVariable("SOCKS5UDPRELAY_REQUIRE_ALL") == "1";
+
+    public IPEndPoint EndPoint { get; }
+
+    /// <summary>Everything Dante wrote, for failure messages.</summary>
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    public static async Task<DanteProcess> StartAsync()
+    {
+        Assert.True(File.Exists(DantedPath), $"{DantedPath} is missing and SOCKS5UDPRELAY_REQUIRE_ALL=1 requires it (apt-get install dante-server).");
+        int port = FreePort.Tcp();
+        string directory = Directory.CreateTempSubdirectory("s5-dante-").FullName;
+        string config = Path.Combine(directory, "danted.conf");
+        await File.WriteAllTextAsync(config, $$"""
+            logoutput: stderr
+            internal: 127.0.0.1 port = {{port}}
+            external: 127.0.0.1
+            clientmethod: none
+            socksmethod: none
+            user.privileged: root
+            user.unprivileged: nobody
+            client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
+            socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 command: udpassociate udpreply connect }
+            """);
+
+        var start = new ProcessStartInfo(DantedPath)
+        {
+            ArgumentList = { "-f", config, "-p", Path.Combine(directory, "danted.pid"), "-N", "1" },
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        var process = new Process { StartInfo = start };
+        var dante = new DanteProcess(process, directory, port);
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        DataReceivedEventHandler onLine = (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            lock (dante._log)
+            {
+                dante._log.AppendLine(e.Data);
+            }
+
+            // Dante says so once it listens: "info: Dante/server[1/1] v1.4.2 running".
+            if (e.Data.Contains(" running", StringComparison.Ordinal))
+            {
+                running.TrySetResult();
+            }
+        };
+        process.ErrorDataReceived += onLine;
+        process.OutputDataReceived += onLine;
+        process.EnableRaisingEvents = true;
+        process.Exited += (_, _) => running.TrySetException(new InvalidOperationException("danted exited during start-up."));
+        process.Start();
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        try
+        {
+            await running.Task.Within();
+        }
+        catch (Exception e)
+        {
+            await dante.DisposeAsync();
+            throw new InvalidOperationException($"danted did not start:\n{dante.Log}", e);
+        }
+
+        return dante;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        await _process.WaitForExitAsync().Within();
+        _process.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+}

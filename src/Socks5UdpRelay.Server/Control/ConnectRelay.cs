@@ -17,7 +17,7 @@ internal sealed class ConnectRelay(Socket client, RelayContext relay, IPEndPoint
 {
     private const int CopyBufferSize = 16 * 1024;
 
-    public async Task RunAsync(Destination destination, CancellationToken stopping)
+    public async Task RunAsync(Destination destination, ReadOnlyMemory<byte> early, CancellationToken stopping)
     {
         var address = destination.Address;
         if (address is null)
@@ -65,6 +65,11 @@ internal sealed class ConnectRelay(Socket client, RelayContext relay, IPEndPoint
         int length = Socks5Reply.Write(reply, ReplyCode.Succeeded, bound.Address, (ushort)bound.Port);
         await client.SendAsync(reply.AsMemory(0, length), SocketFlags.None, stopping).ConfigureAwait(false);
         client.NoDelay = true;
+
+        if (!early.IsEmpty)
+        {
+            await upstream.SendAsync(early, SocketFlags.None, stopping).ConfigureAwait(false);
+        }
 
         using var closeOnStop = stopping.Register(static s => ((Socket)s!).Dispose(), upstream);
         var up = CopyAsync(client, upstream);

@@ -16,6 +16,10 @@ namespace Socks5UdpRelay.Server.Control;
 internal sealed class ControlSession
 {
     private static readonly TimeSpan NoticeFlushTime = TimeSpan.FromSeconds(2);
+    private const int NoticeSendBuffer = 16 * 1024;
+
+    /// <summary>What clients send on an association's control connection is read and thrown away; one buffer serves every connection.</summary>
+    private static readonly byte[] DiscardBuffer = new byte[256];
     private readonly Socket _socket;
     private readonly SessionContext _context;
     private readonly IPEndPoint _peer;
@@ -40,13 +44,15 @@ internal sealed class ControlSession
                 return;
             }
 
+            // Bytes a client sent ahead of our reply: CONNECT passes them on; on an association's control connection they mean nothing.
+            byte[] early = _input.Release();
             switch (request.Value.Command)
             {
                 case Socks5Command.UdpAssociate:
                     await AssociateAsync(request.Value, stopping).ConfigureAwait(false);
                     break;
                 case Socks5Command.Connect:
-                    await new ConnectRelay(_socket, Relay, _peer).RunAsync(request.Value.Destination, stopping).ConfigureAwait(false);
+                    await new ConnectRelay(_socket, Relay, _peer).RunAsync(request.Value.Destination, early, stopping).ConfigureAwait(false);
                     break;
                 default:
                     Log.CommandNotSupported(Relay.Logger, _peer, (int)request.Value.Command);
@@ -257,26 +263,45 @@ internal sealed class ControlSession
             Log.RequestAddressIgnored(Relay.Logger, _peer, requested.ToString());
         }
 
+        // Notices are small lines that should leave at once (no Nagle), and are written without
+        // blocking from the relay's threads, so a client that stops reading stalls nothing.
+        // A small send buffer: the kernel's memory for a client that never reads stays bounded too
+        // (Linux would otherwise grow it to megabytes), and 16 KiB holds a burst of ~180 lines.
+        _socket.NoDelay = true;
+        _socket.Blocking = false;
+        _socket.SendBufferSize = NoticeSendBuffer;
         var notices = new NoticeWriter(_socket, Relay.Options.NoticeQueueLength, Relay.Options.NoticesEnabled);
         var association = new UdpAssociation(Relay, client, _peer, fixedPort, notices);
         var relay = association.RelayEndPoint;
         var bound = _context.AdvertisedFor(relay.Address);
-        await SendAsync(static (b, s) => Socks5Reply.Write(b, ReplyCode.Succeeded, s.Address, s.Port), (Address: bound, Port: (ushort)relay.Port), stopping)
-            .ConfigureAwait(false);
 
-        association.AnnounceNotices();
-        Log.AssociationOpened(Relay.Logger, _peer, relay, fixedPort == 0 ? $"{_peer.Address}:any" : $"{_peer.Address}:{fixedPort}");
+        // Registered before the client hears of it, so shutdown, metrics and limits see it at once.
         _context.Add(association);
         using var flush = new CancellationTokenSource();
-        var writer = notices.RunAsync(flush.Token);
-        var watch = WatchControlAsync(association);
         using var stop = stopping.Register(static a => ((UdpAssociation)a!).End(AssociationEnd.Shutdown), association);
+        var writer = Task.CompletedTask;
+        var watch = Task.CompletedTask;
         try
         {
-            await association.RunAsync().ConfigureAwait(false);
+            try
+            {
+                await SendAsync(static (b, s) => Socks5Reply.Write(b, ReplyCode.Succeeded, s.Address, s.Port), (Address: bound, Port: (ushort)relay.Port), stopping)
+                    .ConfigureAwait(false);
+            }
+            catch
+            {
+                association.End(AssociationEnd.ClientReset); // RunAsync below then only closes what the association opened
+                throw;
+            }
+
+            association.AnnounceNotices();
+            Log.AssociationOpened(Relay.Logger, _peer, relay, fixedPort == 0 ? $"{_peer.Address}:any" : $"{_peer.Address}:{fixedPort}");
+            writer = notices.RunAsync(flush.Token);
+            watch = WatchControlAsync(association);
         }
         finally
         {
+            await association.RunAsync().ConfigureAwait(false);
             _context.Remove(association);
             association.AnnounceClosing();
             notices.Complete();
@@ -293,7 +318,7 @@ internal sealed class ControlSession
     /// </summary>
     private async Task WatchControlAsync(UdpAssociation association)
     {
-        byte[] sink = new byte[256];
+        byte[] sink = DiscardBuffer;
         try
         {
             while (await _socket.ReceiveAsync(sink, SocketFlags.None).ConfigureAwait(false) > 0)

@@ -1,18 +1,25 @@
 using System.Net.Sockets;
-using System.Threading.Channels;
 
 namespace Socks5UdpRelay.Server.Notices;
 
 /// <summary>
-/// Writes notice lines on the control connection in order, from a bounded queue: a client that
-/// reads slowly or never cannot make the server buffer without limit or slow the relay; once
-/// the queue is full, lines are dropped and counted. With notices off it writes nothing at all.
+/// Writes notice lines on the control connection, in order. A line goes out at once, on the
+/// thread that produced it, with a non-blocking send when nothing is queued ahead of it: the
+/// client hears about an error without a thread hop. Otherwise it waits in a bounded queue
+/// that a writer loop drains; a client that reads slowly or never cannot make the server
+/// buffer without limit or slow the relay: once the queue is full, lines are dropped and
+/// counted. With notices off it writes nothing at all.
 /// </summary>
 internal sealed class NoticeWriter
 {
-    private readonly Channel<byte[]> _queue;
     private readonly Socket _control;
     private readonly bool _enabled;
+    private readonly int _capacity;
+    private readonly Queue<byte[]> _pending = new();
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private bool _writerActive;
+    private bool _completed;
     private long _sent;
     private long _dropped;
 
@@ -20,12 +27,7 @@ internal sealed class NoticeWriter
     {
         _control = control;
         _enabled = enabled;
-        _queue = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(Math.Max(1, capacity))
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-            SingleWriter = false,
-        });
+        _capacity = Math.Max(1, capacity);
     }
 
     public bool Enabled => _enabled;
@@ -34,7 +36,7 @@ internal sealed class NoticeWriter
 
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    /// <summary>Queues a complete line (with its <c>\n</c>); false when dropped because the queue is full or closed.</summary>
+    /// <summary>Sends or queues a complete line (with its <c>\n</c>); false when dropped because the queue is full or closed.</summary>
     public bool TryEnqueue(ReadOnlySpan<byte> line)
     {
         if (!_enabled)
@@ -42,16 +44,44 @@ internal sealed class NoticeWriter
             return false;
         }
 
-        if (!_queue.Writer.TryWrite(line.ToArray()))
+        lock (_gate)
         {
-            Interlocked.Increment(ref _dropped);
-            return false;
-        }
+            if (_completed)
+            {
+                Interlocked.Increment(ref _dropped);
+                return false;
+            }
 
-        return true;
+            if (!_writerActive)
+            {
+                int sent = TrySendNow(line);
+                if (sent == line.Length)
+                {
+                    Interlocked.Increment(ref _sent);
+                    return true;
+                }
+
+                line = line[sent..]; // the rest waits for room in the socket
+            }
+
+            if (_pending.Count >= _capacity)
+            {
+                Interlocked.Increment(ref _dropped);
+                return false;
+            }
+
+            _pending.Enqueue(line.ToArray());
+            if (!_writerActive)
+            {
+                _writerActive = true;
+                _wake.Release();
+            }
+
+            return true;
+        }
     }
 
-    /// <summary>Writes queued lines until <see cref="Complete"/> and the queue is empty, or the connection fails.</summary>
+    /// <summary>Writes what the queue holds whenever it holds something, until <see cref="Complete"/> and the queue is empty, or the connection fails.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         if (!_enabled)
@@ -61,10 +91,29 @@ internal sealed class NoticeWriter
 
         try
         {
-            await foreach (var line in _queue.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            while (true)
             {
-                await _control.SendAsync(line, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                Interlocked.Increment(ref _sent);
+                await _wake.WaitAsync(cancellationToken).ConfigureAwait(false);
+                while (true)
+                {
+                    byte[]? line;
+                    lock (_gate)
+                    {
+                        if (!_pending.TryDequeue(out line))
+                        {
+                            _writerActive = false;
+                            if (_completed)
+                            {
+                                return;
+                            }
+
+                            break;
+                        }
+                    }
+
+                    await _control.SendAsync(line, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                    Interlocked.Increment(ref _sent);
+                }
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
@@ -73,13 +122,37 @@ internal sealed class NoticeWriter
         }
         finally
         {
-            while (_queue.Reader.TryRead(out _))
+            lock (_gate)
             {
-                Interlocked.Increment(ref _dropped);
+                _completed = true;
+                Interlocked.Add(ref _dropped, _pending.Count);
+                _pending.Clear();
             }
         }
     }
 
     /// <summary>No more lines; RunAsync ends after writing what is queued.</summary>
-    public void Complete() => _queue.Writer.TryComplete();
+    public void Complete()
+    {
+        lock (_gate)
+        {
+            _completed = true;
+        }
+
+        _wake.Release();
+    }
+
+    /// <summary>One non-blocking send; the bytes it took (0 when the socket has no room or is gone).</summary>
+    private int TrySendNow(ReadOnlySpan<byte> line)
+    {
+        try
+        {
+            int sent = _control.Send(line, SocketFlags.None, out var error);
+            return error == SocketError.Success ? sent : 0;
+        }
+        catch (ObjectDisposedException)
+        {
+            return 0;
+        }
+    }
 }

@@ -32,6 +32,10 @@ internal sealed class DestinationSocket : IDisposable
     private Task _loop = Task.CompletedTask;
     private long _lastActivity;
     private long _lastSent;
+
+    // The receive loop and the sender may handle errors at the same time: one list per thread.
+    [ThreadStatic]
+    private static List<SocketErrorReport>? _reports;
     private int _disposed;
 
     private DestinationSocket(DestinationKey key, Socket socket, IRelaySink sink, IErrorQueueReader errorQueue, TimeProvider time)
@@ -258,7 +262,8 @@ internal sealed class DestinationSocket : IDisposable
 
         if (_errorQueue.IsSupported)
         {
-            var reports = new List<SocketErrorReport>(1);
+            var reports = _reports ??= new List<SocketErrorReport>(1);
+            reports.Clear();
             _errorQueue.Drain(_socket, reports);
             foreach (var report in reports)
             {

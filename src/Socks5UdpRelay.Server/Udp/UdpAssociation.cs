@@ -32,8 +32,9 @@ internal sealed partial class UdpAssociation : IRelaySink
     private readonly ClientSourceFilter _filter;
     private readonly NoticeWriter _notices;
     private readonly NoticeRateLimiter<NoticeKey> _noticeLimiter;
-    private readonly ConcurrentDictionary<DestinationKey, DestinationSocket> _destinations = new();
-    private readonly ConcurrentDictionary<string, NameState> _names = new(StringComparer.OrdinalIgnoreCase);
+    // Most associations talk to a handful of destinations from one loop: a small, single-lock table.
+    private readonly ConcurrentDictionary<DestinationKey, DestinationSocket> _destinations = new(concurrencyLevel: 1, capacity: 7);
+    private readonly ConcurrentDictionary<string, NameState> _names = new(concurrencyLevel: 1, capacity: 1, StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, NameState>.AlternateLookup<ReadOnlySpan<char>> _nameLookup;
     private readonly Lock _createLock = new();
     private readonly CancellationTokenSource _end = new();

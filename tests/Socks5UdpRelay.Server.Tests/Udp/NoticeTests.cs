@@ -205,7 +205,8 @@ public sealed class NoticeTests
             }
         }
 
-        Assert.True(NoticesDropped(server) > 0, "the notice queue never overflowed");
+        var c = state.Counters;
+        Assert.True(NoticesDropped(server) > 0, $"the notice queue never overflowed (errors {c.Errors}, dropped: send-failed {c.DroppedSendFailed}, reply-too-large {c.DroppedReplyTooLarge}, rate {c.DroppedRateLimit}, policy {c.DroppedPolicy})");
         Assert.Equal(0, state.Counters.Dropped);
     }
 

@@ -30,6 +30,7 @@ internal static class Program
             return 1;
         }
 
+        RelayHost.ConfigureSocketEngine(builder.Configuration);
         var logger = RelayHost.CreateLogger(builder.Configuration);
         Log.Logger = logger.ForContext("SourceContext", "Socks5UdpRelay.Server");
         RelayHost.UseSerilog(builder, logger);

@@ -148,7 +148,7 @@ internal sealed class ControlSession
     {
         while (true)
         {
-            var status = VerifyCredentials(out string? user);
+            var (status, user) = await VerifyCredentialsAsync().ConfigureAwait(false);
             if (status == OperationStatus.Done && user is not null)
             {
                 await SendAsync(static (b, _) => UsernamePasswordAuth.WriteReply(b, UsernamePasswordAuth.StatusSuccess), 0, cancellationToken).ConfigureAwait(false);
@@ -173,22 +173,32 @@ internal sealed class ControlSession
         }
     }
 
-    /// <summary>Done with a user name on success, Done with null on a wrong password.</summary>
-    private OperationStatus VerifyCredentials(out string? user)
+    /// <summary>
+    /// Done with a user name on success, Done with null on a wrong password. The key derivation
+    /// takes a good part of a millisecond and more: it runs on the thread pool, never on the
+    /// socket engine's thread that carries every relay's datagrams.
+    /// </summary>
+    private async Task<(OperationStatus Status, string? User)> VerifyCredentialsAsync()
     {
-        user = null;
         var status = UsernamePasswordAuth.TryReadRequest(_input.Data, out var name, out var password, out int consumed);
-        if (status == OperationStatus.Done)
+        if (status != OperationStatus.Done)
         {
-            if (_context.Users.Verify(name, password))
-            {
-                user = System.Text.Encoding.UTF8.GetString(name);
-            }
-
-            _input.Consume(consumed);
+            return (status, null);
         }
 
-        return status;
+        byte[] nameBytes = name.ToArray();
+        byte[] passwordBytes = password.ToArray();
+        _input.Consume(consumed);
+        try
+        {
+            var users = _context.Users;
+            bool ok = await Task.Run(() => users.Verify(nameBytes, passwordBytes)).ConfigureAwait(false);
+            return (OperationStatus.Done, ok ? System.Text.Encoding.UTF8.GetString(nameBytes) : null);
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(passwordBytes);
+        }
     }
 
     private OperationStatus ParseRequest(out ParsedRequest request, out ReplyCode invalidReply)

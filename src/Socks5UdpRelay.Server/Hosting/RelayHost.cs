@@ -34,6 +34,20 @@ internal static class RelayHost
     }
 
     /// <summary>
+    /// Applies <see cref="RelayOptions.InlineSocketCompletions"/>. Must run before the process
+    /// uses its first socket: .NET reads the switch once, when its socket engine starts.
+    /// </summary>
+    public static void ConfigureSocketEngine(IConfiguration configuration)
+    {
+        const string Variable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+        string? setting = configuration[$"{RelayOptions.SectionName}:{nameof(RelayOptions.InlineSocketCompletions)}"];
+        if (Environment.GetEnvironmentVariable(Variable) is null && !string.Equals(setting, "false", StringComparison.OrdinalIgnoreCase))
+        {
+            Environment.SetEnvironmentVariable(Variable, "1");
+        }
+    }
+
+    /// <summary>
     /// Every configuration error of every section at once (options validate lazily, one section
     /// at a time, otherwise): call after Build, before Start.
     /// </summary>

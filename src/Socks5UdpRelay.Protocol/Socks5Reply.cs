@@ -23,42 +23,13 @@ public static class Socks5Reply
 
     public static OperationStatus TryRead(ReadOnlySpan<byte> source, out ReplyCode reply, out SocksAddress bound, out int consumed)
     {
-        reply = default;
-        bound = default;
-        consumed = 0;
-        if (source.IsEmpty)
-        {
-            return OperationStatus.NeedMoreData;
-        }
-
-        if (source[0] != Socks5Constants.Version)
-        {
-            return OperationStatus.InvalidData;
-        }
-
-        if (source.Length < 3)
-        {
-            return OperationStatus.NeedMoreData;
-        }
-
-        reply = (ReplyCode)source[1];
-        var status = SocksAddressCodec.TryRead(source[3..], out bound, out int addressLength);
-        if (status != OperationStatus.Done)
-        {
-            return status;
-        }
-
-        consumed = 3 + addressLength;
-        return OperationStatus.Done;
+        var status = Socks5Message.TryRead(source, out byte code, out bound, out consumed);
+        reply = (ReplyCode)code;
+        return status;
     }
 
     public static int Write(Span<byte> destination, ReplyCode reply, in SocksAddress bound)
-    {
-        destination[0] = Socks5Constants.Version;
-        destination[1] = (byte)reply;
-        destination[2] = Socks5Constants.Reserved;
-        return 3 + SocksAddressCodec.Write(destination[3..], bound);
-    }
+        => Socks5Message.Write(destination, (byte)reply, bound);
 
     public static int Write(Span<byte> destination, ReplyCode reply, IPAddress address, ushort port)
     {

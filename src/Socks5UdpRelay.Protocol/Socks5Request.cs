@@ -26,51 +26,18 @@ public static class Socks5Request
     public static OperationStatus TryRead(
         ReadOnlySpan<byte> source, out Socks5Command command, out SocksAddress destination, out int consumed, out ReplyCode invalidReply)
     {
-        command = default;
-        destination = default;
-        consumed = 0;
-        invalidReply = ReplyCode.GeneralFailure;
-        if (source.IsEmpty)
-        {
-            return OperationStatus.NeedMoreData;
-        }
-
-        if (source[0] != Socks5Constants.Version)
-        {
-            return OperationStatus.InvalidData;
-        }
-
-        if (source.Length < 3)
-        {
-            return OperationStatus.NeedMoreData;
-        }
-
-        command = (Socks5Command)source[1];
-        var status = SocksAddressCodec.TryRead(source[3..], out destination, out int addressLength);
-        if (status == OperationStatus.InvalidData)
-        {
-            invalidReply = source[3] is not ((byte)AddressType.IPv4 or (byte)AddressType.IPv6 or (byte)AddressType.DomainName)
-                ? ReplyCode.AddressTypeNotSupported
-                : ReplyCode.GeneralFailure;
-        }
-
-        if (status != OperationStatus.Done)
-        {
-            return status;
-        }
-
-        consumed = 3 + addressLength;
-        return OperationStatus.Done;
+        var status = Socks5Message.TryRead(source, out byte code, out destination, out consumed);
+        command = (Socks5Command)code;
+        invalidReply = status == OperationStatus.InvalidData && source.Length > Socks5Message.PrefixLength && source[0] == Socks5Constants.Version
+            && source[Socks5Message.PrefixLength] is not ((byte)AddressType.IPv4 or (byte)AddressType.IPv6 or (byte)AddressType.DomainName)
+            ? ReplyCode.AddressTypeNotSupported
+            : ReplyCode.GeneralFailure;
+        return status;
     }
 
     public static OperationStatus TryRead(ReadOnlySpan<byte> source, out Socks5Command command, out SocksAddress destination, out int consumed)
         => TryRead(source, out command, out destination, out consumed, out _);
 
     public static int Write(Span<byte> destination, Socks5Command command, in SocksAddress address)
-    {
-        destination[0] = Socks5Constants.Version;
-        destination[1] = (byte)command;
-        destination[2] = Socks5Constants.Reserved;
-        return 3 + SocksAddressCodec.Write(destination[3..], address);
-    }
+        => Socks5Message.Write(destination, (byte)command, address);
 }

@@ -1,3 +1,5 @@
+using Socks5UdpRelay.Tests.Shared;
+
 namespace Socks5UdpRelay.Client.Tests.Fakes;
 
 /// <summary>

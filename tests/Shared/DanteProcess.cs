@@ -2,16 +2,22 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Xunit;
 
-namespace Socks5UdpRelay.Cli.Tests.Fixtures;
+namespace Socks5UdpRelay.Tests.Shared;
 
 /// <summary>
 /// Dante in the foreground on 127.0.0.1 and a free port, with a temporary config: no
-/// authentication, UDP from and to loopback only (the tests send nowhere else). Killed on dispose.
+/// authentication, clients from loopback, UDP and CONNECT to loopback destinations only (the
+/// tests send nowhere else, and Dante must not either), replies back. Killed on dispose.
+/// Shared by the client library's and the CLI's tests (linked into both projects).
 /// </summary>
-internal sealed class DanteProcess : IAsyncDisposable
+public sealed class DanteProcess : IAsyncDisposable
 {
     public const string DantedPath = "/usr/sbin/danted";
+
+    /// <summary>Bounds the start and the stop; Dante starts in well under a second here.</summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
 
     private readonly Process _process;
     private readonly string _directory;
@@ -43,7 +49,7 @@ internal sealed class DanteProcess : IAsyncDisposable
     public static async Task<DanteProcess> StartAsync()
     {
         Assert.True(File.Exists(DantedPath), $"{DantedPath} is missing and SOCKS5UDPRELAY_REQUIRE_ALL=1 requires it (apt-get install dante-server).");
-        int port = FreePort.Tcp();
+        int port = FreeTcpPort();
         string directory = Directory.CreateTempSubdirectory("s5-dante-").FullName;
         string config = Path.Combine(directory, "danted.conf");
         await File.WriteAllTextAsync(config, $$"""
@@ -55,7 +61,8 @@ internal sealed class DanteProcess : IAsyncDisposable
             user.privileged: root
             user.unprivileged: nobody
             client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
-            socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 command: udpassociate udpreply connect }
+            socks pass { from: 127.0.0.0/8 to: 127.0.0.0/8 command: udpassociate connect }
+            socks pass { from: 127.0.0.0/8 to: 127.0.0.0/8 command: udpreply }
             """);
 
         var start = new ProcessStartInfo(DantedPath)
@@ -95,7 +102,7 @@ internal sealed class DanteProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         try
         {
-            await running.Task.Within();
+            await running.Task.WaitAsync(StartTimeout);
         }
         catch (Exception e)
         {
@@ -113,8 +120,16 @@ internal sealed class DanteProcess : IAsyncDisposable
             _process.Kill(entireProcessTree: true);
         }
 
-        await _process.WaitForExitAsync().Within();
+        await _process.WaitForExitAsync().WaitAsync(StartTimeout);
         _process.Dispose();
         Directory.Delete(_directory, recursive: true);
+    }
+
+    private static int FreeTcpPort()
+    {
+        // Bound and released: a small race with other processes, which start-up failure would show.
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 }

@@ -101,7 +101,12 @@ internal sealed class DestinationSocket : IDisposable
         }
     }
 
-    public void Start() => _loop = Task.Run(ReceiveLoopAsync);
+    /// <summary>
+    /// Starts the receive loop on the calling thread: its first step only posts a zero-byte
+    /// receive and returns, and a hop through the thread pool here delayed the first error of a
+    /// new destination by up to milliseconds.
+    /// </summary>
+    public void Start() => _loop = ReceiveLoopAsync();
 
     /// <summary>
     /// Sends one payload. A send that fails on an error the kernel held from an earlier datagram

@@ -17,13 +17,14 @@ namespace Socks5UdpRelay.Benchmarks.Load;
 internal static class NoticeLatencyCommand
 {
     public const string Usage = """
-        notice-latency [--samples N] [--proxy HOST:PORT] [--server-cpu N] [--load-cpu N] [--pace-ms MS] [--server-env K=V]
+        notice-latency [--samples N] [--warmup N] [--proxy HOST:PORT] [--server-cpu N] [--load-cpu N] [--pace-ms MS] [--server-env K=V]
                                        datagram to a closed port → UDP-ERROR on the control connection: median, p99 (default 200 samples)
         """;
 
     public static int Run(Args args)
     {
         int samples = Math.Clamp(args.Int("samples", 200), 10, 100_000);
+        int warmup = Math.Clamp(args.Int("warmup", 0), 0, 100_000);
         int paceMs = Math.Clamp(args.Int("pace-ms", 2), 0, 10_000);
         string? proxy = args.Get("proxy");
         int? serverCpu = args.Get("server-cpu") is null ? null : args.Int("server-cpu", 0);
@@ -54,6 +55,11 @@ internal static class NoticeLatencyCommand
 
         int repeatedPort = ClosedPort();
         Sample(control, fd, relay, repeatedPort, line); // the destination socket now exists
+
+        // Optional warm-up, not measured: a fresh server JIT-compiles its error path on the first
+        // errors (a few ms once); --warmup shows the steady state apart from that one-time cost.
+        Series(warmup, paceMs, () => Sample(control, fd, relay, repeatedPort, line));
+        Series(warmup, paceMs, () => Sample(control, fd, relay, ClosedPort(), line));
         var same = Series(samples, paceMs, () => Sample(control, fd, relay, repeatedPort, line));
         var fresh = Series(samples, paceMs, () => Sample(control, fd, relay, ClosedPort(), line));
 

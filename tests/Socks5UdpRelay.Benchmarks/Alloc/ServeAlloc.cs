@@ -9,6 +9,7 @@ namespace Socks5UdpRelay.Benchmarks.Alloc;
 /// <see cref="RelayHost.CreateBuilder"/> exactly as its Program does, in a process doing nothing
 /// else. Commands on stdin, one per line: <c>alloc</c> prints
 /// <c>ALLOC bytes gen0 gen1 gen2</c> (<see cref="GC.GetTotalAllocatedBytes(bool)"/> precise);
+/// <c>heap</c> prints the live managed heap after a full collection, the heap and committed sizes and the working set;
 /// <c>types</c> prints the allocation sampler's counts when BENCH_ALLOC_TYPES=1; end of input stops the server.
 /// </summary>
 internal static class ServeAlloc
@@ -29,6 +30,10 @@ internal static class ServeAlloc
                 case "alloc":
                     long bytes = GC.GetTotalAllocatedBytes(precise: true);
                     Console.Out.WriteLine($"ALLOC {bytes} {GC.CollectionCount(0)} {GC.CollectionCount(1)} {GC.CollectionCount(2)}");
+                    break;
+                case "heap":
+                    long live = GC.GetTotalMemory(forceFullCollection: true);
+                    Console.Out.WriteLine($"HEAP live={live} heap={GC.GetGCMemoryInfo().HeapSizeBytes} committed={GC.GetGCMemoryInfo().TotalCommittedBytes} ws={Environment.WorkingSet}");
                     break;
                 case "types":
                     foreach (var (type, count) in sampler?.Snapshot() ?? [])

@@ -57,6 +57,25 @@ public sealed class ConnectTests
     }
 
     [Fact]
+    public async Task BytesSentAheadOfTheReply_ReachTheDestination()
+    {
+        await using var server = await RelayServer.StartAsync();
+        using var target = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        target.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        target.Listen();
+        var serve = ServeUntilFinThenAnswerAsync(target);
+        await using var raw = await RawSocks.ConnectAsync(server.EndPoint);
+
+        // Greeting, request and the first request bytes in one write, as optimistic clients do.
+        await raw.SendAsync([0x05, 0x01, 0x00, .. ConnectRequest((IPEndPoint)target.LocalEndPoint!), .. "early "u8, .. "bird"u8]);
+        Assert.Equal(new byte[] { 0x05, 0x00 }, await raw.ReadAsync(2));
+        Assert.Equal(0x00, (await raw.ReadAsync(10))[1]);
+        raw.Control.Shutdown(SocketShutdown.Send);
+        Assert.Equal("got 10 bytes: early bird", Encoding.ASCII.GetString(await raw.ReadAsync(100)));
+        await serve.Bounded();
+    }
+
+    [Fact]
     public async Task ClosedPort_RepliesConnectionRefused()
     {
         await using var server = await RelayServer.StartAsync();

@@ -151,11 +151,6 @@ internal sealed partial class UdpAssociation
 
     private void NoticeUnresolved(NameState state, ushort port, ResolveFailure failure)
     {
-        if (!_noticeLimiter.TryAcquire(new NoticeKey(default, state.Name, NoticeKey.UnresolvedBase + (int)failure), out long suppressed))
-        {
-            return;
-        }
-
         string reason = failure switch
         {
             ResolveFailure.NoSuchName => UnresolvedReasons.NoSuchName,
@@ -163,23 +158,10 @@ internal sealed partial class UdpAssociation
             ResolveFailure.Timeout => UnresolvedReasons.Timeout,
             _ => UnresolvedReasons.Failure,
         };
-        Span<byte> nameBytes = stackalloc byte[SocksAddressCodec.MaxDomainNameLength];
-        int nameLength = Encoding.Latin1.GetBytes(state.Name, nameBytes);
-        Span<byte> line = stackalloc byte[NoticeFormat.MaxLineLength];
-        var writer = new NoticeLineWriter(line, NoticeVerbs.UdpUnresolved);
-        writer.AddEndpoint(NoticeKeys.Destination, new SocksAddress(AddressType.DomainName, nameBytes[..nameLength], port));
-        writer.Add(NoticeKeys.Reason, reason);
-        if (suppressed > 0)
+        if (_notices.Unresolved(state.Name, port, reason, (int)failure))
         {
-            writer.Add(NoticeKeys.Suppressed, suppressed);
+            Log.Unresolved(_context.Logger, _peer, state.Name, reason);
         }
-
-        if (writer.TryComplete(out int length))
-        {
-            EnqueueNotice(line[..length]);
-        }
-
-        Log.Unresolved(_context.Logger, _peer, state.Name, reason);
     }
 
     /// <summary>A name's resolution in this association. <see cref="Resolved"/> is replaced whole, never mutated, so readers need no lock.</summary>

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Socks5UdpRelay.Protocol;
 using Socks5UdpRelay.Server.Icmp;
 using Socks5UdpRelay.Server.Logging;
@@ -30,8 +29,7 @@ internal sealed partial class UdpAssociation : IRelaySink
     private readonly Socket _client;
     private readonly IPEndPoint _peer;
     private readonly ClientSourceFilter _filter;
-    private readonly NoticeWriter _notices;
-    private readonly NoticeRateLimiter<NoticeKey> _noticeLimiter;
+    private readonly AssociationNotices _notices;
     // Most associations talk to a handful of destinations from one loop: a small, single-lock table.
     private readonly ConcurrentDictionary<DestinationKey, DestinationSocket> _destinations = new(concurrencyLevel: 1, capacity: 7);
     private readonly ConcurrentDictionary<string, NameState> _names = new(concurrencyLevel: 1, capacity: 1, StringComparer.OrdinalIgnoreCase);
@@ -53,8 +51,8 @@ internal sealed partial class UdpAssociation : IRelaySink
         _client = client;
         _peer = peer;
         _filter = new ClientSourceFilter(peer.Address, fixedPort);
-        _notices = notices;
-        _noticeLimiter = new NoticeRateLimiter<NoticeKey>(context.Time, context.Options.NoticesPerSecond, context.Options.NoticeBurst);
+        _notices = new AssociationNotices(
+            notices, new NoticeRateLimiter<NoticeKey>(context.Time, context.Options.NoticesPerSecond, context.Options.NoticeBurst), context.Metrics);
         _nameLookup = _names.GetAlternateLookup<ReadOnlySpan<char>>();
         _maxUdpPayload = client.AddressFamily == AddressFamily.InterNetwork ? 65_507 : 65_527;
         _startedAt = context.Time.GetTimestamp();
@@ -496,124 +494,31 @@ internal sealed partial class UdpAssociation : IRelaySink
     {
         Interlocked.Increment(ref Counters.Errors);
         _context.Metrics.RecordError(report.Kind);
-        if (!_noticeLimiter.TryAcquire(new NoticeKey(key, name, (int)report.Kind), out long suppressed))
+        if (_notices.UdpError(key, name, report) && _context.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
         {
-            return;
+            Log.DestinationError(_context.Logger, _peer, name is null ? key.ToString() : $"{name}:{key.Port}", report.Kind.ToWireName(), report.Errno,
+                report.Offender?.ToString() ?? "-");
         }
-
-        Span<byte> line = stackalloc byte[NoticeFormat.MaxLineLength];
-        var writer = new NoticeLineWriter(line, NoticeVerbs.UdpError);
-        Span<byte> nameBytes = stackalloc byte[SocksAddressCodec.MaxDomainNameLength];
-        if (name is not null)
-        {
-            int n = Encoding.Latin1.GetBytes(name, nameBytes);
-            writer.AddEndpoint(NoticeKeys.Destination, new SocksAddress(AddressType.DomainName, nameBytes[..n], key.Port));
-            writer.AddEndpoint(NoticeKeys.Address, key.ToIPAddress(), key.Port);
-        }
-        else
-        {
-            writer.AddEndpoint(NoticeKeys.Destination, key.ToIPAddress(), key.Port);
-        }
-
-        writer.Add(NoticeKeys.Error, report.Kind.ToWireName());
-        writer.Add(NoticeKeys.Errno, report.Errno);
-        if (report.Origin is ErrorOrigin.Icmp or ErrorOrigin.Icmp6)
-        {
-            writer.AddTypeCode(report.Origin == ErrorOrigin.Icmp ? NoticeKeys.Icmp : NoticeKeys.Icmp6, report.IcmpType, report.IcmpCode);
-        }
-
-        if (report.Offender is not null)
-        {
-            writer.AddAddress(NoticeKeys.From, report.Offender);
-        }
-
-        if (report.Mtu > 0)
-        {
-            writer.Add(NoticeKeys.Mtu, report.Mtu);
-        }
-
-        if (suppressed > 0)
-        {
-            writer.Add(NoticeKeys.Suppressed, suppressed);
-        }
-
-        if (writer.TryComplete(out int length))
-        {
-            EnqueueNotice(line[..length]);
-        }
-
-        Log.DestinationError(_context.Logger, _peer, name is null ? key.ToString() : $"{name}:{key.Port}", report.Kind.ToWireName(), report.Errno,
-            report.Offender?.ToString() ?? "-");
     }
 
-    /// <summary>A refused datagram: counted by the caller, logged at Debug, and noticed (rate-limited).</summary>
+    /// <summary>A refused datagram: counted by the caller, noticed (rate-limited) and then logged at Debug.</summary>
     private void Deny(in SocksAddress addressedAs, DestinationKey key, string? name, string reason, int reasonId)
     {
-        if (!_noticeLimiter.TryAcquire(new NoticeKey(key, name, NoticeKey.DeniedBase + reasonId), out long suppressed))
+        if (_notices.Denied(addressedAs, key, name, reason, reasonId) && _context.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
         {
-            return;
-        }
-
-        Span<byte> line = stackalloc byte[NoticeFormat.MaxLineLength];
-        var writer = new NoticeLineWriter(line, NoticeVerbs.UdpDenied);
-        writer.AddEndpoint(NoticeKeys.Destination, addressedAs);
-        writer.Add(NoticeKeys.Reason, reason);
-        if (suppressed > 0)
-        {
-            writer.Add(NoticeKeys.Suppressed, suppressed);
-        }
-
-        if (writer.TryComplete(out int length))
-        {
-            EnqueueNotice(line[..length]);
-        }
-
-        Log.DatagramDenied(_context.Logger, _peer, addressedAs.ToString(), reason);
-    }
-
-    private void EnqueueNotice(ReadOnlySpan<byte> line)
-    {
-        if (_notices.TryEnqueue(line))
-        {
-            int space = line.IndexOf((byte)' ');
-            _context.Metrics.RecordNotice(NoticeVerbName(space < 0 ? line : line[..space]));
+            Log.DatagramDenied(_context.Logger, _peer, addressedAs.ToString(), reason);
         }
     }
-
-    private static string NoticeVerbName(ReadOnlySpan<byte> verb)
-        => verb.SequenceEqual("UDP-ERROR"u8) ? NoticeVerbs.UdpError
-        : verb.SequenceEqual("UDP-DENIED"u8) ? NoticeVerbs.UdpDenied
-        : verb.SequenceEqual("UDP-UNRESOLVED"u8) ? NoticeVerbs.UdpUnresolved
-        : verb.SequenceEqual("CLOSING"u8) ? NoticeVerbs.Closing
-        : NoticeVerbs.Notices;
 
     /// <summary>Writes the first line, <c>NOTICES version=1</c>.</summary>
-    public void AnnounceNotices()
-    {
-        Span<byte> line = stackalloc byte[32];
-        var writer = new NoticeLineWriter(line, NoticeVerbs.Notices);
-        writer.Add(NoticeKeys.Version, 1);
-        if (writer.TryComplete(out int length))
-        {
-            EnqueueNotice(line[..length]);
-        }
-    }
+    public void AnnounceNotices() => _notices.Announce();
 
     /// <summary>Writes <c>CLOSING reason=…</c> when the end is one the client should hear about.</summary>
     public void AnnounceClosing()
     {
-        string? reason = EndReason.ClosingReason();
-        if (reason is null)
+        if (EndReason.ClosingReason() is { } reason)
         {
-            return;
-        }
-
-        Span<byte> line = stackalloc byte[64];
-        var writer = new NoticeLineWriter(line, NoticeVerbs.Closing);
-        writer.Add(NoticeKeys.Reason, reason);
-        if (writer.TryComplete(out int length))
-        {
-            EnqueueNotice(line[..length]);
+            _notices.Closing(reason);
         }
     }
 

@@ -36,6 +36,8 @@ internal static class RelayServiceCollectionExtensions
         services.TryAddSingleton<IErrorQueueReader>(sp => ErrorQueueReaderFactory.Create(
             sp.GetRequiredService<IOptions<RelayOptions>>().Value, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Icmp")));
         services.TryAddSingleton<OutboundPortRegistry>();
+        services.AddSingleton(sp => UdpEventLoopHolder.Create(
+            sp.GetRequiredService<IOptions<RelayOptions>>().Value, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Udp")));
         services.AddSingleton<CachingResolver>();
         services.AddSingleton<ClientAllowList>();
         services.AddSingleton(sp =>
@@ -61,6 +63,7 @@ internal static class RelayServiceCollectionExtensions
             sp.GetRequiredService<IErrorQueueReader>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<Metrics.RelayMetrics>(),
+            sp.GetRequiredService<UdpEventLoopHolder>().Loop,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Udp")));
         services.AddSingleton(sp =>
         {

@@ -22,6 +22,12 @@ internal static partial class Log
     [LoggerMessage(1004, LogLevel.Information, "ICMP error details: {Mode}")]
     public static partial void ErrorQueueMode(ILogger logger, string mode);
 
+    [LoggerMessage(1006, LogLevel.Information, "UDP sockets: {Engine}")]
+    public static partial void IoEngine(ILogger logger, string engine);
+
+    [LoggerMessage(1007, LogLevel.Error, "UDP event loop: a handler failed")]
+    public static partial void EventLoopFault(ILogger logger, Exception exception);
+
     [LoggerMessage(2001, LogLevel.Debug, "{Client}: handshake not complete within {Timeout}")]
     public static partial void HandshakeTimedOut(ILogger logger, IPEndPoint client, TimeSpan timeout);
 

@@ -12,7 +12,7 @@ namespace Socks5UdpRelay.Server.Udp;
 /// kernel then reports the destination's ICMP errors on it. Its loop waits with a zero-byte
 /// receive (no buffer pinned while idle), then drains what arrived into a pooled buffer.
 /// </summary>
-internal sealed class DestinationSocket : IDisposable
+internal sealed class DestinationSocket : IDisposable, IReadyHandler
 {
     /// <summary>Room in front of a received payload for the reply header (22 bytes for IPv6).</summary>
     public const int HeaderRoom = UdpRequestHeader.IPv6Length;
@@ -29,6 +29,8 @@ internal sealed class DestinationSocket : IDisposable
     private readonly IRelaySink _sink;
     private readonly IErrorQueueReader _errorQueue;
     private readonly TimeProvider _time;
+    private readonly UdpEventLoop? _eventLoop;
+    private ulong _registration;
     private Task _loop = Task.CompletedTask;
     private long _lastActivity;
     private long _lastSent;
@@ -38,8 +40,9 @@ internal sealed class DestinationSocket : IDisposable
     private static List<SocketErrorReport>? _reports;
     private int _disposed;
 
-    private DestinationSocket(DestinationKey key, Socket socket, IRelaySink sink, IErrorQueueReader errorQueue, TimeProvider time)
+    private DestinationSocket(DestinationKey key, Socket socket, IRelaySink sink, IErrorQueueReader errorQueue, TimeProvider time, UdpEventLoop? eventLoop)
     {
+        _eventLoop = eventLoop;
         Key = key;
         _socket = socket;
         _sink = sink;
@@ -76,7 +79,7 @@ internal sealed class DestinationSocket : IDisposable
     /// Opens the socket: SO_REUSEPORT alone (SO_REUSEADDR would let other local users join the
     /// port), the error queue switched on, bound to the shared port, connected to the destination.
     /// </summary>
-    public static DestinationSocket Open(DestinationKey key, int localPort, IRelaySink sink, IErrorQueueReader errorQueue, TimeProvider time)
+    public static DestinationSocket Open(DestinationKey key, int localPort, IRelaySink sink, IErrorQueueReader errorQueue, TimeProvider time, UdpEventLoop? eventLoop)
     {
         var family = key.IsIPv4 ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
         var socket = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
@@ -92,7 +95,7 @@ internal sealed class DestinationSocket : IDisposable
             socket.Bind(new IPEndPoint(family == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, localPort));
             socket.Connect(key.ToEndPoint());
             socket.Blocking = false;
-            return new DestinationSocket(key, socket, sink, errorQueue, time);
+            return new DestinationSocket(key, socket, sink, errorQueue, time, eventLoop);
         }
         catch
         {
@@ -102,11 +105,30 @@ internal sealed class DestinationSocket : IDisposable
     }
 
     /// <summary>
-    /// Starts the receive loop on the calling thread: its first step only posts a zero-byte
-    /// receive and returns, and a hop through the thread pool here delayed the first error of a
-    /// new destination by up to milliseconds.
+    /// Starts receiving: on the event loop where there is one, else an async loop started on the
+    /// calling thread (its first step only posts a zero-byte receive and returns; a hop through
+    /// the thread pool here delayed the first error of a new destination by up to milliseconds).
     /// </summary>
-    public void Start() => _loop = ReceiveLoopAsync();
+    public void Start()
+    {
+        if (_eventLoop is not null && (_registration = _eventLoop.Add(_socket, this)) != 0)
+        {
+            return;
+        }
+
+        _loop = ReceiveLoopAsync();
+    }
+
+    /// <summary>The event loop's call: errors first (reading the error queue also clears the pending error), then the datagrams.</summary>
+    void IReadyHandler.OnReady(bool error, byte[] buffer)
+    {
+        if (error && _errorQueue.IsSupported)
+        {
+            ReportQueuedErrors();
+        }
+
+        DrainInto(buffer);
+    }
 
     /// <summary>
     /// Sends one payload. A send that fails on an error the kernel held from an earlier datagram
@@ -170,6 +192,7 @@ internal sealed class DestinationSocket : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            _eventLoop?.Remove(_registration);
             _socket.Dispose();
         }
     }
@@ -203,53 +226,71 @@ internal sealed class DestinationSocket : IDisposable
         }
     }
 
-    /// <summary>Reads what is queued, up to a budget so one busy destination cannot starve the others. False when the socket is gone.</summary>
+    /// <summary>Reads what is queued into a pooled buffer (the async loop's path). False when the socket is gone.</summary>
     private bool Drain()
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
         try
         {
-            for (int i = 0; i < DrainBudget; i++)
-            {
-                int received;
-                SocketError error;
-                try
-                {
-                    received = _socket.Receive(buffer.AsSpan(HeaderRoom), SocketFlags.None, out error);
-                }
-                catch (ObjectDisposedException)
-                {
-                    return false;
-                }
-
-                if (error == SocketError.WouldBlock)
-                {
-                    return true;
-                }
-
-                if (error != SocketError.Success)
-                {
-                    if (!HandleError(error))
-                    {
-                        return false;
-                    }
-
-                    continue;
-                }
-
-                Volatile.Write(ref _lastActivity, _time.GetTimestamp());
-                DatagramsReceived++;
-                BytesReceived += received;
-                int start = HeaderRoom - _replyHeader.Length;
-                _replyHeader.CopyTo(buffer.AsSpan(start));
-                _sink.RelayToClient(buffer.AsSpan(start, _replyHeader.Length + received), received);
-            }
-
-            return true;
+            return DrainInto(buffer);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Reads what is queued, up to a budget so one busy destination cannot starve the others. False when the socket is gone.</summary>
+    private bool DrainInto(byte[] buffer)
+    {
+        for (int i = 0; i < DrainBudget; i++)
+        {
+            int received;
+            SocketError error;
+            try
+            {
+                received = _socket.Receive(buffer.AsSpan(HeaderRoom), SocketFlags.None, out error);
+            }
+            catch (ObjectDisposedException)
+            {
+                return false;
+            }
+
+            if (error == SocketError.WouldBlock)
+            {
+                return true;
+            }
+
+            if (error != SocketError.Success)
+            {
+                if (!HandleError(error))
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            Volatile.Write(ref _lastActivity, _time.GetTimestamp());
+            DatagramsReceived++;
+            BytesReceived += received;
+            int start = HeaderRoom - _replyHeader.Length;
+            _replyHeader.CopyTo(buffer.AsSpan(start));
+            _sink.RelayToClient(buffer.AsSpan(start, _replyHeader.Length + received), received);
+        }
+
+        return true;
+    }
+
+    /// <summary>Reports what the kernel's error queue holds; nothing when another thread already read it.</summary>
+    private void ReportQueuedErrors()
+    {
+        var reports = _reports ??= new List<SocketErrorReport>(1);
+        reports.Clear();
+        _errorQueue.Drain(_socket, reports);
+        foreach (var report in reports)
+        {
+            _sink.OnDestinationError(this, report);
         }
     }
 

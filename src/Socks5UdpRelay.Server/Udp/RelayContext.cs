@@ -17,6 +17,7 @@ internal sealed class RelayContext(
     IErrorQueueReader errorQueue,
     TimeProvider time,
     Metrics.RelayMetrics metrics,
+    UdpEventLoop? eventLoop,
     ILogger logger)
 {
     public RelayOptions Options { get; } = options;
@@ -36,6 +37,9 @@ internal sealed class RelayContext(
     public TimeProvider Time { get; } = time;
 
     public Metrics.RelayMetrics Metrics { get; } = metrics;
+
+    /// <summary>The epoll loop that carries the UDP sockets, or null for async socket loops (not Linux, or <c>Relay:IoEngine=async</c>).</summary>
+    public UdpEventLoop? EventLoop { get; } = eventLoop;
 
     public ILogger Logger { get; } = logger;
 }

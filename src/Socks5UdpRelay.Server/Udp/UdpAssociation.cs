@@ -15,7 +15,7 @@ namespace Socks5UdpRelay.Server.Udp;
 /// control session; <see cref="RunAsync"/> returns when the association is over and every
 /// socket it opened is closed.
 /// </summary>
-internal sealed partial class UdpAssociation : IRelaySink
+internal sealed partial class UdpAssociation : IRelaySink, IReadyHandler
 {
     private const int MaxPendingPerName = 16;
     private const int MaxNames = 1024;
@@ -85,7 +85,21 @@ internal sealed partial class UdpAssociation : IRelaySink
     /// <summary>Relays until <see cref="End"/> is called, then closes every socket it opened and logs its totals.</summary>
     public async Task RunAsync()
     {
-        var clientLoop = Task.Run(ClientLoopAsync);
+        var clientLoop = Task.CompletedTask;
+        var eventLoop = _context.EventLoop;
+        ulong registration = 0;
+        if (eventLoop is not null)
+        {
+            // Replies go out from the loop's thread: a full send buffer must drop, never block it.
+            _client.Blocking = false;
+            registration = eventLoop.Add(_client, this);
+        }
+
+        if (registration == 0)
+        {
+            clientLoop = Task.Run(ClientLoopAsync);
+        }
+
         var idle = _context.Time.CreateTimer(static s => ((UdpAssociation)s!).Sweep(), this, SweepPeriod, SweepPeriod);
         try
         {
@@ -94,6 +108,7 @@ internal sealed partial class UdpAssociation : IRelaySink
         finally
         {
             await idle.DisposeAsync().ConfigureAwait(false);
+            eventLoop?.Remove(registration);
             _client.Dispose();
             await clientLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await CloseDestinationsAsync().ConfigureAwait(false);
@@ -167,6 +182,15 @@ internal sealed partial class UdpAssociation : IRelaySink
                 End(AssociationEnd.Failed);
                 return;
             }
+        }
+    }
+
+    /// <summary>The event loop's call: the client-facing socket has datagrams.</summary>
+    void IReadyHandler.OnReady(bool error, byte[] buffer)
+    {
+        if (!_end.IsCancellationRequested)
+        {
+            DrainClientSocket(buffer);
         }
     }
 
@@ -329,7 +353,7 @@ internal sealed partial class UdpAssociation : IRelaySink
 
                 try
                 {
-                    var socket = DestinationSocket.Open(key, _outboundPort, this, _context.ErrorQueue, _context.Time);
+                    var socket = DestinationSocket.Open(key, _outboundPort, this, _context.ErrorQueue, _context.Time, _context.EventLoop);
                     _destinations[key] = socket;
                     Counters.DestinationsOpened++;
                     socket.Start();

@@ -8,13 +8,15 @@ namespace Socks5UdpRelay.Server.Udp;
 /// handed out only after an exclusive bind to it succeeded on both families (so no other socket
 /// holds it) and only if no other association of this process holds it: binding port 0 with a
 /// reuse option is no allocation, as the kernel may give a port another reuse socket already has.
-/// A released port rests for <see cref="Quarantine"/> before it is handed out again: a late reply
-/// for the association that had it would otherwise reach the next one's socket to the same
-/// destination (the same four-tuple), and replies must never cross associations.
+/// A released port rests for <see cref="Quarantine"/> before it is handed out again when any other
+/// will do: a late reply for the association that had it would otherwise reach the next one's
+/// socket to the same destination (the same four-tuple). Resting never makes allocation fail:
+/// under heavy churn the kernel may offer only resting ports, and one of those beats none.
 /// </summary>
 internal sealed class OutboundPortRegistry
 {
-    public static readonly TimeSpan Quarantine = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan Quarantine = TimeSpan.FromSeconds(10);
+    private const int MaxResting = 4096;
     private const int Attempts = 64;
     private readonly HashSet<int> _held = [];
     private readonly Dictionary<int, long> _resting = [];
@@ -49,6 +51,7 @@ internal sealed class OutboundPortRegistry
     /// <summary>A free port, or 0 when none was found (the caller reports a failure).</summary>
     public int Allocate()
     {
+        int resting = 0;
         for (int i = 0; i < Attempts; i++)
         {
             int port = _probe();
@@ -59,20 +62,26 @@ internal sealed class OutboundPortRegistry
 
             lock (_lock)
             {
-                if (_resting.TryGetValue(port, out long since))
+                if (_resting.TryGetValue(port, out long since) && _time.GetElapsedTime(since) < Quarantine)
                 {
-                    if (_time.GetElapsedTime(since) < Quarantine)
-                    {
-                        continue;
-                    }
-
-                    _resting.Remove(port);
+                    resting = resting == 0 && !_held.Contains(port) ? port : resting;
+                    continue;
                 }
 
+                _resting.Remove(port);
                 if (_held.Add(port))
                 {
                     return port;
                 }
+            }
+        }
+
+        lock (_lock)
+        {
+            if (resting != 0 && _held.Add(resting))
+            {
+                _resting.Remove(resting);
+                return resting;
             }
         }
 
@@ -85,12 +94,15 @@ internal sealed class OutboundPortRegistry
         {
             if (_held.Remove(port))
             {
-                if (_resting.Count >= 4096)
+                if (_resting.Count >= MaxResting)
                 {
                     PruneResting();
                 }
 
-                _resting[port] = _time.GetTimestamp();
+                if (_resting.Count < MaxResting)
+                {
+                    _resting[port] = _time.GetTimestamp();
+                }
             }
         }
     }

@@ -17,17 +17,27 @@ public sealed class OutboundPortRegistryTests
     }
 
     [Fact]
-    public void ReleasedPort_RestsForTheQuarantine_ThenIsFreeAgain()
+    public void ReleasedPort_RestsWhileAnotherWillDo_ThenIsFreeAgain()
     {
         var time = new ManualTimeProvider();
-        int offered = 40_001;
-        var registry = new OutboundPortRegistry(time, () => offered);
+        var offers = new Queue<int>([40_001, 40_001, 40_002, 40_001]);
+        var registry = new OutboundPortRegistry(time, () => offers.Dequeue());
         Assert.Equal(40_001, registry.Allocate());
         registry.Release(40_001);
 
-        Assert.Equal(0, registry.Allocate()); // a late reply for the old association must not reach a new one
+        Assert.Equal(40_002, registry.Allocate()); // a late reply for the old association must not reach a new one
         time.Advance(OutboundPortRegistry.Quarantine);
         Assert.Equal(40_001, registry.Allocate());
+    }
+
+    [Fact]
+    public void OnlyRestingPortsOnOffer_OneIsHandedOutRatherThanNone()
+    {
+        var registry = new OutboundPortRegistry(new ManualTimeProvider(), () => 40_001);
+        Assert.Equal(40_001, registry.Allocate());
+        registry.Release(40_001);
+        Assert.Equal(40_001, registry.Allocate()); // churn must never end in "no free port"
+        Assert.Equal(0, registry.Allocate());      // but a held port is never handed out twice
     }
 
     [Fact]

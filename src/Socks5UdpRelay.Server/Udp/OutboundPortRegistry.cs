@@ -20,6 +20,7 @@ internal sealed class OutboundPortRegistry
     private const int Attempts = 64;
     private readonly HashSet<int> _held = [];
     private readonly Dictionary<int, long> _resting = [];
+    private readonly Queue<(int Port, long Since)> _restingOrder = new();
     private readonly Lock _lock = new();
     private readonly TimeProvider _time;
     private readonly Func<int> _probe;
@@ -94,14 +95,12 @@ internal sealed class OutboundPortRegistry
         {
             if (_held.Remove(port))
             {
-                if (_resting.Count >= MaxResting)
-                {
-                    PruneResting();
-                }
-
+                PruneResting();
                 if (_resting.Count < MaxResting)
                 {
-                    _resting[port] = _time.GetTimestamp();
+                    long now = _time.GetTimestamp();
+                    _resting[port] = now;
+                    _restingOrder.Enqueue((port, now));
                 }
             }
         }
@@ -115,13 +114,15 @@ internal sealed class OutboundPortRegistry
         }
     }
 
+    /// <summary>Forgets ports whose rest is over, oldest first: constant work per release, however many rest.</summary>
     private void PruneResting()
     {
-        foreach (var (port, since) in _resting)
+        while (_restingOrder.TryPeek(out var oldest) && _time.GetElapsedTime(oldest.Since) >= Quarantine)
         {
-            if (_time.GetElapsedTime(since) >= Quarantine)
+            _restingOrder.Dequeue();
+            if (_resting.TryGetValue(oldest.Port, out long since) && since == oldest.Since)
             {
-                _resting.Remove(port);
+                _resting.Remove(oldest.Port);
             }
         }
     }

@@ -12,8 +12,9 @@ namespace Socks5UdpRelay.Benchmarks.Load;
 internal static class ScaleCommand
 {
     public const string Usage = """
-        scale [--associations N] [--parallel P] [--proxy HOST:PORT] [--server-cpu N] [--server-env K=V]
+        scale [--associations N] [--parallel P] [--proxy HOST:PORT] [--server-cpu N] [--server-env K=V] [--hold S]
                                        N idle associations (default 5000) held by one server: open time, VmRSS, fds
+                                       (--hold: keep them open S more seconds, e.g. for dotnet-gcdump)
         """;
 
     public static int Run(Args args)
@@ -23,6 +24,7 @@ internal static class ScaleCommand
         string? proxy = args.Get("proxy");
         int? serverCpu = args.Get("server-cpu") is null ? null : args.Int("server-cpu", 0);
         var env = args.All("server-env").Select(kv => kv.Split('=', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1]);
+        int hold = Math.Clamp(args.Int("hold", 0), 0, 600);
         args.RejectUnknown();
 
         using var target = proxy is null
@@ -74,6 +76,11 @@ internal static class ScaleCommand
         Thread.Sleep(1_000); // let the server settle (logging, pools)
         long rss1 = ProcessStats.RssBytes(pid);
         int fds1 = ProcessStats.OpenFds(pid);
+        if (hold > 0)
+        {
+            Console.Error.WriteLine($"scale: {open} associations open on server pid {pid}; holding them {hold} s");
+            Thread.Sleep(TimeSpan.FromSeconds(hold));
+        }
 
         foreach (var f in flows)
         {

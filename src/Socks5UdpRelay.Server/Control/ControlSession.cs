@@ -56,7 +56,7 @@ internal sealed class ControlSession
                     break;
                 default:
                     Log.CommandNotSupported(Relay.Logger, _peer, (int)request.Value.Command);
-                    await ReplyFailureAsync(ReplyCode.CommandNotSupported, stopping).ConfigureAwait(false);
+                    ReplyFailure(ReplyCode.CommandNotSupported);
                     break;
             }
         }
@@ -104,11 +104,11 @@ internal sealed class ControlSession
             if (!methods.Span.Contains((byte)method))
             {
                 Log.NoAcceptableMethod(Relay.Logger, _peer);
-                await SendAsync(static (b, _) => MethodSelection.WriteReply(b, AuthMethod.NoAcceptableMethods), 0, deadline.Token).ConfigureAwait(false);
+                Send(static (b, _) => MethodSelection.WriteReply(b, AuthMethod.NoAcceptableMethods), 0);
                 return null;
             }
 
-            await SendAsync(static (b, m) => MethodSelection.WriteReply(b, m), method, deadline.Token).ConfigureAwait(false);
+            Send(static (b, m) => MethodSelection.WriteReply(b, m), method);
             if (method == AuthMethod.UsernamePassword && !await AuthenticateAsync(deadline.Token).ConfigureAwait(false))
             {
                 return null;
@@ -125,7 +125,7 @@ internal sealed class ControlSession
                 if (status == OperationStatus.InvalidData)
                 {
                     Log.HandshakeMalformed(Relay.Logger, _peer, "request");
-                    await ReplyFailureAsync(invalidReply, deadline.Token).ConfigureAwait(false);
+                    ReplyFailure(invalidReply);
                     return null;
                 }
 
@@ -151,7 +151,7 @@ internal sealed class ControlSession
             var (status, user) = await VerifyCredentialsAsync().ConfigureAwait(false);
             if (status == OperationStatus.Done && user is not null)
             {
-                await SendAsync(static (b, _) => UsernamePasswordAuth.WriteReply(b, UsernamePasswordAuth.StatusSuccess), 0, cancellationToken).ConfigureAwait(false);
+                Send(static (b, _) => UsernamePasswordAuth.WriteReply(b, UsernamePasswordAuth.StatusSuccess), 0);
                 Log.Authenticated(Relay.Logger, _peer, user);
                 return true;
             }
@@ -161,7 +161,7 @@ internal sealed class ControlSession
                 Log.AuthenticationFailed(Relay.Logger, _peer, status == OperationStatus.Done ? "wrong user name or password" : "malformed request");
                 Relay.Metrics.RecordAuthFailure();
                 await Task.Delay(_context.Users.FailureDelay, Relay.Time, cancellationToken).ConfigureAwait(false);
-                await SendAsync(static (b, _) => UsernamePasswordAuth.WriteReply(b, UsernamePasswordAuth.StatusFailure), 0, cancellationToken).ConfigureAwait(false);
+                Send(static (b, _) => UsernamePasswordAuth.WriteReply(b, UsernamePasswordAuth.StatusFailure), 0);
                 return false;
             }
 
@@ -221,28 +221,80 @@ internal sealed class ControlSession
         }
     }
 
+    /// <summary>Takes one of the client's association slots for the life of the association (one method: every suspended async method is an object an idle association keeps).</summary>
     private async Task AssociateAsync(ParsedRequest request, CancellationToken stopping)
     {
         if (!_context.Clients.TryOpenAssociation(_peer.Address, out string? limit))
         {
             Log.AssociationLimit(Relay.Logger, _peer, limit!);
             Relay.Metrics.RecordRefusedAssociation();
-            await ReplyFailureAsync(ReplyCode.ConnectionNotAllowed, stopping).ConfigureAwait(false);
+            ReplyFailure(ReplyCode.ConnectionNotAllowed);
             return;
         }
 
+        UdpAssociation? association = null;
+        NoticeWriter? notices = null;
+        ushort fixedPort = 0;
+        var watch = Task.CompletedTask;
         try
         {
-            await RunAssociationAsync(request, stopping).ConfigureAwait(false);
+            (association, notices, fixedPort) = OpenAssociation(request);
+            if (association is null)
+            {
+                return;
+            }
+
+            // Registered before the client hears of it, so shutdown, metrics and limits see it at once.
+            _context.Add(association);
+            using var stop = stopping.Register(static a => ((UdpAssociation)a!).End(AssociationEnd.Shutdown), association);
+            try
+            {
+                var relay = association.RelayEndPoint;
+                try
+                {
+                    Send(static (b, s) => Socks5Reply.Write(b, ReplyCode.Succeeded, s.Address, s.Port), (Address: _context.AdvertisedFor(relay.Address), Port: (ushort)relay.Port));
+                }
+                catch
+                {
+                    association.End(AssociationEnd.ClientReset); // RunAsync below then only closes what the association opened
+                    throw;
+                }
+
+                association.AnnounceNotices();
+                Log.AssociationOpened(Relay.Logger, _peer, relay, fixedPort == 0 ? $"{_peer.Address}:any" : $"{_peer.Address}:{fixedPort}");
+                watch = WatchControlAsync(association);
+            }
+            finally
+            {
+                await association.RunAsync().ConfigureAwait(false);
+            }
         }
         finally
         {
+            if (association is not null)
+            {
+                _context.Remove(association);
+                association.AnnounceClosing();
+                await notices!.CompleteAsync().WaitAsync(NoticeFlushTime).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                _socket.Dispose();
+                await watch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
             _context.Clients.CloseAssociation(_peer.Address);
         }
     }
 
-    private async Task RunAssociationAsync(ParsedRequest request, CancellationToken stopping)
+    /// <summary>The client-facing socket and the association around it; null (the client told why) when no port is free.</summary>
+    private (UdpAssociation? Association, NoticeWriter? Notices, ushort FixedPort) OpenAssociation(ParsedRequest request)
     {
+        // Notices are small lines that should leave at once (no Nagle), and are written without
+        // blocking from the relay's threads, so a client that stops reading stalls nothing.
+        // A small send buffer: the kernel's memory for a client that never reads stays bounded too
+        // (Linux would otherwise grow it to megabytes), and 16 KiB holds a burst of ~180 lines.
+        // Set first: a connection already reset fails here, before a UDP socket is bound for it.
+        _socket.NoDelay = true;
+        _socket.Blocking = false;
+        _socket.SendBufferSize = NoticeSendBuffer;
         var local = SessionContext.Normalize(_socket.LocalEndPoint);
         Socket? client;
         try
@@ -258,8 +310,8 @@ internal sealed class ControlSession
         if (client is null)
         {
             Log.AssociationFailed(Relay.Logger, _peer, "no free UDP port for the client-facing socket");
-            await ReplyFailureAsync(ReplyCode.GeneralFailure, stopping).ConfigureAwait(false);
-            return;
+            ReplyFailure(ReplyCode.GeneralFailure);
+            return (null, null, 0);
         }
 
         ushort fixedPort = 0;
@@ -273,53 +325,8 @@ internal sealed class ControlSession
             Log.RequestAddressIgnored(Relay.Logger, _peer, requested.ToString());
         }
 
-        // Notices are small lines that should leave at once (no Nagle), and are written without
-        // blocking from the relay's threads, so a client that stops reading stalls nothing.
-        // A small send buffer: the kernel's memory for a client that never reads stays bounded too
-        // (Linux would otherwise grow it to megabytes), and 16 KiB holds a burst of ~180 lines.
-        _socket.NoDelay = true;
-        _socket.Blocking = false;
-        _socket.SendBufferSize = NoticeSendBuffer;
         var notices = new NoticeWriter(_socket, Relay.Options.NoticeQueueLength, Relay.Options.NoticesEnabled);
-        var association = new UdpAssociation(Relay, client, _peer, fixedPort, notices);
-        var relay = association.RelayEndPoint;
-        var bound = _context.AdvertisedFor(relay.Address);
-
-        // Registered before the client hears of it, so shutdown, metrics and limits see it at once.
-        _context.Add(association);
-        using var flush = new CancellationTokenSource();
-        using var stop = stopping.Register(static a => ((UdpAssociation)a!).End(AssociationEnd.Shutdown), association);
-        var writer = Task.CompletedTask;
-        var watch = Task.CompletedTask;
-        try
-        {
-            try
-            {
-                await SendAsync(static (b, s) => Socks5Reply.Write(b, ReplyCode.Succeeded, s.Address, s.Port), (Address: bound, Port: (ushort)relay.Port), stopping)
-                    .ConfigureAwait(false);
-            }
-            catch
-            {
-                association.End(AssociationEnd.ClientReset); // RunAsync below then only closes what the association opened
-                throw;
-            }
-
-            association.AnnounceNotices();
-            Log.AssociationOpened(Relay.Logger, _peer, relay, fixedPort == 0 ? $"{_peer.Address}:any" : $"{_peer.Address}:{fixedPort}");
-            writer = notices.RunAsync(flush.Token);
-            watch = WatchControlAsync(association);
-        }
-        finally
-        {
-            await association.RunAsync().ConfigureAwait(false);
-            _context.Remove(association);
-            association.AnnounceClosing();
-            notices.Complete();
-            flush.CancelAfter(NoticeFlushTime);
-            await writer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            _socket.Dispose();
-            await watch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
+        return (new UdpAssociation(Relay, client, _peer, fixedPort, notices), notices, fixedPort);
     }
 
     /// <summary>
@@ -347,20 +354,20 @@ internal sealed class ControlSession
         }
     }
 
-    private ValueTask ReplyFailureAsync(ReplyCode reply, CancellationToken cancellationToken)
-        => SendAsync(static (b, r) => Socks5Reply.WriteFailure(b, r), reply, cancellationToken);
+    private void ReplyFailure(ReplyCode reply) => Send(static (b, r) => Socks5Reply.WriteFailure(b, r), reply);
 
-    private async ValueTask SendAsync<TState>(MessageWriter<TState> write, TState state, CancellationToken cancellationToken)
+    /// <summary>
+    /// A handshake reply, sent synchronously: at most a few dozen bytes per connection can never
+    /// fill the kernel's send buffer, so this never waits, and the connection keeps no send event
+    /// args for the rest of its life (an association's control connection lives long).
+    /// </summary>
+    private void Send<TState>(MessageWriter<TState> write, TState state)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Socks5Reply.MaxLength);
-        try
+        Span<byte> buffer = stackalloc byte[Socks5Reply.MaxLength];
+        int length = write(buffer, state);
+        if (_socket.Send(buffer[..length], SocketFlags.None) != length)
         {
-            int length = write(buffer, state);
-            await _socket.SendAsync(buffer.AsMemory(0, length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+            throw new SocketException((int)SocketError.NoBufferSpaceAvailable);
         }
     }
 

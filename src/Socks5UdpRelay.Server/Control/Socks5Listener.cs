@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
@@ -25,7 +24,9 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
     private readonly ILogger _logger;
     private readonly List<Socket> _listeners = [];
     private readonly List<Task> _acceptLoops = [];
-    private readonly ConcurrentDictionary<Task, byte> _running = new();
+    // A count, not a set of tasks: an idle association would otherwise keep a dictionary node and a continuation.
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _open;
     private readonly CancellationTokenSource _stopping = new();
 
     public Socks5Listener(IOptions<RelayOptions> options, ClientAllowList allowList, ClientTracker tracker, SessionContext sessions, ILogger<Socks5Listener> logger)
@@ -39,7 +40,7 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
 
     public IReadOnlyList<IPEndPoint> ListenEndpoints { get; private set; } = [];
 
-    public int OpenSessions => _running.Count;
+    public int OpenSessions => Volatile.Read(ref _open);
 
     public int OpenAssociations => _sessions.AssociationCount;
 
@@ -86,7 +87,7 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        Log.Stopping(_logger, _running.Count);
+        Log.Stopping(_logger, OpenSessions);
         foreach (var listener in _listeners)
         {
             listener.Dispose();
@@ -94,7 +95,12 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
 
         await _stopping.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_acceptLoops).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        await Task.WhenAll(_running.Keys).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (OpenSessions == 0)
+        {
+            _drained.TrySetResult();
+        }
+
+        await _drained.Task.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     private async Task RunSessionAsync(ControlSession session, IPAddress client)
@@ -106,6 +112,10 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
         finally
         {
             _tracker.CloseConnection(client);
+            if (Interlocked.Decrement(ref _open) == 0 && _stopping.IsCancellationRequested)
+            {
+                _drained.TrySetResult();
+            }
         }
     }
 
@@ -152,10 +162,8 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
                 continue;
             }
 
-            var session = new ControlSession(connection, _sessions);
-            var task = RunSessionAsync(session, peer.Address);
-            _running.TryAdd(task, 0);
-            _ = task.ContinueWith(static (t, s) => ((ConcurrentDictionary<Task, byte>)s!).TryRemove(t, out _), _running, TaskScheduler.Default);
+            Interlocked.Increment(ref _open);
+            _ = RunSessionAsync(new ControlSession(connection, _sessions), peer.Address);
         }
     }
 }

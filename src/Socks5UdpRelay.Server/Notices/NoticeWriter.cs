@@ -6,19 +6,23 @@ namespace Socks5UdpRelay.Server.Notices;
 /// Writes notice lines on the control connection, in order. A line goes out at once, on the
 /// thread that produced it, with a non-blocking send when nothing is queued ahead of it: the
 /// client hears about an error without a thread hop. Otherwise it waits in a bounded queue
-/// that a writer loop drains; a client that reads slowly or never cannot make the server
-/// buffer without limit or slow the relay: once the queue is full, lines are dropped and
-/// counted. With notices off it writes nothing at all.
+/// that a drain task, started only then, empties; a client that reads slowly or never cannot
+/// make the server buffer without limit or slow the relay: once the queue is full, lines are
+/// dropped and counted. With notices off it writes nothing at all.
 /// </summary>
+/// <remarks>
+/// Most connections never fill their socket, so an idle association holds no writer task, queue
+/// or wake-up primitive: with thousands of associations open that is a good part of their memory.
+/// </remarks>
 internal sealed class NoticeWriter
 {
     private readonly Socket _control;
     private readonly bool _enabled;
     private readonly int _capacity;
-    private readonly Queue<byte[]> _pending = new();
     private readonly Lock _gate = new();
-    private readonly SemaphoreSlim _wake = new(0);
-    private bool _writerActive;
+    private Queue<byte[]>? _pending;
+    private Task _drain = Task.CompletedTask;
+    private bool _draining;
     private bool _completed;
     private long _sent;
     private long _dropped;
@@ -52,7 +56,7 @@ internal sealed class NoticeWriter
                 return false;
             }
 
-            if (!_writerActive)
+            if (!_draining)
             {
                 int sent = TrySendNow(line);
                 if (sent == line.Length)
@@ -64,82 +68,70 @@ internal sealed class NoticeWriter
                 line = line[sent..]; // the rest waits for room in the socket
             }
 
-            if (_pending.Count >= _capacity)
+            var pending = _pending ??= new Queue<byte[]>();
+            if (pending.Count >= _capacity)
             {
                 Interlocked.Increment(ref _dropped);
                 return false;
             }
 
-            _pending.Enqueue(line.ToArray());
-            if (!_writerActive)
+            pending.Enqueue(line.ToArray());
+            if (!_draining)
             {
-                _writerActive = true;
-                _wake.Release();
+                _draining = true;
+                _drain = Task.Run(DrainAsync);
             }
 
             return true;
         }
     }
 
-    /// <summary>Writes what the queue holds whenever it holds something, until <see cref="Complete"/> and the queue is empty, or the connection fails.</summary>
-    public async Task RunAsync(CancellationToken cancellationToken)
-    {
-        if (!_enabled)
-        {
-            return;
-        }
-
-        try
-        {
-            while (true)
-            {
-                await _wake.WaitAsync(cancellationToken).ConfigureAwait(false);
-                while (true)
-                {
-                    byte[]? line;
-                    lock (_gate)
-                    {
-                        if (!_pending.TryDequeue(out line))
-                        {
-                            _writerActive = false;
-                            if (_completed)
-                            {
-                                return;
-                            }
-
-                            break;
-                        }
-                    }
-
-                    await _control.SendAsync(line, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                    Interlocked.Increment(ref _sent);
-                }
-            }
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
-        {
-            // The connection is going away; what is still queued has nowhere to go.
-        }
-        finally
-        {
-            lock (_gate)
-            {
-                _completed = true;
-                Interlocked.Add(ref _dropped, _pending.Count);
-                _pending.Clear();
-            }
-        }
-    }
-
-    /// <summary>No more lines; RunAsync ends after writing what is queued.</summary>
-    public void Complete()
+    /// <summary>
+    /// No more lines. The task ends when what is queued has been written, or the connection
+    /// failed; disposing the connection ends it too (whatever is still queued is counted as dropped).
+    /// </summary>
+    public Task CompleteAsync()
     {
         lock (_gate)
         {
             _completed = true;
+            return _drain;
         }
+    }
 
-        _wake.Release();
+    /// <summary>Writes the queue until it is empty; the next line that cannot go out at once starts another drain.</summary>
+    private async Task DrainAsync()
+    {
+        byte[]? line = null;
+        try
+        {
+            while (true)
+            {
+                lock (_gate)
+                {
+                    if (!_pending!.TryDequeue(out line))
+                    {
+                        _draining = false;
+                        return;
+                    }
+                }
+
+                await _control.SendAsync(line, SocketFlags.None).ConfigureAwait(false);
+                line = null;
+                Interlocked.Increment(ref _sent);
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The connection is going away; what is still queued has nowhere to go.
+            lock (_gate)
+            {
+                _completed = true;
+                _draining = false;
+                Interlocked.Add(ref _dropped, _pending!.Count + (line is null ? 0 : 1));
+                _pending.Clear();
+            }
+        }
     }
 
     /// <summary>One non-blocking send; the bytes it took (0 when the socket has no room or is gone).</summary>

@@ -36,6 +36,7 @@ internal sealed partial class UdpAssociation : IRelaySink, IReadyHandler
     private readonly ConcurrentDictionary<string, NameState>.AlternateLookup<ReadOnlySpan<char>> _nameLookup;
     private readonly Lock _createLock = new();
     private readonly CancellationTokenSource _end = new();
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly int _maxUdpPayload;
     private readonly long _startedAt;
     private int _outboundPort;
@@ -79,6 +80,7 @@ internal sealed partial class UdpAssociation : IRelaySink, IReadyHandler
         if (Interlocked.CompareExchange(ref _endReason, (int)reason, (int)AssociationEnd.None) == (int)AssociationEnd.None)
         {
             _end.Cancel();
+            _ended.TrySetResult();
         }
     }
 
@@ -103,7 +105,7 @@ internal sealed partial class UdpAssociation : IRelaySink, IReadyHandler
         var idle = _context.Time.CreateTimer(static s => ((UdpAssociation)s!).Sweep(), this, SweepPeriod, SweepPeriod);
         try
         {
-            await Task.Delay(Timeout.Infinite, _end.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await _ended.Task.ConfigureAwait(false);
         }
         finally
         {

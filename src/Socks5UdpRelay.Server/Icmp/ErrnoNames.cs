@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Sockets;
 
 namespace Socks5UdpRelay.Server.Icmp;
 
@@ -24,6 +25,9 @@ internal static class ErrnoNames
     public const int ECONNREFUSED = 111;
     public const int EHOSTDOWN = 112;
     public const int EHOSTUNREACH = 113;
+    public const int EADDRNOTAVAIL = 99;
+    public const int ENETDOWN = 100;
+    public const int ENOBUFS = 105;
 
     /// <summary>The name of a Linux errno; literals for the known ones, so no allocation on the usual path.</summary>
     public static string Get(int errno) => errno switch
@@ -46,5 +50,29 @@ internal static class ErrnoNames
         EHOSTDOWN => "EHOSTDOWN",
         EHOSTUNREACH => "EHOSTUNREACH",
         _ => "E" + errno.ToString(CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>What .NET reports for a Linux errno, for errors read with a system call of our own (as its sockets would have given them).</summary>
+    public static SocketError ToSocketError(int errno) => errno switch
+    {
+        EPERM or EACCES => SocketError.AccessDenied,
+        EINTR => SocketError.Interrupted,
+        EBADF => SocketError.OperationAborted,
+        EAGAIN => SocketError.WouldBlock,
+        EINVAL => SocketError.InvalidArgument,
+        ENOTSOCK => SocketError.NotSocket,
+        EMSGSIZE => SocketError.MessageSize,
+        ENOPROTOOPT => SocketError.ProtocolOption,
+        EOPNOTSUPP => SocketError.OperationNotSupported,
+        EADDRNOTAVAIL => SocketError.AddressNotAvailable,
+        ENETDOWN => SocketError.NetworkDown,
+        ENETUNREACH => SocketError.NetworkUnreachable,
+        ECONNRESET => SocketError.ConnectionReset,
+        ENOBUFS => SocketError.NoBufferSpaceAvailable,
+        ETIMEDOUT => SocketError.TimedOut,
+        ECONNREFUSED => SocketError.ConnectionRefused,
+        EHOSTDOWN => SocketError.HostDown,
+        EHOSTUNREACH => SocketError.HostUnreachable,
+        _ => SocketError.SocketError,
     };
 }

@@ -120,14 +120,41 @@ internal sealed class DestinationSocket : IDisposable, IReadyHandler
     }
 
     /// <summary>The event loop's call: errors first (reading the error queue also clears the pending error), then the datagrams.</summary>
-    void IReadyHandler.OnReady(bool error, byte[] buffer)
+    void IReadyHandler.OnReady(bool error, DatagramBatch batch)
     {
         if (error && _errorQueue.IsSupported)
         {
             ReportQueuedErrors();
         }
 
-        DrainInto(buffer);
+        // A short batch means the queue is empty; a full one may leave more, up to the budget (the rest waits for the next wake-up).
+        for (int taken = 0; taken < DrainBudget;)
+        {
+            int count = batch.Receive(_socket, withAddresses: false);
+            if (count < 0)
+            {
+                if (!HandleError(ErrnoNames.ToSocketError(-count)))
+                {
+                    return;
+                }
+
+                taken++; // the kernel reports a pending error once; the budget still bounds the loop
+                continue;
+            }
+
+            for (int i = 0; i < count; i++)
+            {
+                var datagram = batch.WithHeaderRoom(i, _replyHeader.Length);
+                Relay(datagram, datagram.Length - _replyHeader.Length);
+            }
+
+            if (count < DatagramBatch.Capacity)
+            {
+                return;
+            }
+
+            taken += count;
+        }
     }
 
     /// <summary>
@@ -271,15 +298,21 @@ internal sealed class DestinationSocket : IDisposable, IReadyHandler
                 continue;
             }
 
-            Volatile.Write(ref _lastActivity, _time.GetTimestamp());
-            DatagramsReceived++;
-            BytesReceived += received;
             int start = HeaderRoom - _replyHeader.Length;
-            _replyHeader.CopyTo(buffer.AsSpan(start));
-            _sink.RelayToClient(buffer.AsSpan(start, _replyHeader.Length + received), received);
+            Relay(buffer.AsSpan(start, _replyHeader.Length + received), received);
         }
 
         return true;
+    }
+
+    /// <summary>A datagram from the destination, with room for the reply header in front: the header goes in, the whole goes to the client.</summary>
+    private void Relay(Span<byte> datagram, int payloadLength)
+    {
+        Volatile.Write(ref _lastActivity, _time.GetTimestamp());
+        DatagramsReceived++;
+        BytesReceived += payloadLength;
+        _replyHeader.CopyTo(datagram);
+        _sink.RelayToClient(datagram, payloadLength);
     }
 
     /// <summary>Reports what the kernel's error queue holds; nothing when another thread already read it.</summary>

@@ -188,11 +188,28 @@ internal sealed partial class UdpAssociation : IRelaySink, IReadyHandler
     }
 
     /// <summary>The event loop's call: the client-facing socket has datagrams.</summary>
-    void IReadyHandler.OnReady(bool error, byte[] buffer)
+    void IReadyHandler.OnReady(bool error, DatagramBatch batch)
     {
-        if (!_end.IsCancellationRequested)
+        if (_end.IsCancellationRequested)
         {
-            DrainClientSocket(buffer);
+            return;
+        }
+
+        // A short batch means the queue is empty; a full one may leave more, up to the budget (the rest waits for the next wake-up).
+        for (int taken = 0; taken < DrainBudget;)
+        {
+            int count = batch.Receive(_client, withAddresses: true);
+            for (int i = 0; i < count; i++)
+            {
+                OnClientDatagram(batch.Payload(i), batch.Source(i));
+            }
+
+            if (count < DatagramBatch.Capacity)
+            {
+                return;
+            }
+
+            taken += count;
         }
     }
 

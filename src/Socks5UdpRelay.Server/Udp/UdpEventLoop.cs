@@ -7,13 +7,13 @@ namespace Socks5UdpRelay.Server.Udp;
 /// <summary>What the event loop calls when a registered socket is readable or has an error pending.</summary>
 internal interface IReadyHandler
 {
-    /// <summary>Runs on the loop's thread; <paramref name="buffer"/> is the loop's own, valid during the call.</summary>
-    void OnReady(bool error, byte[] buffer);
+    /// <summary>Runs on the loop's thread; <paramref name="batch"/> is the loop's own, valid during the call.</summary>
+    void OnReady(bool error, DatagramBatch batch);
 }
 
 /// <summary>
 /// The relay's UDP sockets on one epoll instance and one thread (Linux). A ready socket is
-/// drained right there, on one reused buffer: no async machinery per socket (which costs memory
+/// drained right there, into one reused batch of buffers: no async machinery per socket (which costs memory
 /// for every idle association), and no zero-byte peek and re-arm around every datagram (which
 /// costs two system calls per wake-up). Level-triggered, so a budget-limited drain resumes on
 /// the next wait. A closed socket leaves epoll by itself; its registration id then finds no
@@ -36,7 +36,7 @@ internal sealed partial class UdpEventLoop : IDisposable
     private readonly ConcurrentDictionary<ulong, IReadyHandler> _handlers = new();
     private readonly int _epoll;
     private readonly Thread _thread;
-    private readonly byte[] _buffer = new byte[DestinationSocket.ReceiveBufferSize];
+    private readonly DatagramBatch _batch = new();
     private long _nextId;
     private volatile bool _stopping;
 
@@ -101,7 +101,19 @@ internal sealed partial class UdpEventLoop : IDisposable
         // epoll_wait wakes every second to see this; the thread is a background one either way.
     }
 
-    private unsafe void Run()
+    private void Run()
+    {
+        try
+        {
+            Wait();
+        }
+        finally
+        {
+            _batch.Dispose(); // this thread's alone: no handler runs after it
+        }
+    }
+
+    private unsafe void Wait()
     {
         byte* events = stackalloc byte[MaxEvents * 16];
         while (!_stopping)
@@ -126,7 +138,7 @@ internal sealed partial class UdpEventLoop : IDisposable
                 {
                     try
                     {
-                        handler.OnReady((mask & EpollErr) != 0, _buffer);
+                        handler.OnReady((mask & EpollErr) != 0, _batch);
                     }
                     catch (ObjectDisposedException)
                     {

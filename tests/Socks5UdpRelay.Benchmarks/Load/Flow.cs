@@ -132,12 +132,21 @@ internal sealed class Flow : IDisposable
     /// Reads what is queued. For each valid reply, records its round-trip time and, while
     /// <paramref name="refill"/>, sends the next datagram. Returns the number of valid replies.
     /// </summary>
-    public int Drain(LatencyHistogram? histogram, bool refill)
+    public int Drain(LatencyHistogram? histogram, bool refill) => Drain(histogram, refill, wait: false);
+
+    /// <summary>
+    /// The ping-pong form of <see cref="Drain(LatencyHistogram?, bool)"/>: waits (up to the socket's
+    /// receive timeout) for one reply and takes only that one, so a round trip costs the tool one
+    /// send and one receive, no readiness wait and no read that finds nothing.
+    /// </summary>
+    public int WaitOne(LatencyHistogram? histogram, bool refill = true) => Drain(histogram, refill, wait: true);
+
+    private int Drain(LatencyHistogram? histogram, bool refill, bool wait)
     {
         int valid = 0;
-        for (int budget = 0; budget < 256; budget++)
+        for (int budget = 0; budget < (wait ? 1 : 256); budget++)
         {
-            int n = RawUdp.Receive(_fd, _receive, _from);
+            int n = RawUdp.Receive(_fd, _receive, _from, wait);
             if (n <= 0)
             {
                 break; // nothing more, or an error (which UDP here only reports for earlier sends)

@@ -26,11 +26,14 @@ internal static partial class RawUdp
         return sa;
     }
 
-    /// <summary>Bytes received, 0 when nothing is queued, negative -errno on error.</summary>
-    public static int Receive(int fd, Span<byte> buffer, Span<byte> from)
+    /// <summary>
+    /// Bytes received, 0 when nothing is queued, negative -errno on error. With
+    /// <paramref name="wait"/>, blocks until a datagram arrives or the socket's SO_RCVTIMEO passes (then 0).
+    /// </summary>
+    public static int Receive(int fd, Span<byte> buffer, Span<byte> from, bool wait = false)
     {
         int fromLength = from.Length;
-        nint n = recvfrom(fd, ref MemoryMarshal.GetReference(buffer), (nuint)buffer.Length, MsgDontWait, ref MemoryMarshal.GetReference(from), ref fromLength);
+        nint n = recvfrom(fd, ref MemoryMarshal.GetReference(buffer), (nuint)buffer.Length, wait ? 0 : MsgDontWait, ref MemoryMarshal.GetReference(from), ref fromLength);
         if (n >= 0)
         {
             return (int)n;

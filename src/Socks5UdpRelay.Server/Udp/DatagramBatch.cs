@@ -8,7 +8,8 @@ namespace Socks5UdpRelay.Server.Udp;
 /// native buffers owned by one event-loop thread. Fewer than <see cref="Capacity"/> means the
 /// queue was empty: a ping-pong flow costs one system call per wake-up instead of a read and a
 /// read that finds nothing, and a busy flow one call per batch. Each slot keeps
-/// <see cref="HeaderRoom"/> bytes in front of the payload, so a reply header is written in place.
+/// <see cref="HeaderRoom"/> bytes in front of the payload, so a reply header is written in place
+/// and the replies go out to one address with one <c>sendmmsg</c>.
 /// </summary>
 /// <remarks>
 /// Linux LP64 layouts: iovec 16 bytes (base, len); msghdr 56 (name@0, namelen@8, iov@16,
@@ -36,6 +37,10 @@ internal sealed unsafe partial class DatagramBatch : IDisposable
     private readonly byte* _iovecs;
     private readonly byte* _addresses;
     private readonly byte* _data;
+    private readonly byte* _sendHeaders;
+    private readonly byte* _sendIovecs;
+    private readonly byte* _sendAddress;
+    private int _sendCount;
     private int _disposed;
 
     public DatagramBatch()
@@ -44,6 +49,9 @@ internal sealed unsafe partial class DatagramBatch : IDisposable
         _iovecs = (byte*)NativeMemory.AllocZeroed((nuint)(Capacity * IovecSize));
         _addresses = (byte*)NativeMemory.AllocZeroed((nuint)(Capacity * AddressSize));
         _data = (byte*)NativeMemory.Alloc((nuint)Capacity * SlotSize);
+        _sendHeaders = (byte*)NativeMemory.AllocZeroed((nuint)(Capacity * MmsgSize));
+        _sendIovecs = (byte*)NativeMemory.AllocZeroed((nuint)(Capacity * IovecSize));
+        _sendAddress = (byte*)NativeMemory.AllocZeroed(AddressSize);
         for (int i = 0; i < Capacity; i++)
         {
             byte* iov = _iovecs + (i * IovecSize);
@@ -118,16 +126,106 @@ internal sealed unsafe partial class DatagramBatch : IDisposable
     /// <summary>The raw source address (sockaddr) of datagram <paramref name="i"/>; receive with addresses.</summary>
     public ReadOnlySpan<byte> Source(int i) => new(_addresses + (i * AddressSize), (int)Math.Min(*(uint*)(_headers + (i * MmsgSize) + 8), AddressSize));
 
+    /// <summary>Starts a send of received datagrams to <paramref name="address"/> (a raw sockaddr).</summary>
+    public void BeginSend(ReadOnlySpan<byte> address)
+    {
+        int length = Math.Min(address.Length, AddressSize);
+        address[..length].CopyTo(new Span<byte>(_sendAddress, AddressSize));
+        _sendCount = 0;
+        for (int i = 0; i < Capacity; i++)
+        {
+            *(uint*)(_sendHeaders + (i * MmsgSize) + 8) = (uint)length;
+        }
+    }
+
+    /// <summary>Adds datagram <paramref name="i"/> of the last receive, with the header written in front of it by <see cref="WithHeaderRoom"/>.</summary>
+    public void AddToSend(int i, int headerLength)
+    {
+        byte* iov = _sendIovecs + (_sendCount * IovecSize);
+        *(byte**)iov = _data + ((long)i * SlotSize) + HeaderRoom - headerLength;
+        *(nuint*)(iov + 8) = (nuint)(headerLength + *(uint*)(_headers + (i * MmsgSize) + 56));
+        byte* h = _sendHeaders + (_sendCount * MmsgSize);
+        *(byte**)h = _sendAddress;
+        *(byte**)(h + 16) = iov;
+        *(nuint*)(h + 24) = 1;
+        _sendCount++;
+    }
+
+    /// <summary>
+    /// Sends what <see cref="AddToSend"/> collected, without waiting: as many <c>sendmmsg</c>
+    /// calls as errors require (a datagram the kernel refuses is skipped, as a single send would
+    /// have lost it; a full socket buffer loses the rest). Returns how many went out, and the
+    /// bytes of the first <paramref name="sent"/> datagrams' payloads (header excluded).
+    /// </summary>
+    public int Send(Socket socket, int headerLength, out long payloadBytes)
+    {
+        payloadBytes = 0;
+        int sent = 0;
+        var handle = socket.SafeHandle;
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            int fd = (int)handle.DangerousGetHandle();
+            int next = 0;
+            while (next < _sendCount)
+            {
+                int n = SendMmsg(fd, _sendHeaders + (next * MmsgSize), (uint)(_sendCount - next), MsgDontWait);
+                if (n > 0)
+                {
+                    for (int j = next; j < next + n; j++)
+                    {
+                        payloadBytes += (long)*(nuint*)(_sendIovecs + (j * IovecSize) + 8) - headerLength;
+                    }
+
+                    sent += n;
+                    next += n;
+                    continue;
+                }
+
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == EAgain)
+                {
+                    break;
+                }
+
+                if (errno != EIntr)
+                {
+                    next++; // that datagram is lost; the others may still go
+                }
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed under us: what was not sent is lost, as for any datagram to a closing association.
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+
+        return sent;
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            NativeMemory.Free(_sendHeaders);
+            NativeMemory.Free(_sendIovecs);
+            NativeMemory.Free(_sendAddress);
             NativeMemory.Free(_headers);
             NativeMemory.Free(_iovecs);
             NativeMemory.Free(_addresses);
             NativeMemory.Free(_data);
         }
     }
+
+    [LibraryImport("libc", EntryPoint = "sendmmsg", SetLastError = true)]
+    private static partial int SendMmsg(int fd, byte* msgs, uint vlen, int flags);
 
     [LibraryImport("libc", EntryPoint = "recvmmsg", SetLastError = true)]
     private static partial int RecvMmsg(int fd, byte* msgs, uint vlen, int flags, void* timeout);

@@ -145,7 +145,12 @@ internal sealed class DestinationSocket : IDisposable, IReadyHandler
             for (int i = 0; i < count; i++)
             {
                 var datagram = batch.WithHeaderRoom(i, _replyHeader.Length);
-                Relay(datagram, datagram.Length - _replyHeader.Length);
+                Received(datagram, datagram.Length - _replyHeader.Length);
+            }
+
+            if (count > 0)
+            {
+                _sink.RelayToClient(batch, count, _replyHeader.Length);
             }
 
             if (count < DatagramBatch.Capacity)
@@ -298,21 +303,21 @@ internal sealed class DestinationSocket : IDisposable, IReadyHandler
                 continue;
             }
 
-            int start = HeaderRoom - _replyHeader.Length;
-            Relay(buffer.AsSpan(start, _replyHeader.Length + received), received);
+            var datagram = buffer.AsSpan(HeaderRoom - _replyHeader.Length, _replyHeader.Length + received);
+            Received(datagram, received);
+            _sink.RelayToClient(datagram, received);
         }
 
         return true;
     }
 
-    /// <summary>A datagram from the destination, with room for the reply header in front: the header goes in, the whole goes to the client.</summary>
-    private void Relay(Span<byte> datagram, int payloadLength)
+    /// <summary>A datagram from the destination, with room for the reply header in front: counted, and the header written in.</summary>
+    private void Received(Span<byte> datagram, int payloadLength)
     {
         Volatile.Write(ref _lastActivity, _time.GetTimestamp());
         DatagramsReceived++;
         BytesReceived += payloadLength;
         _replyHeader.CopyTo(datagram);
-        _sink.RelayToClient(datagram, payloadLength);
     }
 
     /// <summary>Reports what the kernel's error queue holds; nothing when another thread already read it.</summary>

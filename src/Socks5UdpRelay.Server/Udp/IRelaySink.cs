@@ -8,6 +8,9 @@ internal interface IRelaySink
     /// <summary>Sends a reply to the client; <paramref name="datagram"/> already starts with the reply header.</summary>
     void RelayToClient(Span<byte> datagram, int payloadLength);
 
+    /// <summary>Sends the first <paramref name="count"/> datagrams of <paramref name="batch"/> to the client, each already behind its reply header.</summary>
+    void RelayToClient(DatagramBatch batch, int count, int headerLength);
+
     void OnDestinationError(DestinationSocket destination, in SocketErrorReport report);
 
     void OnSendRetried();

@@ -517,6 +517,38 @@ internal sealed partial class UdpAssociation : IRelaySink, IReadyHandler
         }
     }
 
+    void IRelaySink.RelayToClient(DatagramBatch batch, int count, int headerLength)
+    {
+        var client = _filter.Client;
+        if (client is null)
+        {
+            return;
+        }
+
+        batch.BeginSend(client.Buffer.Span[..client.Size]);
+        int added = 0;
+        for (int i = 0; i < count; i++)
+        {
+            int payloadLength = batch.Payload(i).Length;
+            if (payloadLength > _context.Options.MaxDatagramSize || headerLength + payloadLength > _maxUdpPayload)
+            {
+                Interlocked.Increment(ref Counters.DroppedReplyTooLarge);
+                continue;
+            }
+
+            batch.AddToSend(i, headerLength);
+            added++;
+        }
+
+        int sent = batch.Send(_client, headerLength, out long bytes);
+        Interlocked.Add(ref Counters.DatagramsToClient, sent);
+        Interlocked.Add(ref Counters.BytesToClient, bytes);
+        if (sent < added)
+        {
+            Interlocked.Add(ref Counters.DroppedSendFailed, added - sent);
+        }
+    }
+
     void IRelaySink.OnDestinationError(DestinationSocket destination, in SocketErrorReport report)
     {
         // Spoof resistance: the kernel already matched the ICMP to this socket's four-tuple; on

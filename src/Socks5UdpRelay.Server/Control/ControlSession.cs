@@ -232,60 +232,86 @@ internal sealed class ControlSession
             return;
         }
 
-        UdpAssociation? association = null;
-        NoticeWriter? notices = null;
-        ushort fixedPort = 0;
-        var watch = Task.CompletedTask;
         try
         {
-            (association, notices, fixedPort) = OpenAssociation(request);
+            ushort fixedPort = FixedClientPort(request.Destination);
+            var association = OpenAssociation(fixedPort, out var notices);
             if (association is null)
             {
                 return;
             }
 
-            // Registered before the client hears of it, so shutdown, metrics and limits see it at once.
-            _context.Add(association);
-            using var stop = stopping.Register(static a => ((UdpAssociation)a!).End(AssociationEnd.Shutdown), association);
+            var stop = default(CancellationTokenRegistration);
+            var watch = Task.CompletedTask;
             try
             {
+                // Registered before the client hears of it, so shutdown, metrics and limits see it at once.
+                _context.Add(association);
+                stop = stopping.Register(static a => ((UdpAssociation)a!).End(AssociationEnd.Shutdown), association);
                 var relay = association.RelayEndPoint;
-                try
-                {
-                    Send(static (b, s) => Socks5Reply.Write(b, ReplyCode.Succeeded, s.Address, s.Port), (Address: _context.AdvertisedFor(relay.Address), Port: (ushort)relay.Port));
-                }
-                catch
-                {
-                    association.End(AssociationEnd.ClientReset); // RunAsync below then only closes what the association opened
-                    throw;
-                }
-
+                Send(static (b, s) => Socks5Reply.Write(b, ReplyCode.Succeeded, s.Address, s.Port), (Address: _context.AdvertisedFor(relay.Address), Port: (ushort)relay.Port));
                 association.AnnounceNotices();
                 Log.AssociationOpened(Relay.Logger, _peer, relay, fixedPort == 0 ? $"{_peer.Address}:any" : $"{_peer.Address}:{fixedPort}");
                 watch = WatchControlAsync(association);
             }
+            catch
+            {
+                association.End(AssociationEnd.ClientReset); // RunAsync below then only closes what the association opened
+                throw;
+            }
             finally
             {
-                await association.RunAsync().ConfigureAwait(false);
+                try
+                {
+                    await association.RunAsync().ConfigureAwait(false);
+                }
+                finally
+                {
+                    await CloseAsync(association, notices, stop, watch).ConfigureAwait(false);
+                }
             }
         }
         finally
         {
-            if (association is not null)
-            {
-                _context.Remove(association);
-                association.AnnounceClosing();
-                await notices!.CompleteAsync().WaitAsync(NoticeFlushTime).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                _socket.Dispose();
-                await watch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-
             _context.Clients.CloseAssociation(_peer.Address);
         }
     }
 
+    /// <summary>After the association's sockets are closed: its last notice, flushed for a while, then the control connection.</summary>
+    private async Task CloseAsync(UdpAssociation association, NoticeWriter notices, CancellationTokenRegistration stop, Task watch)
+    {
+        try
+        {
+            stop.Dispose();
+            _context.Remove(association);
+            association.AnnounceClosing();
+            await notices.CompleteAsync().WaitAsync(NoticeFlushTime).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        finally
+        {
+            _socket.Dispose();
+            await watch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>The client's UDP port when the request named the client's own address and a port; 0 (any) otherwise.</summary>
+    private ushort FixedClientPort(Destination requested)
+    {
+        if (requested.Address is { } requestedAddress && SessionContext.Normalize(requestedAddress).Equals(_peer.Address))
+        {
+            return (ushort)requested.Port;
+        }
+
+        if (!requested.IsUnspecified)
+        {
+            Log.RequestAddressIgnored(Relay.Logger, _peer, requested.ToString());
+        }
+
+        return 0;
+    }
+
     /// <summary>The client-facing socket and the association around it; null (the client told why) when no port is free.</summary>
-    private (UdpAssociation? Association, NoticeWriter? Notices, ushort FixedPort) OpenAssociation(ParsedRequest request)
+    private UdpAssociation? OpenAssociation(ushort fixedPort, out NoticeWriter notices)
     {
         // Notices are small lines that should leave at once (no Nagle), and are written without
         // blocking from the relay's threads, so a client that stops reading stalls nothing.
@@ -295,6 +321,7 @@ internal sealed class ControlSession
         _socket.NoDelay = true;
         _socket.Blocking = false;
         _socket.SendBufferSize = NoticeSendBuffer;
+        notices = new NoticeWriter(_socket, Relay.Options.NoticeQueueLength, Relay.Options.NoticesEnabled);
         var local = SessionContext.Normalize(_socket.LocalEndPoint);
         Socket? client;
         try
@@ -311,22 +338,18 @@ internal sealed class ControlSession
         {
             Log.AssociationFailed(Relay.Logger, _peer, "no free UDP port for the client-facing socket");
             ReplyFailure(ReplyCode.GeneralFailure);
-            return (null, null, 0);
+            return null;
         }
 
-        ushort fixedPort = 0;
-        var requested = request.Destination;
-        if (requested.Address is { } requestedAddress && SessionContext.Normalize(requestedAddress).Equals(_peer.Address))
+        try
         {
-            fixedPort = (ushort)requested.Port;
+            return new UdpAssociation(Relay, client, _peer, fixedPort, notices);
         }
-        else if (!requested.IsUnspecified)
+        catch
         {
-            Log.RequestAddressIgnored(Relay.Logger, _peer, requested.ToString());
+            client.Dispose();
+            throw;
         }
-
-        var notices = new NoticeWriter(_socket, Relay.Options.NoticeQueueLength, Relay.Options.NoticesEnabled);
-        return (new UdpAssociation(Relay, client, _peer, fixedPort, notices), notices, fixedPort);
     }
 
     /// <summary>

@@ -24,9 +24,12 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
     private readonly ILogger _logger;
     private readonly List<Socket> _listeners = [];
     private readonly List<Task> _acceptLoops = [];
-    // A count, not a set of tasks: an idle association would otherwise keep a dictionary node and a continuation.
+    // A count, not a set of tasks: an idle association would otherwise keep a dictionary node and a
+    // continuation. It starts at one, the listeners' own reference, dropped once no accept loop can
+    // start another session: whoever takes it to zero finishes the drain.
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _open;
+    private int _references = 1;
+    private int _listenerReference = 1;
     private readonly CancellationTokenSource _stopping = new();
 
     public Socks5Listener(IOptions<RelayOptions> options, ClientAllowList allowList, ClientTracker tracker, SessionContext sessions, ILogger<Socks5Listener> logger)
@@ -40,7 +43,7 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
 
     public IReadOnlyList<IPEndPoint> ListenEndpoints { get; private set; } = [];
 
-    public int OpenSessions => Volatile.Read(ref _open);
+    public int OpenSessions => Volatile.Read(ref _references) - Volatile.Read(ref _listenerReference);
 
     public int OpenAssociations => _sessions.AssociationCount;
 
@@ -95,9 +98,9 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
 
         await _stopping.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_acceptLoops).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        if (OpenSessions == 0)
+        if (Interlocked.Exchange(ref _listenerReference, 0) == 1)
         {
-            _drained.TrySetResult();
+            Release();
         }
 
         await _drained.Task.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -112,10 +115,15 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
         finally
         {
             _tracker.CloseConnection(client);
-            if (Interlocked.Decrement(ref _open) == 0 && _stopping.IsCancellationRequested)
-            {
-                _drained.TrySetResult();
-            }
+            Release();
+        }
+    }
+
+    private void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+        {
+            _drained.TrySetResult();
         }
     }
 
@@ -162,7 +170,7 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
                 continue;
             }
 
-            Interlocked.Increment(ref _open);
+            Interlocked.Increment(ref _references);
             _ = RunSessionAsync(new ControlSession(connection, _sessions), peer.Address);
         }
     }

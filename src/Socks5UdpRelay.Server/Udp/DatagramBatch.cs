@@ -6,8 +6,9 @@ namespace Socks5UdpRelay.Server.Udp;
 /// <summary>
 /// Up to <see cref="Capacity"/> datagrams taken from a socket with one <c>recvmmsg</c>, into
 /// native buffers owned by one event-loop thread. Fewer than <see cref="Capacity"/> means the
-/// queue was empty: a ping-pong flow costs one system call per wake-up instead of a read and a
-/// read that finds nothing, and a busy flow one call per batch. Each slot keeps
+/// queue was empty (or an error stopped the batch; the kernel keeps it for the next call, and
+/// level-triggered epoll brings that call): a ping-pong flow costs one system call per wake-up
+/// instead of a read and a read that finds nothing, and a busy flow one call per batch. Each slot keeps
 /// <see cref="HeaderRoom"/> bytes in front of the payload, so a reply header is written in place
 /// and the replies go out to one address with one <c>sendmmsg</c>.
 /// </summary>
@@ -41,6 +42,9 @@ internal sealed unsafe partial class DatagramBatch : IDisposable
     private readonly byte* _sendIovecs;
     private readonly byte* _sendAddress;
     private int _sendCount;
+    private uint _sendAddressLength;
+    private int _received = Capacity;
+    private bool _withAddresses;
     private int _disposed;
 
     public DatagramBatch()
@@ -70,12 +74,16 @@ internal sealed unsafe partial class DatagramBatch : IDisposable
     /// </summary>
     public int Receive(Socket socket, bool withAddresses)
     {
-        for (int i = 0; i < Capacity; i++)
+        // The kernel rewrites msg_namelen and msg_flags of the headers it filled: reset those, or
+        // all of them when the other kind of socket was read last.
+        int reset = withAddresses == _withAddresses ? _received : Capacity;
+        _withAddresses = withAddresses;
+        _received = Capacity; // until a call succeeds, all of them may have been touched
+        for (int i = 0; i < reset; i++)
         {
             byte* h = _headers + (i * MmsgSize);
             *(byte**)h = withAddresses ? _addresses + (i * AddressSize) : null;
             *(uint*)(h + 8) = withAddresses ? AddressSize : 0u;
-            *(nuint*)(h + 40) = 0;
             *(int*)(h + 48) = 0;
         }
 
@@ -90,6 +98,7 @@ internal sealed unsafe partial class DatagramBatch : IDisposable
                 int n = RecvMmsg(fd, _headers, Capacity, MsgDontWait, null);
                 if (n >= 0)
                 {
+                    _received = n;
                     return n;
                 }
 
@@ -131,11 +140,8 @@ internal sealed unsafe partial class DatagramBatch : IDisposable
     {
         int length = Math.Min(address.Length, AddressSize);
         address[..length].CopyTo(new Span<byte>(_sendAddress, AddressSize));
+        _sendAddressLength = (uint)length;
         _sendCount = 0;
-        for (int i = 0; i < Capacity; i++)
-        {
-            *(uint*)(_sendHeaders + (i * MmsgSize) + 8) = (uint)length;
-        }
     }
 
     /// <summary>Adds datagram <paramref name="i"/> of the last receive, with the header written in front of it by <see cref="WithHeaderRoom"/>.</summary>
@@ -146,6 +152,7 @@ internal sealed unsafe partial class DatagramBatch : IDisposable
         *(nuint*)(iov + 8) = (nuint)(headerLength + *(uint*)(_headers + (i * MmsgSize) + 56));
         byte* h = _sendHeaders + (_sendCount * MmsgSize);
         *(byte**)h = _sendAddress;
+        *(uint*)(h + 8) = _sendAddressLength;
         *(byte**)(h + 16) = iov;
         *(nuint*)(h + 24) = 1;
         _sendCount++;
@@ -183,7 +190,7 @@ internal sealed unsafe partial class DatagramBatch : IDisposable
                     continue;
                 }
 
-                int errno = Marshal.GetLastPInvokeError();
+                int errno = n < 0 ? Marshal.GetLastPInvokeError() : EAgain; // 0 sent without an error: stop as if full
                 if (errno == EAgain)
                 {
                     break;

@@ -79,8 +79,14 @@ internal sealed partial class UdpAssociation : IRelaySink, IReadyHandler
     {
         if (Interlocked.CompareExchange(ref _endReason, (int)reason, (int)AssociationEnd.None) == (int)AssociationEnd.None)
         {
-            _end.Cancel();
-            _ended.TrySetResult();
+            try
+            {
+                _end.Cancel(); // first: a destination being opened checks it under the create lock
+            }
+            finally
+            {
+                _ended.TrySetResult();
+            }
         }
     }
 

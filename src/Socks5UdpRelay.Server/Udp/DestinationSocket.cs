@@ -9,8 +9,9 @@ namespace Socks5UdpRelay.Server.Udp;
 /// <summary>
 /// One connected UDP socket from an association to one resolved destination, bound to the
 /// association's shared outbound port with SO_REUSEPORT. Being connected is the point: the
-/// kernel then reports the destination's ICMP errors on it. Its loop waits with a zero-byte
-/// receive (no buffer pinned while idle), then drains what arrived into a pooled buffer.
+/// kernel then reports the destination's ICMP errors on it. On the epoll loop its replies are
+/// read and sent on in batches (<see cref="DatagramBatch"/>); on the portable path its own loop
+/// waits with a zero-byte receive (no buffer pinned while idle), then drains into a pooled buffer.
 /// </summary>
 internal sealed class DestinationSocket : IDisposable, IReadyHandler
 {

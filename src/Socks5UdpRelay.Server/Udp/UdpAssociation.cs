@@ -497,11 +497,22 @@ internal sealed partial class UdpAssociation : IRelaySink, IReadyHandler
         }
     }
 
+    /// <summary>A reply over the configured payload limit, or too large for one UDP datagram with its header: counted, not sent.</summary>
+    private bool DropIfTooLarge(int payloadLength, int datagramLength)
+    {
+        if (payloadLength <= _context.Options.MaxDatagramSize && datagramLength <= _maxUdpPayload)
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref Counters.DroppedReplyTooLarge);
+        return true;
+    }
+
     void IRelaySink.RelayToClient(Span<byte> datagram, int payloadLength)
     {
-        if (payloadLength > _context.Options.MaxDatagramSize || datagram.Length > _maxUdpPayload)
+        if (DropIfTooLarge(payloadLength, datagram.Length))
         {
-            Interlocked.Increment(ref Counters.DroppedReplyTooLarge);
             return;
         }
 
@@ -536,9 +547,8 @@ internal sealed partial class UdpAssociation : IRelaySink, IReadyHandler
         for (int i = 0; i < count; i++)
         {
             int payloadLength = batch.Payload(i).Length;
-            if (payloadLength > _context.Options.MaxDatagramSize || headerLength + payloadLength > _maxUdpPayload)
+            if (DropIfTooLarge(payloadLength, headerLength + payloadLength))
             {
-                Interlocked.Increment(ref Counters.DroppedReplyTooLarge);
                 continue;
             }
 

@@ -88,13 +88,7 @@ public sealed class DatagramBatchTests
     [Fact]
     public void PendingIcmpError_IsReturnedAsMinusErrno_AndMapsToWhatDotNetReports()
     {
-        int closedPort;
-        using (var probe = Bound())
-        {
-            closedPort = ((IPEndPoint)probe.LocalEndPoint!).Port;
-        }
-
-        var closed = new IPEndPoint(IPAddress.Loopback, closedPort);
+        var closed = NoticeTests.FreeUdpPort(IPAddress.Loopback);
         using var ours = Connected(closed);
         using var theirs = Connected(closed);
         ours.Send("x"u8);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Socks5UdpRelay.Protocol;
 using Socks5UdpRelay.Server.Tests.Fixtures;
 using Xunit;
 
@@ -42,7 +43,7 @@ public sealed class ReplyBurstTests
             target.SendTo(payload, relayOut);
         }
 
-        string expectedSource = NoticeFormatSource(targetEndPoint);
+        string expectedSource = NoticeFormat.FormatEndpoint(targetEndPoint.Address, targetEndPoint.Port);
         for (int i = 0; i < Count; i++)
         {
             if (i == Oversized)
@@ -61,7 +62,4 @@ public sealed class ReplyBurstTests
         await Eventually.TrueAsync(() => counters.DroppedReplyTooLarge == 1 && counters.DatagramsToClient == Count - 1);
         Assert.Equal(0, counters.DroppedSendFailed);
     }
-
-    private static string NoticeFormatSource(IPEndPoint endPoint)
-        => endPoint.AddressFamily == AddressFamily.InterNetwork ? endPoint.ToString() : $"[{endPoint.Address}]:{endPoint.Port}";
 }

@@ -4,7 +4,9 @@ using System.Net.Sockets;
 using Socks5UdpRelay.Protocol;
 using Socks5UdpRelay.Server.Logging;
 using Socks5UdpRelay.Server.Resolution;
-using Socks5UdpRelay.Server.Udp;
+using Socks5UdpRelay.Server.Addressing;
+using Socks5UdpRelay.Server.Policy;
+using Microsoft.Extensions.Logging;
 
 namespace Socks5UdpRelay.Server.Control;
 
@@ -13,19 +15,19 @@ namespace Socks5UdpRelay.Server.Control;
 /// its source sends FIN, which is passed on as a FIN (half-close), so protocols that signal the
 /// end of a request by closing their sending side work through the proxy.
 /// </summary>
-internal sealed class ConnectRelay(Socket client, RelayContext relay, IPEndPoint peer)
+internal sealed class ConnectRelay(CachingResolver resolver, DestinationPolicy policy, TimeSpan connectTimeout, ILogger logger)
 {
     private const int CopyBufferSize = 16 * 1024;
 
-    public async Task RunAsync(Destination destination, ReadOnlyMemory<byte> early, CancellationToken stopping)
+    public async Task RunAsync(Socket client, IPEndPoint peer, Destination destination, ReadOnlyMemory<byte> early, CancellationToken stopping)
     {
         var address = destination.Address;
         if (address is null)
         {
-            var (resolved, failure) = await relay.Resolver.ResolveAsync(destination.Host!, stopping).ConfigureAwait(false);
+            var (resolved, failure) = await resolver.ResolveAsync(destination.Host!, stopping).ConfigureAwait(false);
             if (resolved is null)
             {
-                await FailAsync(destination, failure == ResolveFailure.NoAddress ? ReplyCode.AddressTypeNotSupported : ReplyCode.HostUnreachable, stopping)
+                await FailAsync(client, peer, destination, failure == ResolveFailure.NoAddress ? ReplyCode.AddressTypeNotSupported : ReplyCode.HostUnreachable, stopping)
                     .ConfigureAwait(false);
                 return;
             }
@@ -33,34 +35,34 @@ internal sealed class ConnectRelay(Socket client, RelayContext relay, IPEndPoint
             address = resolved;
         }
 
-        address = SessionContext.Normalize(address);
-        if (!relay.Policy.IsAllowed(DestinationKey.From(address, destination.Port)))
+        address = EndPoints.Normalize(address);
+        if (!policy.IsAllowed(DestinationKey.From(address, destination.Port)))
         {
-            await FailAsync(destination, ReplyCode.ConnectionNotAllowed, stopping).ConfigureAwait(false);
+            await FailAsync(client, peer, destination, ReplyCode.ConnectionNotAllowed, stopping).ConfigureAwait(false);
             return;
         }
 
         using var upstream = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping))
         {
-            deadline.CancelAfter(relay.Options.ConnectTimeout);
+            deadline.CancelAfter(connectTimeout);
             try
             {
                 await upstream.ConnectAsync(new IPEndPoint(address, destination.Port), deadline.Token).ConfigureAwait(false);
             }
             catch (SocketException e)
             {
-                await FailAsync(destination, ReplyFor(e.SocketErrorCode), stopping).ConfigureAwait(false);
+                await FailAsync(client, peer, destination, ReplyFor(e.SocketErrorCode), stopping).ConfigureAwait(false);
                 return;
             }
             catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
             {
-                await FailAsync(destination, ReplyCode.HostUnreachable, stopping).ConfigureAwait(false);
+                await FailAsync(client, peer, destination, ReplyCode.HostUnreachable, stopping).ConfigureAwait(false);
                 return;
             }
         }
 
-        var bound = SessionContext.Normalize(upstream.LocalEndPoint);
+        var bound = EndPoints.Normalize(upstream.LocalEndPoint);
         byte[] reply = new byte[Socks5Reply.MaxLength];
         int length = Socks5Reply.Write(reply, ReplyCode.Succeeded, bound.Address, (ushort)bound.Port);
         await client.SendAsync(reply.AsMemory(0, length), SocketFlags.None, stopping).ConfigureAwait(false);
@@ -75,12 +77,12 @@ internal sealed class ConnectRelay(Socket client, RelayContext relay, IPEndPoint
         var up = CopyAsync(client, upstream);
         var down = CopyAsync(upstream, client);
         await ((Task)Task.WhenAll(up, down)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        Log.ConnectClosed(relay.Logger, peer, destination.ToString(), up.IsCompletedSuccessfully ? up.Result : -1, down.IsCompletedSuccessfully ? down.Result : -1);
+        Log.ConnectClosed(logger, peer, destination.ToString(), up.IsCompletedSuccessfully ? up.Result : -1, down.IsCompletedSuccessfully ? down.Result : -1);
     }
 
-    private async Task FailAsync(Destination destination, ReplyCode reply, CancellationToken cancellationToken)
+    private async Task FailAsync(Socket client, IPEndPoint peer, Destination destination, ReplyCode reply, CancellationToken cancellationToken)
     {
-        Log.ConnectFailed(relay.Logger, peer, destination.ToString(), Socks5Reply.Describe(reply));
+        Log.ConnectFailed(logger, peer, destination.ToString(), Socks5Reply.Describe(reply));
         byte[] buffer = new byte[Socks5Reply.FailureLength];
         Socks5Reply.WriteFailure(buffer, reply);
         await client.SendAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);

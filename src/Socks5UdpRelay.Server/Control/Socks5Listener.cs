@@ -20,7 +20,9 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
     private readonly RelayOptions _options;
     private readonly ClientAllowList _allowList;
     private readonly ClientTracker _tracker;
-    private readonly SessionContext _sessions;
+    private readonly ControlSessionFactory _sessions;
+    private readonly AssociationRegistry _associations;
+    private readonly Metrics.RelayMetrics _metrics;
     private readonly ILogger _logger;
     private readonly List<Socket> _listeners = [];
     private readonly List<Task> _acceptLoops = [];
@@ -32,8 +34,17 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
     private int _listenerReference = 1;
     private readonly CancellationTokenSource _stopping = new();
 
-    public Socks5Listener(IOptions<RelayOptions> options, ClientAllowList allowList, ClientTracker tracker, SessionContext sessions, ILogger<Socks5Listener> logger)
+    public Socks5Listener(
+        IOptions<RelayOptions> options,
+        ClientAllowList allowList,
+        ClientTracker tracker,
+        ControlSessionFactory sessions,
+        AssociationRegistry associations,
+        Metrics.RelayMetrics metrics,
+        ILogger<Socks5Listener> logger)
     {
+        _associations = associations;
+        _metrics = metrics;
         _options = options.Value;
         _allowList = allowList;
         _tracker = tracker;
@@ -45,7 +56,7 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
 
     public int OpenSessions => Volatile.Read(ref _references) - Volatile.Read(ref _listenerReference);
 
-    public int OpenAssociations => _sessions.AssociationCount;
+    public int OpenAssociations => _associations.Count;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -153,11 +164,11 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
                 continue;
             }
 
-            var peer = SessionContext.Normalize(connection.RemoteEndPoint);
+            var peer = EndPoints.Normalize(connection.RemoteEndPoint);
             if (!_allowList.Allows(peer.Address))
             {
                 Log.ClientNotAllowed(_logger, peer);
-                _sessions.Relay.Metrics.RecordRefusedConnection();
+                _metrics.RecordRefusedConnection();
                 connection.Dispose();
                 continue;
             }
@@ -165,13 +176,13 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
             if (!_tracker.TryOpenConnection(peer.Address, out string? limit))
             {
                 Log.ConnectionLimit(_logger, peer, limit!);
-                _sessions.Relay.Metrics.RecordRefusedConnection();
+                _metrics.RecordRefusedConnection();
                 connection.Dispose();
                 continue;
             }
 
             Interlocked.Increment(ref _references);
-            _ = RunSessionAsync(new ControlSession(connection, _sessions), peer.Address);
+            _ = RunSessionAsync(_sessions.Create(connection), peer.Address);
         }
     }
 }

@@ -64,12 +64,6 @@ internal sealed class RelayOptions
     /// </summary>
     public bool InlineSocketCompletions { get; set; } = true;
 
-    /// <summary>
-    /// <c>auto</c> (default): the UDP sockets run on an epoll loop of their own where the OS has
-    /// one (Linux); <c>async</c>: on .NET's async socket operations (the portable path).
-    /// </summary>
-    public string IoEngine { get; set; } = "auto";
-
     /// <summary>On SIGTERM/SIGINT: how long associations get to receive <c>CLOSING reason=shutdown</c> and close before the process exits anyway.</summary>
     public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -52,8 +52,6 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
             $"{S}:Notices = '{o.Notices}': use on or off.");
         Check(errors, o.ErrorQueue is not null && (o.ErrorQueue.Equals("auto", StringComparison.OrdinalIgnoreCase) || o.ErrorQueue.Equals("off", StringComparison.OrdinalIgnoreCase)),
             $"{S}:ErrorQueue = '{o.ErrorQueue}': use auto or off.");
-        Check(errors, o.IoEngine is not null && (o.IoEngine.Equals("auto", StringComparison.OrdinalIgnoreCase) || o.IoEngine.Equals("async", StringComparison.OrdinalIgnoreCase)),
-            $"{S}:IoEngine = '{o.IoEngine}': use auto or async.");
         Check(errors, o.MaxDatagramSize is >= 0 and <= MaxDatagramSizeLimit,
             $"{S}:MaxDatagramSize = {o.MaxDatagramSize}: use 0 to {MaxDatagramSizeLimit} (a larger payload cannot carry a SOCKS header in one datagram).");
         Check(errors, o.HandshakeTimeout > TimeSpan.Zero, $"{S}:HandshakeTimeout = {o.HandshakeTimeout}: must be positive, e.g. 00:00:10.");

@@ -1,89 +1,126 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Socks5UdpRelay.Server.Auth;
 using Socks5UdpRelay.Server.Control;
 using Socks5UdpRelay.Server.Icmp;
+using Socks5UdpRelay.Server.Logging;
+using Socks5UdpRelay.Server.Metrics;
+using Socks5UdpRelay.Server.Notices;
 using Socks5UdpRelay.Server.Policy;
+using Socks5UdpRelay.Server.Relay;
 using Socks5UdpRelay.Server.Resolution;
-using Socks5UdpRelay.Server.Udp;
+using Socks5UdpRelay.Server.Transport;
+using Socks5UdpRelay.Server.Transport.Epoll;
 
 namespace Socks5UdpRelay.Server.Hosting;
 
-/// <summary>Registers the relay: validated options, its services (each replaceable by tests before this runs), and the listener.</summary>
+/// <summary>
+/// The composition root: validated options, the relay's services (each replaceable by tests
+/// before this runs), and the listener. Every piece gets the settings it uses, not the options.
+/// </summary>
 internal static class RelayServiceCollectionExtensions
 {
     public static IServiceCollection AddSocks5Relay(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<RelayOptions>().Bind(configuration.GetSection(RelayOptions.SectionName)).ValidateOnStart();
-        services.AddOptions<PolicyOptions>().Bind(configuration.GetSection(PolicyOptions.SectionName)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<RelayOptions>, RelayOptionsValidator>();
-        services.AddSingleton<IValidateOptions<PolicyOptions>, PolicyOptionsValidator>();
-        services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.SectionName)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
-        services.AddSingleton<UserDirectory>();
-        services.AddOptions<LimitsOptions>().Bind(configuration.GetSection(LimitsOptions.SectionName)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptionsValidator>();
-        services.AddSingleton<ClientTracker>();
-
+        AddOptions(services, configuration);
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
-        services.AddSingleton<Metrics.RelayMetrics>();
-        services.TryAddSingleton<IDestinationResolver, SystemDestinationResolver>();
-        services.TryAddSingleton<IErrorQueueReader>(sp => ErrorQueueReaderFactory.Create(
-            sp.GetRequiredService<IOptions<RelayOptions>>().Value, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Icmp")));
-        services.TryAddSingleton<OutboundPortRegistry>();
-        services.AddSingleton(sp => UdpEventLoopHolder.Create(
-            sp.GetRequiredService<IOptions<RelayOptions>>().Value, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Udp")));
-        services.AddSingleton<CachingResolver>();
+        services.AddSingleton<RelayMetrics>();
+        services.AddSingleton<UserDirectory>();
+        services.AddSingleton<ClientTracker>();
         services.AddSingleton<ClientAllowList>();
+        services.TryAddSingleton<IDestinationResolver, SystemDestinationResolver>();
+        services.AddSingleton<CachingResolver>();
+        services.TryAddSingleton<OutboundPortRegistry>();
         services.AddSingleton(sp =>
         {
-            var options = sp.GetRequiredService<IOptions<RelayOptions>>().Value;
-            return EndpointText.TryParseRange(options.UdpPortRange, out int first, out int last)
-                ? new ClientPortAllocator(first, last)
-                : ClientPortAllocator.Any;
-        });
-        services.AddSingleton(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<RelayOptions>>().Value;
+            var options = Relay(sp);
             var listeners = options.Listen.Select(l => EndpointText.TryParseEndpoint(l, out var ep) ? ep : null).OfType<System.Net.IPEndPoint>().ToList();
             return DestinationPolicy.Create(sp.GetRequiredService<IOptions<PolicyOptions>>().Value, listeners);
         });
-        services.AddSingleton(sp => new RelayContext(
-            sp.GetRequiredService<IOptions<RelayOptions>>().Value,
-            sp.GetRequiredService<IOptions<LimitsOptions>>().Value,
-            sp.GetRequiredService<DestinationPolicy>(),
-            sp.GetRequiredService<OutboundPortRegistry>(),
-            sp.GetRequiredService<ClientPortAllocator>(),
-            sp.GetRequiredService<CachingResolver>(),
-            sp.GetRequiredService<IErrorQueueReader>(),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<Metrics.RelayMetrics>(),
-            sp.GetRequiredService<UdpEventLoopHolder>().Loop,
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Udp")));
+
+        AddTransport(services);
         services.AddSingleton(sp =>
         {
-            var sessions = new SessionContext(
-                sp.GetRequiredService<RelayContext>(),
-                sp.GetRequiredService<IOptions<RelayOptions>>().Value.AdvertisedAddress.Select(a => System.Net.IPAddress.Parse(a.Trim())).ToList(),
-                sp.GetRequiredService<UserDirectory>(),
-                sp.GetRequiredService<ClientTracker>());
-            var tracker = sp.GetRequiredService<ClientTracker>();
-            sp.GetRequiredService<Metrics.RelayMetrics>().Observe(() => sessions.Associations, () => tracker.Connections);
-            return sessions;
+            var o = Relay(sp);
+            return new NoticeService(new NoticeSettings(o.NoticesEnabled, o.NoticeQueueLength, o.NoticesPerSecond, o.NoticeBurst),
+                sp.GetRequiredService<RelayMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>());
         });
-        services.AddOptions<Metrics.MetricsOptions>().Bind(configuration.GetSection(Metrics.MetricsOptions.SectionName)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<Metrics.MetricsOptions>, MetricsOptionsValidator>();
-        services.AddSingleton<Metrics.PrometheusExporter>();
-        services.AddSingleton<Metrics.MetricsEndpoint>();
+        services.AddSingleton(sp =>
+        {
+            var o = Relay(sp);
+            var limits = sp.GetRequiredService<IOptions<LimitsOptions>>().Value;
+            return new AssociationSettings(o.MaxDatagramSize, o.DestinationIdleTimeout, o.AssociationIdleTimeout, o.MaxDestinationsPerAssociation,
+                o.ResolverCacheTime, limits.DatagramsPerSecond, limits.DatagramBurst);
+        });
+        services.AddSingleton<AssociationFactory>();
+
+        AddControl(services);
+        services.AddSingleton<PrometheusExporter>();
+        services.AddSingleton<MetricsEndpoint>();
         services.AddSingleton<Socks5Listener>();
         services.AddSingleton<IRelayEndpoints>(sp => sp.GetRequiredService<Socks5Listener>());
         services.AddHostedService(sp => sp.GetRequiredService<Socks5Listener>());
-        services.AddHostedService(sp => sp.GetRequiredService<Metrics.MetricsEndpoint>());
+        services.AddHostedService(sp => sp.GetRequiredService<MetricsEndpoint>());
         return services;
     }
+
+    private static void AddOptions(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<RelayOptions>().Bind(configuration.GetSection(RelayOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RelayOptions>, RelayOptionsValidator>();
+        services.AddOptions<PolicyOptions>().Bind(configuration.GetSection(PolicyOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PolicyOptions>, PolicyOptionsValidator>();
+        services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+        services.AddOptions<LimitsOptions>().Bind(configuration.GetSection(LimitsOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptionsValidator>();
+        services.AddOptions<MetricsOptions>().Bind(configuration.GetSection(MetricsOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MetricsOptions>, MetricsOptionsValidator>();
+    }
+
+    /// <summary>The UDP engine: the kernel's error queue unless switched off, and one epoll loop.</summary>
+    private static void AddTransport(IServiceCollection services)
+    {
+        services.TryAddSingleton(sp =>
+        {
+            var source = string.Equals(Relay(sp).ErrorQueue, "off", StringComparison.OrdinalIgnoreCase)
+                ? ErrorSource.ErrnoOnly("Relay:ErrorQueue=off")
+                : ErrorSource.Create();
+            Log.ErrorQueueMode(sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Icmp"), source.Description);
+            return source;
+        });
+        services.AddSingleton(sp => EndpointText.TryParseRange(Relay(sp).UdpPortRange, out int first, out int last)
+            ? new ClientPortAllocator(first, last)
+            : ClientPortAllocator.Any);
+        services.AddSingleton<IUdpTransport>(sp =>
+        {
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Udp");
+            return new EpollTransport(sp.GetRequiredService<ClientPortAllocator>(), sp.GetRequiredService<ErrorSource>(), e => Log.EventLoopFault(logger, e));
+        });
+    }
+
+    private static void AddControl(IServiceCollection services)
+    {
+        services.AddSingleton(sp => new AdvertisedAddresses(
+            Relay(sp).AdvertisedAddress.Select(a => System.Net.IPAddress.Parse(a.Trim())).ToList()));
+        services.AddSingleton<AssociationRegistry>();
+        services.AddSingleton(sp => new Handshake(
+            Relay(sp).HandshakeTimeout, sp.GetRequiredService<UserDirectory>(), sp.GetRequiredService<RelayMetrics>(), sp.GetRequiredService<TimeProvider>(),
+            ControlLogger(sp)));
+        services.AddSingleton(sp => new AssociateCommand(
+            sp.GetRequiredService<ClientTracker>(), sp.GetRequiredService<IUdpTransport>(), sp.GetRequiredService<AssociationFactory>(),
+            sp.GetRequiredService<AssociationRegistry>(), sp.GetRequiredService<AdvertisedAddresses>(), sp.GetRequiredService<NoticeService>(),
+            sp.GetRequiredService<RelayMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Udp")));
+        services.AddSingleton(sp => new ConnectRelay(
+            sp.GetRequiredService<CachingResolver>(), sp.GetRequiredService<DestinationPolicy>(), Relay(sp).ConnectTimeout, ControlLogger(sp)));
+        services.AddSingleton<ControlSessionFactory>();
+    }
+
+    private static RelayOptions Relay(IServiceProvider sp) => sp.GetRequiredService<IOptions<RelayOptions>>().Value;
+
+    private static ILogger ControlLogger(IServiceProvider sp) => sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Control");
 }

@@ -22,9 +22,6 @@ internal static partial class Log
     [LoggerMessage(1004, LogLevel.Information, "ICMP error details: {Mode}")]
     public static partial void ErrorQueueMode(ILogger logger, string mode);
 
-    [LoggerMessage(1006, LogLevel.Information, "UDP sockets: {Engine}")]
-    public static partial void IoEngine(ILogger logger, string engine);
-
     [LoggerMessage(1007, LogLevel.Error, "UDP event loop: a handler failed")]
     public static partial void EventLoopFault(ILogger logger, Exception exception);
 
@@ -113,7 +110,7 @@ internal static partial class Log
 }
 
 /// <summary>Lets a destination key be a log field without formatting it unless the line is written.</summary>
-internal readonly record struct DestinationText(Udp.DestinationKey Key)
+internal readonly record struct DestinationText(Addressing.DestinationKey Key)
 {
     public override string ToString() => Key.ToString();
 }

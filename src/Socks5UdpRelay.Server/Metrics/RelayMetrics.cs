@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using Socks5UdpRelay.Protocol;
-using Socks5UdpRelay.Server.Udp;
 
 namespace Socks5UdpRelay.Server.Metrics;
 
@@ -24,7 +23,7 @@ internal sealed class RelayMetrics
     private readonly Counter<long> _refusedAssociations;
     private readonly AssociationTotals _closed = new();
     private readonly Lock _closedLock = new();
-    private Func<IEnumerable<UdpAssociation>> _live = () => [];
+    private Func<IEnumerable<IAssociationStatistics>> _live = () => [];
     private Func<int> _connections = () => 0;
 
     public RelayMetrics(IMeterFactory meters)
@@ -47,7 +46,7 @@ internal sealed class RelayMetrics
     public Meter Meter { get; }
 
     /// <summary>Where the live figures come from (the session context, which is built after this).</summary>
-    public void Observe(Func<IEnumerable<UdpAssociation>> live, Func<int> connections)
+    public void Observe(Func<IEnumerable<IAssociationStatistics>> live, Func<int> connections)
     {
         _live = live;
         _connections = connections;
@@ -71,7 +70,7 @@ internal sealed class RelayMetrics
     /// Folds a closed association into the totals as it leaves the live set, under one lock with
     /// the readers, so a scrape never counts it twice or not at all and counters never go backwards.
     /// </summary>
-    public void AssociationClosed(UdpAssociation association, Action removeFromLive)
+    public void AssociationClosed(IAssociationStatistics association, Action removeFromLive)
     {
         lock (_closedLock)
         {
@@ -97,28 +96,23 @@ internal sealed class RelayMetrics
 
     private sealed class AssociationTotals
     {
-        private readonly long[] _drops = new long[DropReasons.Length];
+        private readonly long[] _drops = new long[DropReasons.Count];
 
         public (long Out, long In) Datagrams;
         public (long Out, long In) Bytes;
         public long NoticesDropped;
 
-        private static readonly string[] DropReasons =
-            ["foreign-source", "malformed", "fragmented", "too-large", "policy", "rate-limit", "unresolved", "send-failed", "reply-too-large"];
-
-        public void Add(UdpAssociation association)
+        public void Add(IAssociationStatistics association)
         {
             var c = association.Counters;
-            Datagrams.Out += c.DatagramsFromClient;
-            Datagrams.In += Interlocked.Read(ref c.DatagramsToClient);
-            Bytes.Out += c.BytesFromClient;
-            Bytes.In += Interlocked.Read(ref c.BytesToClient);
+            Datagrams.Out += Volatile.Read(ref c.DatagramsFromClient);
+            Datagrams.In += Volatile.Read(ref c.DatagramsToClient);
+            Bytes.Out += Volatile.Read(ref c.BytesFromClient);
+            Bytes.In += Volatile.Read(ref c.BytesToClient);
             NoticesDropped += association.NoticesDropped;
-            long[] drops = [c.DroppedForeignSource, c.DroppedMalformed, c.DroppedFragmented, c.DroppedTooLarge, c.DroppedPolicy,
-                c.DroppedRateLimit, c.DroppedUnresolved, c.DroppedSendFailed, c.DroppedReplyTooLarge];
-            for (int i = 0; i < drops.Length; i++)
+            for (int i = 0; i < _drops.Length; i++)
             {
-                _drops[i] += drops[i];
+                _drops[i] += c.Dropped((DropReason)i);
             }
         }
 
@@ -146,7 +140,7 @@ internal sealed class RelayMetrics
         {
             for (int i = 0; i < _drops.Length; i++)
             {
-                yield return new Measurement<long>(_drops[i], new KeyValuePair<string, object?>("reason", DropReasons[i]));
+                yield return new Measurement<long>(_drops[i], new KeyValuePair<string, object?>("reason", ((DropReason)i).WireName()));
             }
         }
     }

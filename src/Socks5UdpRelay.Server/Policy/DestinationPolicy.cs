@@ -1,5 +1,5 @@
 using Socks5UdpRelay.Server.Hosting;
-using Socks5UdpRelay.Server.Udp;
+using Socks5UdpRelay.Server.Addressing;
 
 namespace Socks5UdpRelay.Server.Policy;
 

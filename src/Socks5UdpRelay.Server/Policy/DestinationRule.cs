@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Socks5UdpRelay.Server.Udp;
+using Socks5UdpRelay.Server.Addressing;
 
 namespace Socks5UdpRelay.Server.Policy;
 

@@ -2,16 +2,6 @@ using System.Net;
 
 namespace Socks5UdpRelay.Server.Resolution;
 
-/// <summary>Why a name gave no usable address: the <c>reason</c> of <c>UDP-UNRESOLVED</c>.</summary>
-internal enum ResolveFailure
-{
-    None = 0,
-    NoSuchName,
-    NoAddress,
-    Timeout,
-    Failure,
-}
-
 /// <summary>
 /// Resolves destination names for the relay. Injectable: tests substitute their own, so no test
 /// resolves a name through the system resolver but <c>localhost</c>.

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Socks5UdpRelay.Server.Control;
 using Socks5UdpRelay.Server.Hosting;
 using Socks5UdpRelay.Server.Resolution;
+using Socks5UdpRelay.Server.Transport;
 
 namespace Socks5UdpRelay.Server.Tests.Fixtures;
 
@@ -65,6 +66,18 @@ internal sealed class RelayServer : IAsyncDisposable
         var server = new RelayServer(host);
         server.Logs.Adopt(capture);
         return server;
+    }
+
+    /// <summary>
+    /// Waits (bounded) until whatever was posted to the associations' loops before this call has
+    /// run: after a test advances the clock, the idle sweeps it fired have then done their work.
+    /// </summary>
+    public async Task SettleLoopsAsync()
+    {
+        foreach (var association in Services.GetRequiredService<AssociationRegistry>().Associations)
+        {
+            await association.Loop.InvokeAsync(static () => { }).WaitAsync(TestTimeout.Default);
+        }
     }
 
     /// <summary>Waits (bounded) until the server holds no association any more.</summary>

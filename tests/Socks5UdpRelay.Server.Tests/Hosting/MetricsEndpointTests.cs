@@ -25,7 +25,7 @@ public sealed class MetricsEndpointTests
                 await association.ReceiveAsync();
             }
 
-            await association.SendToAsync(Udp.NoticeTests.FreeUdpPort(IPAddress.Loopback), "x"u8.ToArray());
+            await association.SendToAsync(Relay.NoticeTests.FreeUdpPort(IPAddress.Loopback), "x"u8.ToArray());
             Assert.StartsWith("UDP-ERROR", await association.Control.ReadLineAsync());
             string live = await GetAsync(endpoint, "/metrics");
             Assert.Contains("socks5udprelay_associations 1\n", live);

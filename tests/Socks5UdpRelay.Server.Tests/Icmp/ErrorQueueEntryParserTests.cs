@@ -7,7 +7,7 @@ using Xunit;
 namespace Socks5UdpRelay.Server.Tests.Icmp;
 
 /// <summary>
-/// <see cref="LinuxErrorQueueReader.TryParseEntry"/> on hand-built LP64 control areas: what
+/// <see cref="ErrorQueueEntry.TryParse"/> on hand-built LP64 control areas: what
 /// loopback cannot produce (router offenders, frag-needed with an MTU, other control messages first).
 /// </summary>
 public sealed class ErrorQueueEntryParserTests
@@ -18,9 +18,9 @@ public sealed class ErrorQueueEntryParserTests
         byte[] name = SockaddrIn(IPAddress.Parse("192.0.2.9"), 123);
         byte[] control = Cmsg(0, 11, ExtendedErr(errno: 90, origin: 2, type: 3, code: 4, info: 1280), SockaddrIn(IPAddress.Parse("10.0.0.1"), 0));
 
-        Assert.True(LinuxErrorQueueReader.TryParseEntry(name, control, out var report));
+        Assert.True(ErrorQueueEntry.TryParse(name, control, out var report));
         Assert.Equal(
-            new SocketErrorReport(UdpErrorKind.FragmentationNeeded, "EMSGSIZE", ErrorOrigin.Icmp, 3, 4, IPAddress.Parse("10.0.0.1"), 1280, new IPEndPoint(IPAddress.Parse("192.0.2.9"), 123)),
+            new ErrorReport(UdpErrorKind.FragmentationNeeded, 90, ErrorOrigin.Icmp, 3, 4, IPAddress.Parse("10.0.0.1"), 1280, new IPEndPoint(IPAddress.Parse("192.0.2.9"), 123)),
             report);
     }
 
@@ -31,9 +31,9 @@ public sealed class ErrorQueueEntryParserTests
         byte[] pktinfo = Cmsg(41, 50, new byte[20]); // IPV6_PKTINFO, 20 bytes of data: CMSG_SPACE 40
         byte[] error = Cmsg(41, 25, ExtendedErr(errno: 13, origin: 3, type: 1, code: 1, info: 0), SockaddrIn6(IPAddress.Parse("2001:db8::1"), 0));
 
-        Assert.True(LinuxErrorQueueReader.TryParseEntry(name, [.. pktinfo, .. error], out var report));
+        Assert.True(ErrorQueueEntry.TryParse(name, [.. pktinfo, .. error], out var report));
         Assert.Equal(UdpErrorKind.AdminProhibited, report.Kind);
-        Assert.Equal("EACCES", report.Errno);
+        Assert.Equal("EACCES", report.ErrnoName);
         Assert.Equal((ErrorOrigin.Icmp6, (byte)1, (byte)1), (report.Origin, report.IcmpType, report.IcmpCode));
         Assert.Equal(IPAddress.Parse("2001:db8::1"), report.Offender);
         Assert.Equal(0, report.Mtu);
@@ -46,9 +46,9 @@ public sealed class ErrorQueueEntryParserTests
         byte[] name = SockaddrIn6(IPAddress.Parse("::ffff:192.0.2.9"), 33434);
         byte[] control = Cmsg(41, 25, ExtendedErr(errno: 113, origin: 2, type: 11, code: 0, info: 0), SockaddrIn6(IPAddress.Parse("::ffff:10.0.0.1"), 0));
 
-        Assert.True(LinuxErrorQueueReader.TryParseEntry(name, control, out var report));
+        Assert.True(ErrorQueueEntry.TryParse(name, control, out var report));
         Assert.Equal(UdpErrorKind.TtlExceeded, report.Kind);
-        Assert.Equal("EHOSTUNREACH", report.Errno);
+        Assert.Equal("EHOSTUNREACH", report.ErrnoName);
         Assert.Equal(IPAddress.Parse("10.0.0.1"), report.Offender);
         Assert.Equal(new IPEndPoint(IPAddress.Parse("192.0.2.9"), 33434), report.OriginalDestination);
     }
@@ -58,7 +58,7 @@ public sealed class ErrorQueueEntryParserTests
     {
         byte[] control = Cmsg(0, 11, ExtendedErr(errno: 90, origin: 1, type: 0, code: 0, info: 1500), new byte[16]);
 
-        Assert.True(LinuxErrorQueueReader.TryParseEntry(SockaddrIn(IPAddress.Loopback, 9), control, out var report));
+        Assert.True(ErrorQueueEntry.TryParse(SockaddrIn(IPAddress.Loopback, 9), control, out var report));
         Assert.Equal((ErrorOrigin.Local, UdpErrorKind.FragmentationNeeded, 1500), (report.Origin, report.Kind, report.Mtu));
         Assert.Null(report.Offender);
     }
@@ -67,14 +67,14 @@ public sealed class ErrorQueueEntryParserTests
     public void NotAnError_OrNoErrorMessage_OrTruncated_IsRejected()
     {
         byte[] name = SockaddrIn(IPAddress.Loopback, 9);
-        Assert.False(LinuxErrorQueueReader.TryParseEntry(name, Cmsg(0, 11, ExtendedErr(errno: 0, origin: 4, type: 0, code: 0, info: 0)), out _));
-        Assert.False(LinuxErrorQueueReader.TryParseEntry(name, Cmsg(0, 8, new byte[12]), out _));
-        Assert.False(LinuxErrorQueueReader.TryParseEntry(name, [], out _));
+        Assert.False(ErrorQueueEntry.TryParse(name, Cmsg(0, 11, ExtendedErr(errno: 0, origin: 4, type: 0, code: 0, info: 0)), out _));
+        Assert.False(ErrorQueueEntry.TryParse(name, Cmsg(0, 8, new byte[12]), out _));
+        Assert.False(ErrorQueueEntry.TryParse(name, [], out _));
 
         byte[] whole = Cmsg(0, 11, ExtendedErr(errno: 111, origin: 2, type: 3, code: 3, info: 0), SockaddrIn(IPAddress.Loopback, 0));
         for (int length = 0; length < 16 + 16; length++)
         {
-            Assert.False(LinuxErrorQueueReader.TryParseEntry(name, whole.AsSpan(0, length), out _));
+            Assert.False(ErrorQueueEntry.TryParse(name, whole.AsSpan(0, length), out _));
         }
     }
 

@@ -11,12 +11,28 @@ internal static class LoopbackUdp
     /// <summary>The bound on every wait in these tests; loopback ICMP arrives in well under a millisecond.</summary>
     public static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>The Linux reader, or a failed test naming why it could not be created.</summary>
-    public static LinuxErrorQueueReader CreateReader()
+    /// <summary>The error-queue source, or a failed test naming why it fell back to errnos.</summary>
+    public static ErrorSource CreateReader()
     {
-        Assert.True(LinuxErrorQueueReader.TryCreate(out var reader, out string? reason), reason);
-        return reader;
+        var source = ErrorSource.Create();
+        Assert.True(source.UsesErrorQueue, source.Description);
+        return source;
     }
+
+    public static bool Enable(this ErrorSource source, Socket socket)
+    {
+        try
+        {
+            return source.Enable(socket.SafeHandle, socket.AddressFamily, socket.AddressFamily == AddressFamily.InterNetworkV6 && socket.DualMode);
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Reads the queue of <paramref name="socket"/> as the relay does on an epoll error signal (no errno).</summary>
+    public static int Drain(this ErrorSource source, Socket socket, List<ErrorReport> reports) => source.Read(socket.SafeHandle, 0, reports);
 
     /// <summary>
     /// Ports that were free a moment ago on <paramref name="address"/>: bound together (so distinct),
@@ -76,9 +92,9 @@ internal static class LoopbackUdp
         return e.SocketErrorCode;
     }
 
-    public static void AssertNoEntries(IErrorQueueReader reader, Socket socket)
+    public static void AssertNoEntries(ErrorSource reader, Socket socket)
     {
-        var reports = new List<SocketErrorReport>();
+        var reports = new List<ErrorReport>();
         Assert.Equal(0, reader.Drain(socket, reports));
         Assert.Empty(reports);
     }

@@ -32,7 +32,7 @@ public sealed class DeploymentSettingsTests
     [Fact]
     public async Task UdpPortRange_RelayPortsComeFromIt_ExhaustedRangeIsAnswered01()
     {
-        int port = Udp.NoticeTests.FreeUdpPort(IPAddress.Loopback).Port;
+        int port = Relay.NoticeTests.FreeUdpPort(IPAddress.Loopback).Port;
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:UdpPortRange"] = $"{port}-{port}" });
         await using var first = await RawAssociation.OpenAsync(server.EndPoint);
         Assert.Equal(port, first.Relay.Port);

@@ -1,7 +1,7 @@
 using System.Net;
 using Socks5UdpRelay.Server.Hosting;
 using Socks5UdpRelay.Server.Policy;
-using Socks5UdpRelay.Server.Udp;
+using Socks5UdpRelay.Server.Addressing;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Policy;

@@ -1,6 +1,7 @@
+using Socks5UdpRelay.Server.Metrics;
 using System.Net;
 using Socks5UdpRelay.Server.Tests.Fixtures;
-using Socks5UdpRelay.Server.Tests.Udp;
+using Socks5UdpRelay.Server.Tests.Relay;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Policy;
@@ -73,12 +74,12 @@ public sealed class LimitsTests
         }
 
         Assert.Equal($"UDP-DENIED dst=127.0.0.1:{echo.Port} reason=rate-limit", await association.Control.ReadLineAsync());
-        await Eventually.TrueAsync(() => counters.DroppedRateLimit == 3);
+        await Eventually.TrueAsync(() => counters.Dropped(DropReason.RateLimit) == 3);
 
         time.Advance(TimeSpan.FromSeconds(1)); // ten more tokens (capped at the burst of five)
         await association.SendToAsync(echo.EndPoint, [42]);
         Assert.Equal(new byte[] { 42 }, (await association.ReceiveAsync()).Payload);
-        Assert.Equal(3, counters.DroppedRateLimit);
+        Assert.Equal(3, counters.Dropped(DropReason.RateLimit));
     }
 
     [Fact]

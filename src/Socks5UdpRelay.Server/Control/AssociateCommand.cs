@@ -1,0 +1,176 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Socks5UdpRelay.Protocol;
+using Socks5UdpRelay.Server.Logging;
+using Socks5UdpRelay.Server.Metrics;
+using Socks5UdpRelay.Server.Notices;
+using Socks5UdpRelay.Server.Relay;
+using Socks5UdpRelay.Server.Transport;
+
+namespace Socks5UdpRelay.Server.Control;
+
+/// <summary>
+/// UDP ASSOCIATE (RFC 1928 §7): a slot of the client's, a client-facing UDP socket, the
+/// association around it, the reply, and the control connection watched until it ends, since
+/// RFC 1928 ties the association to it.
+/// </summary>
+internal sealed class AssociateCommand(
+    ClientTracker clients,
+    IUdpTransport transport,
+    AssociationFactory associations,
+    AssociationRegistry registry,
+    AdvertisedAddresses advertised,
+    NoticeService notices,
+    RelayMetrics metrics,
+    ILogger logger)
+{
+    private static readonly TimeSpan NoticeFlushTime = TimeSpan.FromSeconds(2);
+
+    /// <summary>What clients send on an association's control connection is read and thrown away; one buffer serves every connection.</summary>
+    private static readonly byte[] DiscardBuffer = new byte[256];
+
+    /// <summary>Runs the association until it ends; one method, since every suspended async method is an object an idle association keeps.</summary>
+    public async Task RunAsync(Socket control, IPEndPoint peer, Destination requested, CancellationToken stopping)
+    {
+        if (!clients.TryOpenAssociation(peer.Address, out string? limit))
+        {
+            Log.AssociationLimit(logger, peer, limit!);
+            metrics.RecordRefusedAssociation();
+            ReplyWriter.Failure(control, ReplyCode.ConnectionNotAllowed);
+            return;
+        }
+
+        try
+        {
+            ushort fixedPort = FixedClientPort(peer, requested);
+            var writer = notices.OpenWriter(control);
+            var association = Open(control, peer, fixedPort, writer);
+            if (association is null)
+            {
+                return;
+            }
+
+            var stop = default(CancellationTokenRegistration);
+            var watch = Task.CompletedTask;
+            try
+            {
+                // Registered before the client hears of it, so shutdown, metrics and limits see it at once.
+                registry.Add(association);
+                stop = stopping.Register(static a => ((UdpAssociation)a!).End(AssociationEnd.Shutdown), association);
+                var relay = association.RelayEndPoint;
+                ReplyWriter.Send(control, static (b, s) => Socks5Reply.Write(b, ReplyCode.Succeeded, s.Address, s.Port), (Address: advertised.For(relay.Address), Port: (ushort)relay.Port));
+                association.AnnounceNotices();
+                Log.AssociationOpened(logger, peer, relay, fixedPort == 0 ? $"{peer.Address}:any" : $"{peer.Address}:{fixedPort}");
+                watch = WatchAsync(control, association);
+            }
+            catch
+            {
+                association.End(AssociationEnd.ClientReset); // RunAsync below then only closes what the association opened
+                throw;
+            }
+            finally
+            {
+                try
+                {
+                    await association.RunAsync().ConfigureAwait(false);
+                }
+                finally
+                {
+                    await CloseAsync(control, association, writer, stop, watch).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            clients.CloseAssociation(peer.Address);
+        }
+    }
+
+    /// <summary>The client's UDP port when the request named the client's own address and a port; 0 (any) otherwise.</summary>
+    private ushort FixedClientPort(IPEndPoint peer, Destination requested)
+    {
+        if (requested.Address is { } address && EndPoints.Normalize(address).Equals(peer.Address))
+        {
+            return (ushort)requested.Port;
+        }
+
+        if (!requested.IsUnspecified)
+        {
+            Log.RequestAddressIgnored(logger, peer, requested.ToString());
+        }
+
+        return 0;
+    }
+
+    /// <summary>The client-facing socket and the association around it; null (the client told why) when no port is free.</summary>
+    private UdpAssociation? Open(Socket control, IPEndPoint peer, ushort fixedPort, NoticeWriter writer)
+    {
+        var local = EndPoints.Normalize(control.LocalEndPoint);
+        IClientSocket? client;
+        try
+        {
+            client = transport.BindClient(local.Address);
+        }
+        catch (TransportException e)
+        {
+            Log.AssociationFailed(logger, peer, e.Message);
+            client = null;
+        }
+
+        if (client is null)
+        {
+            Log.AssociationFailed(logger, peer, "no free UDP port for the client-facing socket");
+            ReplyWriter.Failure(control, ReplyCode.GeneralFailure);
+            return null;
+        }
+
+        try
+        {
+            return associations.Create(client, peer, fixedPort, writer);
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads the control connection until it ends. Whatever a client sends there is read and discarded.</summary>
+    private static async Task WatchAsync(Socket control, UdpAssociation association)
+    {
+        try
+        {
+            while (await control.ReceiveAsync(DiscardBuffer, SocketFlags.None).ConfigureAwait(false) > 0)
+            {
+            }
+
+            association.End(AssociationEnd.ClientClosed);
+        }
+        catch (SocketException)
+        {
+            association.End(AssociationEnd.ClientReset);
+        }
+        catch (ObjectDisposedException)
+        {
+            association.End(AssociationEnd.ClientClosed);
+        }
+    }
+
+    /// <summary>After the association's sockets are closed: its last notice, flushed for a while, then the control connection.</summary>
+    private async Task CloseAsync(Socket control, UdpAssociation association, NoticeWriter writer, CancellationTokenRegistration stop, Task watch)
+    {
+        try
+        {
+            stop.Dispose();
+            registry.Remove(association);
+            association.AnnounceClosing();
+            await writer.CompleteAsync().WaitAsync(NoticeFlushTime).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        finally
+        {
+            control.Dispose();
+            await watch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+}

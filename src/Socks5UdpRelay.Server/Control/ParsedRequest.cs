@@ -1,0 +1,6 @@
+using Socks5UdpRelay.Protocol;
+
+namespace Socks5UdpRelay.Server.Control;
+
+/// <summary>A request lifted out of the handshake buffer.</summary>
+internal readonly record struct ParsedRequest(Socks5Command Command, Destination Destination);

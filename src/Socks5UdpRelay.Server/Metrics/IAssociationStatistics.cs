@@ -1,0 +1,11 @@
+namespace Socks5UdpRelay.Server.Metrics;
+
+/// <summary>What the metrics read from a live association when they are scraped (the datagram path pays nothing for them).</summary>
+internal interface IAssociationStatistics
+{
+    AssociationCounters Counters { get; }
+
+    int DestinationCount { get; }
+
+    long NoticesDropped { get; }
+}

@@ -1,0 +1,152 @@
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Socks5UdpRelay.Protocol;
+using Socks5UdpRelay.Server.Addressing;
+using Socks5UdpRelay.Server.Icmp;
+using Socks5UdpRelay.Server.Logging;
+using Socks5UdpRelay.Server.Metrics;
+using Socks5UdpRelay.Server.Resolution;
+
+namespace Socks5UdpRelay.Server.Notices;
+
+/// <summary>
+/// Where an association's errors and refusals go (README, "Notices"): each one counted in the
+/// metrics, rate-limited per destination and kind (the rest reported later as
+/// <c>suppressed=</c>), written as one line built in a stack buffer, and logged at Debug when
+/// the client was told. One per association; called on its loop thread.
+/// </summary>
+internal sealed class NoticeRouter(
+    INoticeSink writer, NoticeRateLimiter<NoticeKey> limiter, AssociationCounters counters, RelayMetrics metrics, ILogger logger, IPEndPoint peer)
+{
+    public long Sent => writer.Sent;
+
+    public long Dropped => writer.Dropped;
+
+    /// <summary>The first line, <c>NOTICES version=1</c>.</summary>
+    public void Announce()
+    {
+        Span<byte> line = stackalloc byte[32];
+        var builder = new NoticeLineWriter(line, NoticeVerbs.Notices);
+        builder.Add(NoticeKeys.Version, 1);
+        Send(builder, line, NoticeVerbs.Notices);
+    }
+
+    /// <summary><c>CLOSING reason=…</c>.</summary>
+    public void Closing(string reason)
+    {
+        Span<byte> line = stackalloc byte[64];
+        var builder = new NoticeLineWriter(line, NoticeVerbs.Closing);
+        builder.Add(NoticeKeys.Reason, reason);
+        Send(builder, line, NoticeVerbs.Closing);
+    }
+
+    /// <summary>An error the kernel reported for <paramref name="key"/> (as the client addressed it: <paramref name="name"/> when it used one) becomes a rate-limited <c>UDP-ERROR</c>.</summary>
+    public void Error(DestinationKey key, string? name, in ErrorReport report)
+    {
+        counters.Errors++;
+        metrics.RecordError(report.Kind);
+        if (!limiter.TryAcquire(new NoticeKey(key, name, NoticeTopic.Error, (int)report.Kind), out long suppressed))
+        {
+            return;
+        }
+
+        Span<byte> line = stackalloc byte[NoticeFormat.MaxLineLength];
+        var builder = new NoticeLineWriter(line, NoticeVerbs.UdpError);
+        Span<byte> nameBytes = stackalloc byte[SocksAddressCodec.MaxDomainNameLength];
+        if (name is not null)
+        {
+            int n = Encoding.Latin1.GetBytes(name, nameBytes);
+            builder.AddEndpoint(NoticeKeys.Destination, new SocksAddress(AddressType.DomainName, nameBytes[..n], key.Port));
+            builder.AddEndpoint(NoticeKeys.Address, key.ToIPAddress(), key.Port);
+        }
+        else
+        {
+            builder.AddEndpoint(NoticeKeys.Destination, key.ToIPAddress(), key.Port);
+        }
+
+        builder.Add(NoticeKeys.Error, report.Kind.ToWireName());
+        builder.Add(NoticeKeys.Errno, report.ErrnoName);
+        if (report.Origin is ErrorOrigin.Icmp or ErrorOrigin.Icmp6)
+        {
+            builder.AddTypeCode(report.Origin == ErrorOrigin.Icmp ? NoticeKeys.Icmp : NoticeKeys.Icmp6, report.IcmpType, report.IcmpCode);
+        }
+
+        if (report.Offender is not null)
+        {
+            builder.AddAddress(NoticeKeys.From, report.Offender);
+        }
+
+        if (report.Mtu > 0)
+        {
+            builder.Add(NoticeKeys.Mtu, report.Mtu);
+        }
+
+        AddSuppressed(ref builder, suppressed);
+        if (Send(builder, line, NoticeVerbs.UdpError) && logger.IsEnabled(LogLevel.Debug))
+        {
+            Log.DestinationError(logger, peer, name is null ? key.ToString() : $"{name}:{key.Port}", report.Kind.ToWireName(), report.ErrnoName,
+                report.Offender?.ToString() ?? "-");
+        }
+    }
+
+    /// <summary>A refused datagram becomes a rate-limited <c>UDP-DENIED</c> (the caller counts the drop).</summary>
+    public void Denied(in SocksAddress addressedAs, DestinationKey key, string? name, DenyReason reason)
+    {
+        if (!limiter.TryAcquire(new NoticeKey(key, name, NoticeTopic.Denied, (int)reason), out long suppressed))
+        {
+            return;
+        }
+
+        Span<byte> line = stackalloc byte[NoticeFormat.MaxLineLength];
+        var builder = new NoticeLineWriter(line, NoticeVerbs.UdpDenied);
+        builder.AddEndpoint(NoticeKeys.Destination, addressedAs);
+        builder.Add(NoticeKeys.Reason, reason.WireName());
+        AddSuppressed(ref builder, suppressed);
+        if (Send(builder, line, NoticeVerbs.UdpDenied) && logger.IsEnabled(LogLevel.Debug))
+        {
+            Log.DatagramDenied(logger, peer, addressedAs.ToString(), reason.WireName());
+        }
+    }
+
+    /// <summary>A name that gave no address becomes a rate-limited <c>UDP-UNRESOLVED</c>.</summary>
+    public void Unresolved(string name, ushort port, ResolveFailure failure)
+    {
+        if (!limiter.TryAcquire(new NoticeKey(default, name, NoticeTopic.Unresolved, (int)failure), out long suppressed))
+        {
+            return;
+        }
+
+        string reason = failure.WireName();
+        Span<byte> nameBytes = stackalloc byte[SocksAddressCodec.MaxDomainNameLength];
+        int nameLength = Encoding.Latin1.GetBytes(name, nameBytes);
+        Span<byte> line = stackalloc byte[NoticeFormat.MaxLineLength];
+        var builder = new NoticeLineWriter(line, NoticeVerbs.UdpUnresolved);
+        builder.AddEndpoint(NoticeKeys.Destination, new SocksAddress(AddressType.DomainName, nameBytes[..nameLength], port));
+        builder.Add(NoticeKeys.Reason, reason);
+        AddSuppressed(ref builder, suppressed);
+        if (Send(builder, line, NoticeVerbs.UdpUnresolved))
+        {
+            Log.Unresolved(logger, peer, name, reason);
+        }
+    }
+
+    private static void AddSuppressed(ref NoticeLineWriter builder, long suppressed)
+    {
+        if (suppressed > 0)
+        {
+            builder.Add(NoticeKeys.Suppressed, suppressed);
+        }
+    }
+
+    private bool Send(NoticeLineWriter builder, Span<byte> line, string verb)
+    {
+        if (!builder.TryComplete(out int length) || !writer.TryEnqueue(line[..length]))
+        {
+            return false;
+        }
+
+        metrics.RecordNotice(verb);
+        return true;
+    }
+}

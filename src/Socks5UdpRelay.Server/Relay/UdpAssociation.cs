@@ -1,0 +1,321 @@
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Socks5UdpRelay.Protocol;
+using Socks5UdpRelay.Server.Addressing;
+using Socks5UdpRelay.Server.Icmp;
+using Socks5UdpRelay.Server.Logging;
+using Socks5UdpRelay.Server.Metrics;
+using Socks5UdpRelay.Server.Notices;
+using Socks5UdpRelay.Server.Policy;
+using Socks5UdpRelay.Server.Resolution;
+using Socks5UdpRelay.Server.Transport;
+
+namespace Socks5UdpRelay.Server.Relay;
+
+/// <summary>
+/// One UDP ASSOCIATE (RFC 1928 §7): its client-facing socket, the flows to its destinations, the
+/// names it resolved, and the notices it owes the client. Everything it does runs on its loop
+/// (ARCHITECTURE.md walks one datagram each way); <see cref="End"/> may be called from anywhere,
+/// and <see cref="RunAsync"/> returns once every socket it opened is closed.
+/// </summary>
+internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
+{
+    private readonly AssociationSettings _settings;
+    private readonly IClientSocket _client;
+    private readonly IPEndPoint _peer;
+    private readonly ClientIngress _ingress;
+    private readonly DestinationTable _destinations;
+    private readonly NameTable _names;
+    private readonly NoticeRouter _notices;
+    private readonly DestinationPolicy _policy;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _end = new();
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly long _startedAt;
+    private long _lastClientActivity;
+    private int _endReason;
+    private bool _closed;
+    private bool _foreignLogged;
+
+    public UdpAssociation(
+        AssociationSettings settings,
+        IClientSocket client,
+        IPEndPoint peer,
+        ushort fixedPort,
+        NoticeRouter notices,
+        AssociationCounters counters,
+        DestinationPolicy policy,
+        OutboundPortRegistry ports,
+        CachingResolver resolver,
+        TimeProvider time,
+        ILogger logger)
+    {
+        _settings = settings;
+        _client = client;
+        _peer = peer;
+        _notices = notices;
+        _policy = policy;
+        _time = time;
+        _logger = logger;
+        Counters = counters;
+        _startedAt = time.GetTimestamp();
+        _lastClientActivity = _startedAt;
+        var filter = new ClientSourceFilter(peer.Address, fixedPort);
+        _ingress = new ClientIngress(filter, new TokenBucket(settings.DatagramsPerSecond, settings.DatagramBurst, _startedAt, time.TimestampFrequency), settings.MaxDatagramSize);
+        var replies = new ClientReplies(client, filter, settings.MaxDatagramSize, client.LocalEndPoint.AddressFamily, counters);
+        _destinations = new DestinationTable(client.Loop, ports, key => new DestinationFlow(key, replies, notices, counters, time), settings.MaxDestinations, logger, peer);
+        _names = new NameTable(resolver, client.Loop, time, settings.ResolverCacheTime, OnNameResolved, _end.Token);
+    }
+
+    public AssociationCounters Counters { get; }
+
+    public IPEndPoint RelayEndPoint => _client.LocalEndPoint;
+
+    public int DestinationCount => _destinations.Count;
+
+    public long NoticesDropped => _notices.Dropped;
+
+    public AssociationEnd EndReason => (AssociationEnd)Volatile.Read(ref _endReason);
+
+    /// <summary>The loop the association runs on: whatever is posted there after something else runs after it.</summary>
+    public IRelayLoop Loop => _client.Loop;
+
+    /// <summary>Asks the association to end; the first reason given wins. Any thread.</summary>
+    public void End(AssociationEnd reason)
+    {
+        if (Interlocked.CompareExchange(ref _endReason, (int)reason, (int)AssociationEnd.None) == (int)AssociationEnd.None)
+        {
+            try
+            {
+                _end.Cancel(); // name lookups in flight stop waiting
+            }
+            finally
+            {
+                _ended.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>Relays until <see cref="End"/>, then closes every socket on the loop and logs the association's totals.</summary>
+    public async Task RunAsync()
+    {
+        var sweep = _time.CreateTimer(
+            static s => ((UdpAssociation)s!)._client.Loop.Post(static a => ((UdpAssociation)a!).Sweep(), s), this, _settings.SweepPeriod, _settings.SweepPeriod);
+        try
+        {
+            _client.Start(this);
+            await _ended.Task.ConfigureAwait(false);
+        }
+        catch
+        {
+            End(AssociationEnd.Failed);
+            throw;
+        }
+        finally
+        {
+            await sweep.DisposeAsync().ConfigureAwait(false);
+            await _client.Loop.InvokeAsync(Close).ConfigureAwait(false);
+            LogClosed();
+        }
+    }
+
+    /// <summary>Writes the first line, <c>NOTICES version=1</c>.</summary>
+    public void AnnounceNotices() => _notices.Announce();
+
+    /// <summary>Writes <c>CLOSING reason=…</c> when the end is one the client should hear about.</summary>
+    public void AnnounceClosing()
+    {
+        if (EndReason.ClosingReason() is { } reason)
+        {
+            _notices.Closing(reason);
+        }
+    }
+
+    /// <summary>Datagrams from the client side: each judged by the ingress, then routed or refused.</summary>
+    public void OnDatagrams(DatagramBatch batch)
+    {
+        if (_closed)
+        {
+            return;
+        }
+
+        long now = _time.GetTimestamp();
+        for (int i = 0; i < batch.Count; i++)
+        {
+            var verdict = _ingress.Admit(batch.Payload(i), batch.Source(i), now, out var datagram);
+            if (verdict == IngressVerdict.ForeignSource)
+            {
+                Counters.Drop(DropReason.ForeignSource);
+                LogForeignSource(batch.Source(i));
+                continue;
+            }
+
+            _lastClientActivity = now;
+            switch (verdict)
+            {
+                case IngressVerdict.Accepted:
+                    Counters.DatagramsFromClient++;
+                    Counters.BytesFromClient += datagram.Payload.Length;
+                    Route(datagram, now);
+                    break;
+                case IngressVerdict.Malformed:
+                    Counters.Drop(DropReason.Malformed);
+                    Log.MalformedDatagram(_logger, _peer, batch.Payload(i).Length);
+                    break;
+                case IngressVerdict.RateLimited:
+                    Refuse(datagram.Destination, DropReason.RateLimit, DenyReason.RateLimit);
+                    break;
+                case IngressVerdict.Fragmented:
+                    Refuse(datagram.Destination, DropReason.Fragmented, DenyReason.Fragmented);
+                    break;
+                case IngressVerdict.TooLarge:
+                    Refuse(datagram.Destination, DropReason.TooLarge, DenyReason.TooLarge);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Errors on the client-facing socket concern one datagram, never the association.</summary>
+    public void OnErrors(ReadOnlySpan<ErrorReport> errors)
+    {
+    }
+
+    private void Route(in ClientDatagram datagram, long now)
+    {
+        var destination = datagram.Destination;
+        if (destination.Type != AddressType.DomainName)
+        {
+            Forward(DestinationKey.From(destination), null, destination, datagram.Payload, now);
+            return;
+        }
+
+        switch (_names.Lookup(destination, datagram.Payload, now, out var key, out string name, out var failure))
+        {
+            case NameLookup.Resolved:
+                Forward(key, name, destination, datagram.Payload, now);
+                break;
+            case NameLookup.Failed:
+                Counters.Drop(DropReason.Unresolved);
+                _notices.Unresolved(name, destination.Port, failure);
+                break;
+            case NameLookup.QueueFull:
+                Counters.Drop(DropReason.Unresolved);
+                break;
+        }
+    }
+
+    /// <summary>To the destination's flow, opening it first (under the destination policy) when there is none.</summary>
+    private void Forward(DestinationKey key, string? name, in SocksAddress addressedAs, ReadOnlySpan<byte> payload, long now)
+    {
+        if (!_destinations.TryGet(key, out var flow))
+        {
+            if (!_policy.IsAllowed(key))
+            {
+                Counters.Drop(DropReason.Policy);
+                _notices.Denied(addressedAs, key, name, DenyReason.Policy);
+                return;
+            }
+
+            var opened = _destinations.Open(key, out int errno);
+            if (opened is null)
+            {
+                Counters.Drop(DropReason.SendFailed);
+                if (errno != 0)
+                {
+                    _notices.Error(key, null, ErrorReport.FromErrno(errno));
+                }
+
+                return;
+            }
+
+            Counters.DestinationsOpened++;
+            flow = opened;
+        }
+
+        flow.Send(name, payload, now);
+    }
+
+    private void OnNameResolved(NameResolution resolution)
+    {
+        if (_closed)
+        {
+            return;
+        }
+
+        long now = _time.GetTimestamp();
+        Span<byte> nameBytes = stackalloc byte[SocksAddressCodec.MaxDomainNameLength];
+        int nameLength = Encoding.Latin1.GetBytes(resolution.Name, nameBytes);
+        foreach (var (port, payload) in resolution.Pending)
+        {
+            if (resolution.Address is null)
+            {
+                Counters.Drop(DropReason.Unresolved);
+                continue;
+            }
+
+            Forward(DestinationKey.From(resolution.Address, port), resolution.Name, new SocksAddress(AddressType.DomainName, nameBytes[..nameLength], port), payload, now);
+        }
+
+        if (resolution.Address is null && resolution.Pending.Count > 0)
+        {
+            _notices.Unresolved(resolution.Name, resolution.Pending[0].Port, resolution.Failure);
+        }
+    }
+
+    private void Refuse(in SocksAddress destination, DropReason drop, DenyReason deny)
+    {
+        Counters.Drop(drop);
+        _notices.Denied(destination, default, null, deny);
+    }
+
+    private void Sweep()
+    {
+        if (_closed)
+        {
+            return;
+        }
+
+        long now = _time.GetTimestamp();
+        _destinations.SweepIdle(now, _settings.DestinationIdleTimeout, _time);
+        var idleLimit = _settings.AssociationIdleTimeout;
+        if (idleLimit > TimeSpan.Zero && _time.GetElapsedTime(_destinations.LastActivity(_lastClientActivity), now) >= idleLimit)
+        {
+            End(AssociationEnd.IdleTimeout);
+        }
+    }
+
+    /// <summary>The one shutdown path, on the loop: no datagram is handled after it.</summary>
+    private void Close()
+    {
+        _closed = true;
+        try
+        {
+            _client.Dispose();
+        }
+        finally
+        {
+            _destinations.CloseAll();
+        }
+    }
+
+    private void LogForeignSource(ReadOnlySpan<byte> source)
+    {
+        if (!_foreignLogged || _logger.IsEnabled(LogLevel.Trace))
+        {
+            _foreignLogged = true;
+            var filter = _ingress.Filter;
+            Log.ForeignSourceDropped(_logger, _peer, RawSocketAddress.Describe(source), $"{_peer.Address}:{(filter.ExpectedPort == 0 ? "any" : filter.ExpectedPort)}");
+        }
+    }
+
+    private void LogClosed()
+    {
+        var c = Counters;
+        Log.AssociationClosed(
+            _logger, _peer, EndReason.Describe(), _time.GetElapsedTime(_startedAt),
+            c.DatagramsFromClient, c.BytesFromClient, c.DatagramsToClient, c.BytesToClient,
+            c.DestinationsOpened, _notices.Sent, _notices.Dropped, c.Errors, c.TotalDropped);
+    }
+}

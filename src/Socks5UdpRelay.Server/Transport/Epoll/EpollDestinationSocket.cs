@@ -1,0 +1,145 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Socks5UdpRelay.Server.Addressing;
+using Socks5UdpRelay.Server.Icmp;
+using static Socks5UdpRelay.Server.Interop;
+
+namespace Socks5UdpRelay.Server.Transport.Epoll;
+
+/// <summary>
+/// A connected UDP socket to one destination, bound to the association's shared outbound port.
+/// Being connected is the point: the kernel then reports that destination's ICMP errors on it,
+/// and every one is read through the <see cref="ErrorSource"/> and handed to the handler.
+/// </summary>
+internal sealed unsafe class EpollDestinationSocket : EpollSocket, IDestinationSocket
+{
+    private readonly ErrorSource _errors;
+
+    private EpollDestinationSocket(SafeHandle handle, EventLoop loop, ErrorSource errors)
+        : base(handle, loop)
+    {
+        _errors = errors;
+    }
+
+    protected override bool WithSources => false;
+
+    /// <summary>
+    /// Opens the socket: SO_REUSEPORT alone (SO_REUSEADDR would let other local users join the
+    /// port), the error queue on, bound to the shared port, connected to the destination; then
+    /// whatever was queued while it was bound but not yet connected (anyone's datagrams to that
+    /// port) is read and thrown away, so no stranger is ever relayed as the destination's reply.
+    /// </summary>
+    public static EpollDestinationSocket Open(in DestinationKey destination, int localPort, EventLoop loop, ErrorSource errors, IDatagramHandler handler)
+    {
+        var family = destination.IsIPv4 ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
+        var handle = UdpDescriptor.Open(family);
+        try
+        {
+            UdpDescriptor.SetOption(handle, SocketOptions.SOL_SOCKET, SocketOptions.SO_REUSEPORT, 1, "SO_REUSEPORT");
+            errors.Enable(handle, family);
+            int errno = UdpDescriptor.TryBind(handle, family == AddressFamily.InterNetwork ? System.Net.IPAddress.Any : System.Net.IPAddress.IPv6Any, localPort);
+            if (errno != 0)
+            {
+                throw new TransportException("bind", errno);
+            }
+
+            UdpDescriptor.Connect(handle, destination);
+            DiscardQueued(handle);
+            var socket = new EpollDestinationSocket(handle, loop, errors);
+            socket.Register(handler);
+            return socket;
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    public SendResult Send(ReadOnlySpan<byte> payload)
+    {
+        while (true)
+        {
+            nint sent;
+            try
+            {
+                fixed (byte* data = payload)
+                {
+                    sent = Sys.Send(Handle, data, (nuint)payload.Length, MessageFlags.MSG_DONTWAIT);
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                return SendResult.Closed;
+            }
+
+            if (sent >= 0)
+            {
+                return SendResult.Sent;
+            }
+
+            int errno = Marshal.GetLastPInvokeError();
+            switch (errno)
+            {
+                case Errno.EINTR:
+                    continue;
+                case Errno.EAGAIN or Errno.ENOBUFS:
+                    return SendResult.BufferFull;
+                default:
+                    if (ErrnoTable.IsClosed(errno) || IsDisposed)
+                    {
+                        return SendResult.Closed;
+                    }
+
+                    ReportErrors(errno);
+                    return SendResult.ErrorReported;
+            }
+        }
+    }
+
+    protected override void OnErrorSignalled()
+    {
+        if (_errors.UsesErrorQueue)
+        {
+            ReportErrors(0);
+        }
+    }
+
+    protected override bool OnReadError(int errno)
+    {
+        if (ErrnoTable.IsClosed(errno) || IsDisposed)
+        {
+            return false;
+        }
+
+        ReportErrors(errno);
+        return true;
+    }
+
+    /// <summary>
+    /// Reads and drops what is queued, without a buffer (MSG_TRUNC with length 0). Bounded: a
+    /// socket holds at most its receive buffer's worth, and an error a read may return stays in
+    /// the error queue for later.
+    /// </summary>
+    private static void DiscardQueued(SafeHandle handle)
+    {
+        for (int i = 0; i < 4096; i++)
+        {
+            if (Sys.Recv(handle, null, 0, MessageFlags.MSG_DONTWAIT | MessageFlags.MSG_TRUNC) < 0
+                && Marshal.GetLastPInvokeError() != Errno.EINTR)
+            {
+                return;
+            }
+        }
+    }
+
+    private void ReportErrors(int errno)
+    {
+        var reports = Loop.ErrorScratch;
+        reports.Clear();
+        if (_errors.Read(Handle, errno, reports) > 0)
+        {
+            Handler!.OnErrors(CollectionsMarshal.AsSpan(reports));
+        }
+    }
+}

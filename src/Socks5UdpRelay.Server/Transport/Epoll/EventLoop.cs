@@ -1,0 +1,223 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using Socks5UdpRelay.Server.Addressing;
+using Socks5UdpRelay.Server.Icmp;
+using static Socks5UdpRelay.Server.Interop;
+
+namespace Socks5UdpRelay.Server.Transport.Epoll;
+
+/// <summary>
+/// The relay's UDP sockets on one epoll instance and one thread. A ready socket is drained right
+/// there, into one reused <see cref="DatagramBatch"/>: no async machinery per socket (which costs
+/// memory for every idle association) and no zero-byte peek and re-arm around every datagram.
+/// Work from other threads (a resolved name, a sweep, an association's close) arrives through
+/// <see cref="Post"/> and an eventfd, so everything an association does happens on this thread.
+/// </summary>
+internal sealed class EventLoop : IRelayLoop, IDisposable
+{
+    private const int MaxEvents = 256;
+    private const ulong WakeId = 0;
+    private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(2);
+
+    private static readonly Action<object?> Ready = static s => ((EpollSocket)s!).OnReady(error: false);
+    private static readonly Action<object?> ReadyWithError = static s => ((EpollSocket)s!).OnReady(error: true);
+
+    private readonly ConcurrentDictionary<ulong, EpollSocket> _sockets = new();
+    private readonly ConcurrentQueue<(Action<object?> Work, object? State)> _posted = new();
+    private readonly SafeDescriptorHandle _epoll;
+    private readonly SafeDescriptorHandle _wake;
+    private readonly ErrorSource _errors;
+    private readonly Action<Exception> _onFault;
+    private readonly Thread _thread;
+    private long _nextId;
+    private volatile bool _stopping;
+    private volatile bool _stopped;
+
+    public EventLoop(string name, ErrorSource errors, Action<Exception> onFault)
+    {
+        _errors = errors;
+        _onFault = onFault;
+        _epoll = Sys.EpollCreate();
+        _wake = Sys.EventFd();
+        if (_epoll.IsInvalid || _wake.IsInvalid)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            _epoll.Dispose();
+            _wake.Dispose();
+            throw new TransportException("epoll_create1/eventfd", errno);
+        }
+
+        if (Sys.EpollControl(_epoll, EpollConstants.EPOLL_CTL_ADD, _wake, EpollConstants.EPOLLIN, WakeId) != 0)
+        {
+            throw new TransportException("epoll_ctl(eventfd)", Marshal.GetLastPInvokeError());
+        }
+
+        _thread = new Thread(Run) { IsBackground = true, Name = name };
+        _thread.Start();
+    }
+
+    /// <summary>The loop thread's batch: every read on this loop lands here.</summary>
+    internal DatagramBatch Batch { get; } = new();
+
+    /// <summary>The loop thread's list of frames to send to one address.</summary>
+    internal SendList SendList { get; } = new();
+
+    /// <summary>The loop thread's list for error reports on their way to a handler.</summary>
+    internal List<ErrorReport> ErrorScratch { get; } = new(4);
+
+    public IDestinationSocket OpenDestination(in DestinationKey destination, int localPort, IDatagramHandler handler)
+        => EpollDestinationSocket.Open(destination, localPort, this, _errors, handler);
+
+    public unsafe void Post(Action<object?> work, object? state)
+    {
+        _posted.Enqueue((work, state));
+        if (_stopped)
+        {
+            RunQueued(); // no loop thread any more: what is posted (an association's close) still runs
+            return;
+        }
+
+        ulong one = 1;
+        try
+        {
+            Sys.Write(_wake, &one, sizeof(ulong)); // EAGAIN at the counter's limit still leaves it readable
+        }
+        catch (ObjectDisposedException)
+        {
+            // Stopped: nothing runs any more.
+        }
+    }
+
+    /// <summary>Watches <paramref name="handle"/> for input and errors; the registration id, for <see cref="Remove"/>.</summary>
+    internal ulong Add(SafeHandle handle, EpollSocket socket)
+    {
+        ulong id = (ulong)Interlocked.Increment(ref _nextId);
+        _sockets[id] = socket;
+        if (Sys.EpollControl(_epoll, EpollConstants.EPOLL_CTL_ADD, handle, EpollConstants.EPOLLIN | EpollConstants.EPOLLERR, id) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            _sockets.TryRemove(id, out _);
+            throw new TransportException("epoll_ctl", errno);
+        }
+
+        return id;
+    }
+
+    /// <summary>Forgets a socket before it is closed (closing it removes it from epoll; an event already read for it then finds nothing).</summary>
+    internal void Remove(ulong id, SafeHandle handle)
+    {
+        if (_sockets.TryRemove(id, out _))
+        {
+            try
+            {
+                Sys.EpollControl(_epoll, EpollConstants.EPOLL_CTL_DEL, handle, 0, 0);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The loop or the socket is already gone.
+            }
+        }
+    }
+
+    public unsafe void Dispose()
+    {
+        _stopping = true;
+        ulong one = 1;
+        Sys.Write(_wake, &one, sizeof(ulong));
+        if (Thread.CurrentThread != _thread)
+        {
+            _thread.Join(StopWait);
+        }
+
+        _epoll.Dispose();
+        _wake.Dispose();
+    }
+
+    private void Run()
+    {
+        try
+        {
+            Wait();
+        }
+        catch (Exception e)
+        {
+            _onFault(e);
+        }
+        finally
+        {
+            // This thread's alone: no handler runs after it.
+            Batch.Dispose();
+            SendList.Dispose();
+            _stopped = true;
+            RunQueued();
+        }
+    }
+
+    private unsafe void Wait()
+    {
+        int eventSize = Sys.EpollEventIsPacked ? sizeof(EpollEventPacked) : sizeof(EpollEventAligned);
+        byte* events = stackalloc byte[MaxEvents * sizeof(EpollEventAligned)];
+        while (!_stopping)
+        {
+            int ready = Sys.EpollWait(_epoll, events, MaxEvents, -1);
+            if (ready < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == Errno.EINTR)
+                {
+                    continue;
+                }
+
+                throw new TransportException("epoll_wait", errno);
+            }
+
+            for (int i = 0; i < ready && !_stopping; i++)
+            {
+                byte* ev = events + (i * eventSize);
+                var (mask, id) = Sys.EpollEventIsPacked
+                    ? (((EpollEventPacked*)ev)->Events, ((EpollEventPacked*)ev)->Data)
+                    : (((EpollEventAligned*)ev)->Events, ((EpollEventAligned*)ev)->Data);
+                if (id == WakeId)
+                {
+                    RunPosted();
+                }
+                else if (_sockets.TryGetValue(id, out var socket))
+                {
+                    Invoke((mask & EpollConstants.EPOLLERR) != 0 ? ReadyWithError : Ready, socket);
+                }
+            }
+        }
+    }
+
+    private unsafe void RunPosted()
+    {
+        ulong count;
+        Sys.Read(_wake, &count, sizeof(ulong));
+        RunQueued();
+    }
+
+    private void RunQueued()
+    {
+        while (_posted.TryDequeue(out var item))
+        {
+            Invoke(item.Work, item.State);
+        }
+    }
+
+    /// <summary>One association's fault must not stop every other association's datagrams.</summary>
+    private void Invoke(Action<object?> work, object? state)
+    {
+        try
+        {
+            work(state);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed under the loop: that socket is gone.
+        }
+        catch (Exception e)
+        {
+            _onFault(e);
+        }
+    }
+}

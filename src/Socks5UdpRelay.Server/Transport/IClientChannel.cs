@@ -1,0 +1,14 @@
+namespace Socks5UdpRelay.Server.Transport;
+
+/// <summary>Where an association's replies leave for its client.</summary>
+internal interface IClientChannel
+{
+    /// <summary>
+    /// Sends every datagram of <paramref name="batch"/> not marked dropped, each as the frame
+    /// <see cref="DatagramBatch.Frame"/> gives for <paramref name="headerLength"/> (the caller
+    /// wrote the header into it), to <paramref name="client"/> (a raw socket address), without
+    /// waiting: what the socket cannot take now is lost, as UDP may lose it. Returns how many left
+    /// and, in <paramref name="payloadBytes"/>, their payload bytes (headers excluded).
+    /// </summary>
+    int SendReplies(DatagramBatch batch, int headerLength, ReadOnlySpan<byte> client, out long payloadBytes);
+}

@@ -1,0 +1,19 @@
+using System.Net;
+
+namespace Socks5UdpRelay.Server.Transport;
+
+/// <summary>
+/// The seam between the relay and the I/O engine (ARCHITECTURE.md, "Transport"): the engine owns
+/// sockets, readiness and batches; the relay owns associations, policy and headers. The relay
+/// never touches a socket: it asks for one here and gets datagrams and errors through an
+/// <see cref="IDatagramHandler"/>.
+/// </summary>
+internal interface IUdpTransport
+{
+    /// <summary>
+    /// Binds a new association's client-facing socket on <paramref name="local"/>, on a port of
+    /// <c>Relay:UdpPortRange</c> when one is configured. Null when every port of the range is
+    /// taken. Throws <see cref="TransportException"/> for other failures.
+    /// </summary>
+    IClientSocket? BindClient(IPAddress local);
+}

@@ -62,17 +62,17 @@ internal sealed class EchoServer : IDisposable
     private void Run(object? state)
     {
         var socket = (Socket)state!;
-        int fd = Native.RawUdp.Fd(socket);
+        var handle = socket.SafeHandle;
         using var batch = new Native.MultiMessage();
         while (!_stopping)
         {
-            int n = batch.Receive(fd);
+            int n = batch.Receive(handle);
             if (n <= 0)
             {
                 continue; // timeout (checks _stopping), EINTR, or an error for an earlier send
             }
 
-            batch.EchoBack(fd, n);
+            batch.EchoBack(handle, n);
             Interlocked.Add(ref _echoed, n);
         }
     }

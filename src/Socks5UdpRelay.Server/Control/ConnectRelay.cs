@@ -27,7 +27,13 @@ internal sealed class ConnectRelay(CachingResolver resolver, DestinationPolicy p
             var (resolved, failure) = await resolver.ResolveAsync(destination.Host!, stopping).ConfigureAwait(false);
             if (resolved is null)
             {
-                await FailAsync(client, peer, destination, failure == ResolveFailure.NoAddress ? ReplyCode.AddressTypeNotSupported : ReplyCode.HostUnreachable, stopping)
+                var reply = failure switch
+                {
+                    ResolveFailure.NoAddress => ReplyCode.AddressTypeNotSupported,
+                    ResolveFailure.Busy => ReplyCode.GeneralFailure, // the server's limit, not the host's fault
+                    _ => ReplyCode.HostUnreachable,
+                };
+                await FailAsync(client, peer, destination, reply, stopping)
                     .ConfigureAwait(false);
                 return;
             }

@@ -47,6 +47,22 @@ internal sealed class RelayOptions
     /// <summary>How long a name lookup may take before <c>UDP-UNRESOLVED reason=timeout</c>.</summary>
     public TimeSpan ResolveTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Name lookups in flight at once, server-wide; past it a datagram to a new name gets
+    /// <c>UDP-UNRESOLVED reason=busy</c> at once. Bounds what a client spraying names that never
+    /// resolve can take from everyone else.
+    /// </summary>
+    public int MaxConcurrentLookups { get; set; } = 64;
+
+    /// <summary>Name lookups one association may have in flight at once (a client rarely needs more than a few names at a time).</summary>
+    public int MaxLookupsPerAssociation { get; set; } = 8;
+
+    /// <summary>Bytes of datagrams one association may hold waiting for their names: 256 KiB holds four of the largest datagrams or thousands of DNS queries.</summary>
+    public long MaxPendingNameBytesPerAssociation { get; set; } = 256 * 1024;
+
+    /// <summary>Bytes of datagrams all associations together may hold waiting for names: 32 MiB, well inside a 512 MiB container.</summary>
+    public long MaxPendingNameBytes { get; set; } = 32L * 1024 * 1024;
+
     /// <summary>Of a name's addresses, use IPv6 first (default: IPv4 first).</summary>
     public bool PreferIPv6 { get; set; }
 

@@ -66,6 +66,12 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
         Check(errors, o.NoticeQueueLength >= 1, $"{S}:NoticeQueueLength = {o.NoticeQueueLength}: must be at least 1.");
         Check(errors, o.NoticesPerSecond >= 0 && double.IsFinite(o.NoticesPerSecond), $"{S}:NoticesPerSecond = {o.NoticesPerSecond}: must be zero or positive.");
         Check(errors, o.NoticeBurst >= 1, $"{S}:NoticeBurst = {o.NoticeBurst}: must be at least 1.");
+        Check(errors, o.MaxConcurrentLookups >= 1, $"{S}:MaxConcurrentLookups = {o.MaxConcurrentLookups}: must be at least 1.");
+        Check(errors, o.MaxLookupsPerAssociation >= 1 && o.MaxLookupsPerAssociation <= o.MaxConcurrentLookups,
+            $"{S}:MaxLookupsPerAssociation = {o.MaxLookupsPerAssociation}: use 1 to {S}:MaxConcurrentLookups ({o.MaxConcurrentLookups}).");
+        Check(errors, o.MaxPendingNameBytesPerAssociation >= 0 && o.MaxPendingNameBytesPerAssociation <= o.MaxPendingNameBytes,
+            $"{S}:MaxPendingNameBytesPerAssociation = {o.MaxPendingNameBytesPerAssociation}: use 0 to {S}:MaxPendingNameBytes ({o.MaxPendingNameBytes}).");
+        Check(errors, o.MaxPendingNameBytes >= 0, $"{S}:MaxPendingNameBytes = {o.MaxPendingNameBytes}: must not be negative.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

@@ -33,7 +33,13 @@ internal static class RelayServiceCollectionExtensions
         services.AddSingleton<ClientTracker>();
         services.AddSingleton<ClientAllowList>();
         services.TryAddSingleton<IDestinationResolver, SystemDestinationResolver>();
+        services.AddSingleton(sp =>
+        {
+            var o = Relay(sp);
+            return new ResolverSettings(o.ResolverCacheTime, o.ResolveTimeout, o.PreferIPv6, o.MaxConcurrentLookups);
+        });
         services.AddSingleton<CachingResolver>();
+        services.AddSingleton(sp => new ByteBudget(Relay(sp).MaxPendingNameBytes));
         services.TryAddSingleton<OutboundPortRegistry>();
         services.AddSingleton(sp =>
         {
@@ -54,7 +60,8 @@ internal static class RelayServiceCollectionExtensions
             var o = Relay(sp);
             var limits = sp.GetRequiredService<IOptions<LimitsOptions>>().Value;
             return new AssociationSettings(o.MaxDatagramSize, o.DestinationIdleTimeout, o.AssociationIdleTimeout, o.MaxDestinationsPerAssociation,
-                o.ResolverCacheTime, limits.DatagramsPerSecond, limits.DatagramBurst);
+                o.ResolverCacheTime, limits.DatagramsPerSecond, limits.DatagramBurst,
+                new NameLimits(o.MaxLookupsPerAssociation, o.MaxPendingNameBytesPerAssociation));
         });
         services.AddSingleton<AssociationFactory>();
 

@@ -24,6 +24,9 @@ internal enum DropReason
     /// <summary>To a name that did not resolve, or while too many of its datagrams waited.</summary>
     Unresolved,
 
+    /// <summary>To a name while too many lookups were in flight, or too many bytes waited for names (<c>reason=busy</c>).</summary>
+    ResolverBusy,
+
     /// <summary>The kernel refused it (after one retry past a reported error), or the destination could not be opened.</summary>
     SendFailed,
 
@@ -47,6 +50,7 @@ internal static class DropReasons
         DropReason.Policy => "policy",
         DropReason.RateLimit => "rate-limit",
         DropReason.Unresolved => "unresolved",
+        DropReason.ResolverBusy => "resolver-busy",
         DropReason.SendFailed => "send-failed",
         DropReason.BufferFull => "buffer-full",
         DropReason.ReplyTooLarge => "reply-too-large",

@@ -14,6 +14,7 @@ internal sealed class AssociationFactory(
     DestinationPolicy policy,
     OutboundPortRegistry ports,
     CachingResolver resolver,
+    ByteBudget nameBytes,
     NoticeService notices,
     TimeProvider time,
     ILoggerFactory loggers)
@@ -29,6 +30,6 @@ internal sealed class AssociationFactory(
     {
         var counters = new AssociationCounters();
         var router = notices.CreateRouter(writer, counters, peer);
-        return new UdpAssociation(settings, client, peer, fixedPort, router, counters, policy, ports, resolver, time, _logger);
+        return new UdpAssociation(settings, client, peer, fixedPort, router, counters, policy, ports, resolver, nameBytes, time, _logger);
     }
 }

@@ -8,7 +8,8 @@ internal sealed record AssociationSettings(
     int MaxDestinations,
     TimeSpan ResolverCacheTime,
     int DatagramsPerSecond,
-    int DatagramBurst)
+    int DatagramBurst,
+    NameLimits Names)
 {
     /// <summary>How often idle destinations and the association's own idleness are checked: a quarter of the shorter timeout, within 0.25–30 s.</summary>
     public TimeSpan SweepPeriod

@@ -21,14 +21,19 @@ internal enum NameLookup
 
     /// <summary>The name failed lately and is not asked again yet: the datagram is dropped.</summary>
     Failed,
+
+    /// <summary>Too many lookups in flight for the association, or too many bytes waiting: the datagram is dropped, the client may try again.</summary>
+    Busy,
 }
 
 /// <summary>
 /// An association's domain destinations. A name is resolved once per association in the
 /// background while its first datagrams wait in a small queue, so a slow lookup never stalls the
 /// association's other destinations; the lookup's result comes back on the association's loop,
-/// where the waiting datagrams are handed to <c>onCompleted</c>. Loop thread only, except the
-/// lookup itself.
+/// where the waiting datagrams are handed to <c>onCompleted</c>. Bounded three ways: lookups in
+/// flight for the association, bytes waiting for the association, and bytes waiting server-wide
+/// (<see cref="ByteBudget"/>); past any of them a datagram is refused at once. Loop thread only,
+/// except the lookup itself.
 /// </summary>
 internal sealed class NameTable
 {
@@ -44,17 +49,31 @@ internal sealed class NameTable
     private readonly TimeSpan _cacheTime;
     private readonly Action<NameResolution> _onCompleted;
     private readonly CancellationToken _end;
+    private readonly NameLimits _limits;
+    private readonly ByteBudget _serverBudget;
+    private int _lookupsInFlight;
+    private long _pendingBytes;
 
-    public NameTable(CachingResolver resolver, IRelayLoop loop, TimeProvider time, TimeSpan cacheTime, Action<NameResolution> onCompleted, CancellationToken end)
+    public NameTable(
+        CachingResolver resolver, IRelayLoop loop, TimeProvider time, TimeSpan cacheTime, NameLimits limits, ByteBudget serverBudget,
+        Action<NameResolution> onCompleted, CancellationToken end)
     {
         _resolver = resolver;
         _loop = loop;
         _time = time;
         _cacheTime = cacheTime;
+        _limits = limits;
+        _serverBudget = serverBudget;
         _onCompleted = onCompleted;
         _end = end;
         _lookup = _names.GetAlternateLookup<ReadOnlySpan<char>>();
     }
+
+    /// <summary>Bytes of datagrams waiting for names now.</summary>
+    public long PendingBytes => _pendingBytes;
+
+    /// <summary>Lookups this association has in flight now.</summary>
+    public int LookupsInFlight => _lookupsInFlight;
 
     /// <summary>
     /// Where a datagram to the name in <paramref name="destination"/> goes: <paramref name="key"/>
@@ -97,25 +116,46 @@ internal sealed class NameTable
             return NameLookup.Failed;
         }
 
+        if (!state.Resolving && !Start(state, refresh: false))
+        {
+            failure = ResolveFailure.Busy;
+            return NameLookup.Busy;
+        }
+
         state.Pending ??= [];
         if (state.Pending.Count >= MaxPendingPerName)
         {
-            Start(state, refresh: false);
             return NameLookup.QueueFull;
         }
 
+        if (_pendingBytes + payload.Length > _limits.MaxPendingBytes || !_serverBudget.TryTake(payload.Length))
+        {
+            failure = ResolveFailure.Busy;
+            return NameLookup.Busy;
+        }
+
+        _pendingBytes += payload.Length;
         state.Pending.Add(new PendingDatagram(destination.Port, payload.ToArray()));
-        Start(state, refresh: false);
         return NameLookup.Queued;
     }
 
-    private void Start(NameState state, bool refresh)
+    /// <summary>Starts a lookup unless one runs; false when the association has as many in flight as it may.</summary>
+    private bool Start(NameState state, bool refresh)
     {
-        if (!state.Resolving)
+        if (state.Resolving)
         {
-            state.Resolving = true;
-            _ = ResolveAsync(state, refresh);
+            return true;
         }
+
+        if (_lookupsInFlight >= _limits.MaxLookups)
+        {
+            return false;
+        }
+
+        _lookupsInFlight++;
+        state.Resolving = true;
+        _ = ResolveAsync(state, refresh);
+        return true;
     }
 
     private async Task ResolveAsync(NameState state, bool refresh)
@@ -127,9 +167,10 @@ internal sealed class NameTable
         }
         catch (OperationCanceledException)
         {
-            return; // the association is ending
+            result = (null, ResolveFailure.Failure); // the association is ending: only its bookkeeping is left to do
         }
 
+        // Always back to the loop, even when ending: the waiting bytes go back to the budgets there.
         _loop.Post(static s => ((Completion)s!).Apply(), new Completion(this, state, refresh, result.Address, result.Failure));
     }
 
@@ -137,8 +178,21 @@ internal sealed class NameTable
     {
         long now = _time.GetTimestamp();
         state.Resolving = false;
+        _lookupsInFlight--;
         var pending = state.Pending;
         state.Pending = null;
+        if (pending is not null)
+        {
+            long bytes = 0;
+            foreach (var datagram in pending)
+            {
+                bytes += datagram.Payload.Length;
+            }
+
+            _pendingBytes -= bytes;
+            _serverBudget.Return(bytes);
+        }
+
         if (address is not null)
         {
             state.Address = address;
@@ -176,6 +230,9 @@ internal sealed class NameTable
         public void Apply() => table.Complete(state, refresh, address, failure);
     }
 }
+
+/// <summary>An association's share of name resolution: lookups in flight at once, and bytes of datagrams waiting for them.</summary>
+internal sealed record NameLimits(int MaxLookups, long MaxPendingBytes);
 
 /// <summary>A datagram that waited for its name.</summary>
 internal readonly record struct PendingDatagram(ushort Port, byte[] Payload);

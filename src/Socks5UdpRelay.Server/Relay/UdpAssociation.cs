@@ -49,6 +49,7 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
         DestinationPolicy policy,
         OutboundPortRegistry ports,
         CachingResolver resolver,
+        ByteBudget nameBytes,
         TimeProvider time,
         ILogger logger)
     {
@@ -66,7 +67,7 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
         _ingress = new ClientIngress(filter, new TokenBucket(settings.DatagramsPerSecond, settings.DatagramBurst, _startedAt, time.TimestampFrequency), settings.MaxDatagramSize);
         var replies = new ClientReplies(client, filter, settings.MaxDatagramSize, client.LocalEndPoint.AddressFamily, counters);
         _destinations = new DestinationTable(client.Loop, ports, key => new DestinationFlow(key, replies, notices, counters, time), settings.MaxDestinations, logger, peer);
-        _names = new NameTable(resolver, client.Loop, time, settings.ResolverCacheTime, OnNameResolved, _end.Token);
+        _names = new NameTable(resolver, client.Loop, time, settings.ResolverCacheTime, settings.Names, nameBytes, OnNameResolved, _end.Token);
     }
 
     public AssociationCounters Counters { get; }
@@ -202,6 +203,10 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
                 break;
             case NameLookup.QueueFull:
                 Counters.Drop(DropReason.Unresolved);
+                break;
+            case NameLookup.Busy:
+                Counters.Drop(DropReason.ResolverBusy);
+                _notices.Unresolved(name, destination.Port, failure);
                 break;
         }
     }

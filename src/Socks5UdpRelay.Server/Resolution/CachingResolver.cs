@@ -1,15 +1,14 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Options;
-using Socks5UdpRelay.Server.Hosting;
 
 namespace Socks5UdpRelay.Server.Resolution;
 
 /// <summary>
-/// Puts a deadline, a bounded cache and the family preference in front of the injected
-/// resolver. Names that are not valid host names are refused without a lookup, so a client
-/// cannot make the server ask its resolver for arbitrary bytes.
+/// Puts a deadline, a bounded cache, the server-wide cap on lookups in flight and the family
+/// preference in front of the injected resolver. Names that are not valid host names are
+/// refused without a lookup, so a client cannot make the server ask its resolver for arbitrary
+/// bytes. At the deadline the lookup is cancelled, not merely abandoned.
 /// </summary>
 internal sealed class CachingResolver
 {
@@ -21,17 +20,22 @@ internal sealed class CachingResolver
     private readonly TimeSpan _ttl;
     private readonly TimeSpan _timeout;
     private readonly bool _preferIPv6;
+    private readonly LookupGate _gate;
 
-    public CachingResolver(IDestinationResolver inner, IOptions<RelayOptions> options, TimeProvider time)
+    public CachingResolver(IDestinationResolver inner, ResolverSettings settings, TimeProvider time)
     {
         _inner = inner;
         _time = time;
-        _ttl = options.Value.ResolverCacheTime;
-        _timeout = options.Value.ResolveTimeout;
-        _preferIPv6 = options.Value.PreferIPv6;
+        _ttl = settings.CacheTime;
+        _timeout = settings.Timeout;
+        _preferIPv6 = settings.PreferIPv6;
+        _gate = new LookupGate(settings.MaxConcurrentLookups);
     }
 
-    /// <summary>One address of <paramref name="host"/> (IPv4 first unless configured), or why none.</summary>
+    /// <summary>Lookups in flight now, server-wide.</summary>
+    public int LookupsInFlight => _gate.InFlight;
+
+    /// <summary>One address of <paramref name="host"/> (IPv4 first unless configured), or why none; <see cref="ResolveFailure.Busy"/> (not remembered) when too many lookups are in flight.</summary>
     public async ValueTask<(IPAddress? Address, ResolveFailure Failure)> ResolveAsync(string host, CancellationToken cancellationToken)
     {
         long now = _time.GetTimestamp();
@@ -40,7 +44,20 @@ internal sealed class CachingResolver
             return (cached.Address, cached.Failure);
         }
 
-        var result = IsValidHostName(host) ? await LookUpAsync(host, cancellationToken).ConfigureAwait(false) : (null, ResolveFailure.NoSuchName);
+        (IPAddress?, ResolveFailure) result;
+        if (!IsValidHostName(host))
+        {
+            result = (null, ResolveFailure.NoSuchName);
+        }
+        else if (!_gate.TryEnter())
+        {
+            return (null, ResolveFailure.Busy);
+        }
+        else
+        {
+            result = await LookUpAsync(host, cancellationToken).ConfigureAwait(false);
+        }
+
         if (_cache.Count >= MaxEntries)
         {
             _cache.Clear();
@@ -78,14 +95,25 @@ internal sealed class CachingResolver
         return true;
     }
 
+    /// <summary>One lookup, holding a slot of the gate (taken by the caller) until the inner lookup has ended.</summary>
     private async Task<(IPAddress?, ResolveFailure)> LookUpAsync(string host, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(_timeout);
+        Task<IPAddress[]> lookup;
+        try
+        {
+            lookup = _inner.ResolveAsync(host, deadline.Token);
+        }
+        catch (Exception e)
+        {
+            lookup = Task.FromException<IPAddress[]>(e);
+        }
+
+        _ = lookup.ContinueWith(static (_, gate) => ((LookupGate)gate!).Exit(), _gate, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         IPAddress[] addresses;
         try
         {
-            addresses = await _inner.ResolveAsync(host, deadline.Token).WaitAsync(_timeout, _time, deadline.Token).ConfigureAwait(false);
+            addresses = await lookup.WaitAsync(_timeout, _time, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -108,6 +136,12 @@ internal sealed class CachingResolver
         catch (Exception e) when (e is not OperationCanceledException)
         {
             return (null, ResolveFailure.Failure);
+        }
+        finally
+        {
+            // Stop the lookup itself, not only our wait: a resolver that honours its token (the
+            // default one does) then frees its slot at the deadline.
+            await deadline.CancelAsync().ConfigureAwait(false);
         }
 
         var usable = addresses.Where(a => a.AddressFamily == AddressFamily.InterNetwork

@@ -10,6 +10,9 @@ internal enum ResolveFailure
     NoAddress,
     Timeout,
     Failure,
+
+    /// <summary>Too many lookups in flight (server-wide or for the association), or too many bytes waiting for names: try again.</summary>
+    Busy,
 }
 
 internal static class ResolveFailures
@@ -19,6 +22,7 @@ internal static class ResolveFailures
         ResolveFailure.NoSuchName => UnresolvedReasons.NoSuchName,
         ResolveFailure.NoAddress => UnresolvedReasons.NoAddress,
         ResolveFailure.Timeout => UnresolvedReasons.Timeout,
+        ResolveFailure.Busy => "busy",
         _ => UnresolvedReasons.Failure,
     };
 }

@@ -1,9 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Socks5UdpRelay.Protocol;
-using Socks5UdpRelay.Server.Hosting;
 using Socks5UdpRelay.Server.Metrics;
 using Socks5UdpRelay.Server.Notices;
 using Socks5UdpRelay.Server.Policy;
@@ -24,17 +22,20 @@ internal sealed class AssociationHarness : IAsyncDisposable
     private int _nextPort = 50000;
     private Task? _run;
 
-    public AssociationHarness(AssociationSettings? settings = null, ushort fixedPort = 0, DestinationPolicy? policy = null, int notices = 5)
+    public AssociationHarness(
+        AssociationSettings? settings = null, ushort fixedPort = 0, DestinationPolicy? policy = null, int notices = 5, int maxConcurrentLookups = 64, long serverNameBytes = 1 << 20)
     {
+        NameBytes = new ByteBudget(serverNameBytes);
         Client = new FakeClientSocket(Loop, new IPEndPoint(IPAddress.Parse("192.0.2.1"), 1080));
         Ports = new OutboundPortRegistry(Time, () => _nextPort++);
         var metrics = new RelayMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        var resolver = new CachingResolver(Resolver, Options.Create(new RelayOptions()), Time);
+        var resolver = new CachingResolver(Resolver, new ResolverSettings(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(5), false, maxConcurrentLookups), Time);
         var factory = new AssociationFactory(
             settings ?? Settings(),
             policy ?? new DestinationPolicy(allowLoopback: true, allowLinkLocal: false),
             Ports,
             resolver,
+            NameBytes,
             new NoticeService(new NoticeSettings(true, 64, notices, notices), metrics, Time, NullLoggerFactory.Instance),
             Time,
             NullLoggerFactory.Instance);
@@ -53,14 +54,17 @@ internal sealed class AssociationHarness : IAsyncDisposable
 
     public OutboundPortRegistry Ports { get; }
 
+    public ByteBudget NameBytes { get; }
+
     public UdpAssociation Association { get; }
 
     public AssociationCounters Counters => Association.Counters;
 
     public static AssociationSettings Settings(
-        int maxDatagramSize = 65_000, TimeSpan? destinationIdle = null, TimeSpan? associationIdle = null, int maxDestinations = 256, int rate = 0, int burst = 0)
+        int maxDatagramSize = 65_000, TimeSpan? destinationIdle = null, TimeSpan? associationIdle = null, int maxDestinations = 256, int rate = 0, int burst = 0,
+        int lookups = 8, long nameBytes = 256 * 1024)
         => new(maxDatagramSize, destinationIdle ?? TimeSpan.FromMinutes(2), associationIdle ?? TimeSpan.FromMinutes(10), maxDestinations,
-            TimeSpan.FromSeconds(60), rate, burst);
+            TimeSpan.FromSeconds(60), rate, burst, new NameLimits(lookups, nameBytes));
 
     /// <summary>Starts the association as its control session does.</summary>
     public void Start() => _run = Association.RunAsync();

@@ -31,6 +31,13 @@ internal sealed class FakeResolver : IDestinationResolver
         return this;
     }
 
+    /// <summary>Answers <paramref name="name"/> with whatever <paramref name="answer"/> gives, when it gives it.</summary>
+    public FakeResolver Answer(string name, Func<Task<IPAddress[]>> answer)
+    {
+        _answers[name] = answer;
+        return this;
+    }
+
     public Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _lookups);

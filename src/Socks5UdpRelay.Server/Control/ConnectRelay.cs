@@ -27,13 +27,13 @@ internal sealed class ConnectRelay(CachingResolver resolver, DestinationPolicy p
             var (resolved, failure) = await resolver.ResolveAsync(destination.Host!, stopping).ConfigureAwait(false);
             if (resolved is null)
             {
-                var reply = failure switch
+                var refusal = failure switch
                 {
                     ResolveFailure.NoAddress => ReplyCode.AddressTypeNotSupported,
                     ResolveFailure.Busy => ReplyCode.GeneralFailure, // the server's limit, not the host's fault
                     _ => ReplyCode.HostUnreachable,
                 };
-                await FailAsync(client, peer, destination, reply, stopping)
+                await FailAsync(client, peer, destination, refusal, stopping)
                     .ConfigureAwait(false);
                 return;
             }

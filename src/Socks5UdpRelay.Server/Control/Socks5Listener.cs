@@ -23,6 +23,7 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
     private readonly ControlSessionFactory _sessions;
     private readonly AssociationRegistry _associations;
     private readonly Metrics.RelayMetrics _metrics;
+    private readonly OwnEndpoints _own;
     private readonly ILogger _logger;
     private readonly List<Socket> _listeners = [];
     private readonly List<Task> _acceptLoops = [];
@@ -41,8 +42,10 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
         ControlSessionFactory sessions,
         AssociationRegistry associations,
         Metrics.RelayMetrics metrics,
+        OwnEndpoints own,
         ILogger<Socks5Listener> logger)
     {
+        _own = own;
         _associations = associations;
         _metrics = metrics;
         _options = options.Value;
@@ -77,6 +80,7 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
                 _listeners.Add(listener);
                 var actual = (IPEndPoint)listener.LocalEndPoint!;
                 bound.Add(actual);
+                _own.Add(actual);
                 Log.Listening(_logger, actual);
             }
         }

@@ -41,11 +41,13 @@ internal static class RelayServiceCollectionExtensions
         services.AddSingleton<CachingResolver>();
         services.AddSingleton(sp => new ByteBudget(Relay(sp).MaxPendingNameBytes));
         services.TryAddSingleton<OutboundPortRegistry>();
+        services.AddSingleton<LocalAddresses>();
+        services.AddSingleton<OwnEndpoints>();
         services.AddSingleton(sp =>
         {
             var options = Relay(sp);
             var listeners = options.Listen.Select(l => EndpointText.TryParseEndpoint(l, out var ep) ? ep : null).OfType<System.Net.IPEndPoint>().ToList();
-            return DestinationPolicy.Create(sp.GetRequiredService<IOptions<PolicyOptions>>().Value, listeners);
+            return DestinationPolicy.Create(sp.GetRequiredService<IOptions<PolicyOptions>>().Value, listeners, sp.GetRequiredService<OwnEndpoints>(), sp.GetRequiredService<LocalAddresses>());
         });
 
         AddTransport(services);

@@ -15,7 +15,7 @@ namespace Socks5UdpRelay.Server.Metrics;
 /// short deadline keep a slow scraper from holding anything.
 /// </summary>
 internal sealed partial class MetricsEndpoint(
-    IOptions<MetricsOptions> options, PrometheusExporter exporter, IRelayEndpoints relay, ILogger<MetricsEndpoint> logger) : IHostedService
+    IOptions<MetricsOptions> options, PrometheusExporter exporter, IRelayEndpoints relay, Policy.OwnEndpoints own, ILogger<MetricsEndpoint> logger) : IHostedService
 {
     private static readonly TimeSpan RequestDeadline = TimeSpan.FromSeconds(5);
     private Socket? _listener;
@@ -36,6 +36,7 @@ internal sealed partial class MetricsEndpoint(
         _listener.Bind(endpoint);
         _listener.Listen(16);
         EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
+        own.Add(EndPoint);
         LogListening(logger, EndPoint);
         _loop = Task.Run(AcceptLoopAsync);
         return Task.CompletedTask;

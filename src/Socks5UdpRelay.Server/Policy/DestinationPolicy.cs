@@ -4,9 +4,11 @@ using Socks5UdpRelay.Server.Addressing;
 namespace Socks5UdpRelay.Server.Policy;
 
 /// <summary>
-/// Where the relay may send, decided on the resolved address without allocating: the proxy
-/// host's loopback only when every listener is itself on loopback (or configured), never
-/// link-local or the cloud metadata addresses unless configured.
+/// Where the relay may send, decided on the resolved address without allocating: never the
+/// server's own endpoints; the proxy host's loopback only when every listener is itself on
+/// loopback (or configured); never link-local or the cloud metadata addresses unless configured;
+/// with a listener other hosts can reach, never the host's own addresses, multicast or broadcast
+/// (README, "Security").
 /// </summary>
 internal sealed class DestinationPolicy
 {
@@ -17,16 +19,23 @@ internal sealed class DestinationPolicy
     private readonly bool _allowLinkLocal;
     private readonly DestinationRule[] _rules;
     private readonly bool _defaultAllow;
+    private readonly OwnEndpoints? _own;
+    private readonly LocalAddresses? _hostAddresses;
 
-    public DestinationPolicy(bool allowLoopback, bool allowLinkLocal, DestinationRule[]? rules = null, bool defaultAllow = true)
+    /// <param name="own">The server's own endpoints, always refused.</param>
+    /// <param name="hostAddresses">With a listener other hosts can reach: the host's addresses and broadcasts, refused with multicast; null otherwise.</param>
+    public DestinationPolicy(
+        bool allowLoopback, bool allowLinkLocal, DestinationRule[]? rules = null, bool defaultAllow = true, OwnEndpoints? own = null, LocalAddresses? hostAddresses = null)
     {
         _allowLoopback = allowLoopback;
         _allowLinkLocal = allowLinkLocal;
         _rules = rules ?? [];
         _defaultAllow = defaultAllow;
+        _own = own;
+        _hostAddresses = hostAddresses;
     }
 
-    public static DestinationPolicy Create(PolicyOptions policy, IReadOnlyList<System.Net.IPEndPoint> listeners)
+    public static DestinationPolicy Create(PolicyOptions policy, IReadOnlyList<System.Net.IPEndPoint> listeners, OwnEndpoints own, LocalAddresses local)
     {
         bool allLoopback = listeners.Count > 0 && listeners.All(e => System.Net.IPAddress.IsLoopback(e.Address));
         bool loopback = policy.LoopbackDestinations.ToLowerInvariant() switch
@@ -37,7 +46,7 @@ internal sealed class DestinationPolicy
         };
         var rules = policy.Destinations.Select(r => DestinationRule.TryParse(r.Action, r.Network, r.Ports, out _)).OfType<DestinationRule>().ToArray();
         bool defaultAllow = !string.Equals(policy.DefaultDestinationAction, "deny", StringComparison.OrdinalIgnoreCase);
-        return new DestinationPolicy(loopback, policy.AllowLinkLocalDestinations, rules, defaultAllow);
+        return new DestinationPolicy(loopback, policy.AllowLinkLocalDestinations, rules, defaultAllow, own, allLoopback ? null : local);
     }
 
     public bool AllowsLoopback => _allowLoopback;
@@ -45,7 +54,12 @@ internal sealed class DestinationPolicy
     /// <summary>The built-in rules first (so no operator rule can open loopback or metadata by accident), then the operator's, first match wins.</summary>
     public bool IsAllowed(in DestinationKey destination)
     {
-        if (!IsAllowedByBuiltIns(destination))
+        if (!IsAllowedByBuiltIns(destination) || _own?.Contains(destination) == true)
+        {
+            return false;
+        }
+
+        if (_hostAddresses is not null && (IsMulticast(destination) || _hostAddresses.IsLocal(destination) || _hostAddresses.IsBroadcast(destination)))
         {
             return false;
         }
@@ -60,6 +74,9 @@ internal sealed class DestinationPolicy
 
         return _defaultAllow;
     }
+
+    private static bool IsMulticast(in DestinationKey destination)
+        => destination.IsIPv4 ? (destination.IPv4Bits >> 28) == 0xE : (destination.Address >> 120) == 0xFF; // 224.0.0.0/4, ff00::/8
 
     private bool IsAllowedByBuiltIns(in DestinationKey destination)
     {

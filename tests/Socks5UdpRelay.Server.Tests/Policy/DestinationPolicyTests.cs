@@ -100,7 +100,63 @@ public sealed class DestinationPolicyTests
         Assert.StartsWith(part, error);
     }
 
-    private static DestinationPolicy Policy(PolicyOptions options, IReadOnlyList<IPEndPoint> listeners) => DestinationPolicy.Create(options, listeners);
+    [Theory]
+    [InlineData("203.0.113.5", 53)] // the host's own address, any port
+    [InlineData("2001:db8:5::5", 1)]
+    [InlineData("224.0.0.1", 53)] // multicast
+    [InlineData("239.255.255.250", 1900)]
+    [InlineData("ff02::1", 53)]
+    [InlineData("255.255.255.255", 53)] // broadcast
+    [InlineData("203.0.113.255", 53)] // the host subnet's broadcast
+    public void ReachableListener_RefusesTheHostsOwnAddresses_MulticastAndBroadcast(string address, int port)
+        => Assert.False(Policy(new PolicyOptions { AllowClients = ["192.0.2.0/24"] }, PublicListener).IsAllowed(Key(address, port)));
+
+    [Theory]
+    [InlineData("203.0.113.5")]
+    [InlineData("224.0.0.1")]
+    [InlineData("255.255.255.255")]
+    public void LoopbackListener_KeepsTodaysRules_ForTheHostsAddressesAndMulticast(string address)
+        => Assert.True(Policy(new PolicyOptions(), LoopbackListener).IsAllowed(Key(address, 53)));
+
+    [Fact]
+    public void OwnEndpoints_AreRefusedInEveryConfiguration_OtherPortsOfLoopbackAreNot()
+    {
+        var local = Host();
+        var own = new OwnEndpoints(local);
+        own.Add(IPEndPoint.Parse("127.0.0.1:1080"));
+        own.Add(IPEndPoint.Parse("0.0.0.0:9180"));
+        var policy = DestinationPolicy.Create(new PolicyOptions { LoopbackDestinations = "allow" }, LoopbackListener, own, local);
+        Assert.False(policy.IsAllowed(Key("127.0.0.1", 1080)));
+        Assert.True(policy.IsAllowed(Key("127.0.0.2", 1080))); // the listener is bound to 127.0.0.1 alone
+        Assert.False(policy.IsAllowed(Key("127.0.0.1", 9180))); // a wildcard endpoint is reached at loopback ...
+        Assert.False(policy.IsAllowed(Key("203.0.113.5", 9180))); // ... and at the host's addresses
+        Assert.True(policy.IsAllowed(Key("127.0.0.1", 1081)));
+    }
+
+    [Fact]
+    public void AddressAddedLater_IsRefusedOnceTheInterfacesAreReadAgain()
+    {
+        var addresses = new List<(IPAddress, IPAddress?)> { (IPAddress.Parse("203.0.113.5"), IPAddress.Parse("255.255.255.0")) };
+        var local = new LocalAddresses(() => addresses.ToArray());
+        var policy = DestinationPolicy.Create(new PolicyOptions(), PublicListener, new OwnEndpoints(local), local);
+        Assert.True(policy.IsAllowed(Key("198.51.100.9", 53)));
+        addresses.Add((IPAddress.Parse("198.51.100.9"), IPAddress.Parse("255.255.255.255")));
+        local.Refresh();
+        Assert.False(policy.IsAllowed(Key("198.51.100.9", 53)));
+    }
+
+    private static LocalAddresses Host() => new(() =>
+    [
+        (IPAddress.Parse("203.0.113.5"), IPAddress.Parse("255.255.255.0")),
+        (IPAddress.Parse("2001:db8:5::5"), null),
+        (IPAddress.Loopback, IPAddress.Parse("255.0.0.0")),
+    ]);
+
+    private static DestinationPolicy Policy(PolicyOptions options, IReadOnlyList<IPEndPoint> listeners)
+    {
+        var local = Host();
+        return DestinationPolicy.Create(options, listeners, new OwnEndpoints(local), local);
+    }
 
     private static DestinationKey Key(string address, int port) => DestinationKey.From(IPAddress.Parse(address), port);
 }

@@ -108,7 +108,13 @@ internal static class RelayServiceCollectionExtensions
         services.AddSingleton<IUdpTransport>(sp =>
         {
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Udp");
-            return new EpollTransport(sp.GetRequiredService<ClientPortAllocator>(), sp.GetRequiredService<ErrorSource>(), e => Log.EventLoopFault(logger, e));
+            var lifetime = sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>();
+            return new EpollTransport(sp.GetRequiredService<ClientPortAllocator>(), sp.GetRequiredService<ErrorSource>(), e => Log.EventLoopFault(logger, e), e =>
+            {
+                // Nothing reads the relay's sockets any more: better a restart than a server that accepts and relays nothing.
+                Log.EventLoopStopped(logger, e);
+                lifetime.StopApplication();
+            });
         });
     }
 

@@ -112,8 +112,17 @@ internal sealed class ErrorSource
         return reports.Count - before;
     }
 
+    /// <summary>Reads and forgets whatever the socket's error queue holds (errors that concern no one it will talk to).</summary>
+    public void Discard(SafeHandle socket)
+    {
+        if (UsesErrorQueue)
+        {
+            Drain(socket, null);
+        }
+    }
+
     /// <summary>Reads entries until recvmsg fails; returns its errno (EAGAIN when the queue is empty, the normal end; EBADF when the socket is closed).</summary>
-    private static unsafe int Drain(SafeHandle socket, List<ErrorReport> reports)
+    private static unsafe int Drain(SafeHandle socket, List<ErrorReport>? reports)
     {
         byte* name = stackalloc byte[Sockaddr.StorageSize];
         byte* control = stackalloc byte[ControlBufferSize];
@@ -144,7 +153,7 @@ internal sealed class ErrorSource
 
             var nameSpan = new ReadOnlySpan<byte>(name, (int)Math.Min(message.NameLength, (uint)Sockaddr.StorageSize));
             var controlSpan = new ReadOnlySpan<byte>(control, (int)Math.Min(message.ControlLength, (nuint)ControlBufferSize));
-            if (ErrorQueueEntry.TryParse(nameSpan, controlSpan, out var report))
+            if (reports is not null && ErrorQueueEntry.TryParse(nameSpan, controlSpan, out var report))
             {
                 reports.Add(report);
             }

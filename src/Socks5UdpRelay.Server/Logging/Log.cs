@@ -25,6 +25,9 @@ internal static partial class Log
     [LoggerMessage(1007, LogLevel.Error, "UDP event loop: a handler failed")]
     public static partial void EventLoopFault(ILogger logger, Exception exception);
 
+    [LoggerMessage(1008, LogLevel.Critical, "UDP event loop stopped: no datagram can be relayed any more; stopping the server")]
+    public static partial void EventLoopStopped(ILogger logger, Exception exception);
+
     [LoggerMessage(2001, LogLevel.Debug, "{Client}: handshake not complete within {Timeout}")]
     public static partial void HandshakeTimedOut(ILogger logger, IPEndPoint client, TimeSpan timeout);
 

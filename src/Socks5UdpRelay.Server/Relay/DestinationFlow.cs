@@ -116,6 +116,13 @@ internal sealed class DestinationFlow : IDatagramHandler, IDisposable
 
         foreach (var error in errors)
         {
+            // The kernel names the datagram's destination; anything for another four-tuple is not this flow's.
+            if (error.OriginalDestination is { } original && DestinationKey.From(original.Address, original.Port) != Key)
+            {
+                _counters.StaleErrors++;
+                continue;
+            }
+
             _notices.Error(Key, AddressedAs, error);
         }
     }

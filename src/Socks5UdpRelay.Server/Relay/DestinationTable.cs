@@ -67,14 +67,12 @@ internal sealed class DestinationTable(
             {
                 flow.Attach(loop.OpenDestination(key, OutboundPort, flow));
             }
-            catch (TransportException e) when (e.Errno == Errno.EADDRINUSE && attempt == 0)
+            catch (TransportException e) when (e.Errno == Errno.EADDRINUSE && attempt == 0 && _flows.Count == 0)
             {
-                // Someone took the port while no socket of ours held it: move the association to a new one.
-                if (_flows.Count == 0)
-                {
-                    ports.Release(OutboundPort);
-                }
-
+                // Someone took the port while no socket of ours held it: move the association to a
+                // new one. With flows open it stays where they are (one outbound port per association),
+                // and this destination fails below.
+                ports.Release(OutboundPort);
                 OutboundPort = 0;
                 continue;
             }
@@ -105,7 +103,12 @@ internal sealed class DestinationTable(
             }
         }
 
-        foreach (var flow in idle ?? [])
+        if (idle is null)
+        {
+            return;
+        }
+
+        foreach (var flow in idle)
         {
             Close(flow, "idle");
         }

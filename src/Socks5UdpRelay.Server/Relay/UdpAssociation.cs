@@ -117,8 +117,14 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
         finally
         {
             await sweep.DisposeAsync().ConfigureAwait(false);
-            await _client.Loop.InvokeAsync(Close).ConfigureAwait(false);
-            LogClosed();
+            try
+            {
+                await _client.Loop.InvokeAsync(Close).ConfigureAwait(false);
+            }
+            finally
+            {
+                LogClosed();
+            }
         }
     }
 
@@ -137,9 +143,9 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
     /// <summary>Datagrams from the client side: each judged by the ingress, then routed or refused.</summary>
     public void OnDatagrams(DatagramBatch batch)
     {
-        if (_closed)
+        if (_closed || EndReason != AssociationEnd.None)
         {
-            return;
+            return; // ending: nothing more is relayed, as the client was told or will be
         }
 
         long now = _time.GetTimestamp();
@@ -229,7 +235,7 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
                 Counters.Drop(DropReason.SendFailed);
                 if (errno != 0)
                 {
-                    _notices.Error(key, null, ErrorReport.FromErrno(errno));
+                    _notices.Error(key, name, ErrorReport.FromErrno(errno));
                 }
 
                 return;

@@ -69,7 +69,7 @@ public sealed class AssociationLifecycleTests
     }
 
     [Fact]
-    public async Task DeniedDestination_OpensNoSocket_AndIsNoticedOnce()
+    public async Task DeniedDestination_OpensNoSocket_AndEachRefusalIsNoticed()
     {
         await using var h = new AssociationHarness(policy: new DestinationPolicy(allowLoopback: false, allowLinkLocal: false));
         h.Start();

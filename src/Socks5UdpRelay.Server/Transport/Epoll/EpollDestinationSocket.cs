@@ -44,7 +44,7 @@ internal sealed unsafe class EpollDestinationSocket : EpollSocket, IDestinationS
             }
 
             UdpDescriptor.Connect(handle, destination);
-            DiscardQueued(handle);
+            DiscardQueued(handle, errors);
             var socket = new EpollDestinationSocket(handle, loop, errors);
             socket.Register(handler);
             return socket;
@@ -117,16 +117,24 @@ internal sealed unsafe class EpollDestinationSocket : EpollSocket, IDestinationS
     }
 
     /// <summary>
-    /// Reads and drops what is queued, without a buffer (MSG_TRUNC with length 0). Bounded: a
-    /// socket holds at most its receive buffer's worth, and an error a read may return stays in
-    /// the error queue for later.
+    /// Reads and drops what was queued before the socket was connected: strangers' datagrams to
+    /// the shared port (without a buffer: MSG_TRUNC with length 0), and errors meant for some
+    /// other four-tuple (an ICMP for a destination just evicted can land on the new socket while
+    /// it is still unconnected). A pending error is returned by one read and then cleared, so the
+    /// loop goes on past it; it stops at EAGAIN (empty) and is bounded in any case.
     /// </summary>
-    private static void DiscardQueued(SafeHandle handle)
+    internal static void DiscardQueued(SafeHandle handle, ErrorSource errors)
     {
+        errors.Discard(handle);
         for (int i = 0; i < 4096; i++)
         {
-            if (Sys.Recv(handle, null, 0, MessageFlags.MSG_DONTWAIT | MessageFlags.MSG_TRUNC) < 0
-                && Marshal.GetLastPInvokeError() != Errno.EINTR)
+            if (Sys.Recv(handle, null, 0, MessageFlags.MSG_DONTWAIT | MessageFlags.MSG_TRUNC) >= 0)
+            {
+                continue;
+            }
+
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Errno.EAGAIN || ErrnoTable.IsClosed(errno))
             {
                 return;
             }

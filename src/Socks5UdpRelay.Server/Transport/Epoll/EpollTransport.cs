@@ -9,7 +9,7 @@ internal sealed class EpollTransport : IUdpTransport, IDisposable
     private readonly EventLoop _loop;
     private readonly ClientPortAllocator _clientPorts;
 
-    public EpollTransport(ClientPortAllocator clientPorts, ErrorSource errors, Action<Exception> onFault)
+    public EpollTransport(ClientPortAllocator clientPorts, ErrorSource errors, Action<Exception> onFault, Action<Exception> onStopped)
     {
         if (Interop.Sys.CheckLayouts() is { } reason)
         {
@@ -17,11 +17,16 @@ internal sealed class EpollTransport : IUdpTransport, IDisposable
         }
 
         _clientPorts = clientPorts;
-        _loop = new EventLoop("socks5-udp", errors, onFault);
+        _loop = new EventLoop("socks5-udp", errors, onFault, onStopped);
     }
 
     public IClientSocket? BindClient(IPAddress local)
     {
+        if (_loop.IsStopped)
+        {
+            throw new TransportException("bind on a stopped UDP event loop", Interop.Errno.ENETDOWN);
+        }
+
         var handle = _clientPorts.Bind(local);
         if (handle is null)
         {

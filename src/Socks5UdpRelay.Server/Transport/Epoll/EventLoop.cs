@@ -28,32 +28,48 @@ internal sealed class EventLoop : IRelayLoop, IDisposable
     private readonly SafeDescriptorHandle _wake;
     private readonly ErrorSource _errors;
     private readonly Action<Exception> _onFault;
+    private readonly Action<Exception> _onStopped;
     private readonly Thread _thread;
+    private readonly Lock _stopLock = new();
+    private readonly Lock _inlineLock = new();
     private long _nextId;
     private volatile bool _stopping;
-    private volatile bool _stopped;
+    private bool _stopped;
 
-    public EventLoop(string name, ErrorSource errors, Action<Exception> onFault)
+    /// <param name="onFault">A handler failed (one association's fault; the loop goes on).</param>
+    /// <param name="onStopped">The loop itself stopped on an error: nothing reads these sockets any more.</param>
+    public EventLoop(string name, ErrorSource errors, Action<Exception> onFault, Action<Exception> onStopped)
     {
         _errors = errors;
         _onFault = onFault;
+        _onStopped = onStopped;
         _epoll = Sys.EpollCreate();
         _wake = Sys.EventFd();
-        if (_epoll.IsInvalid || _wake.IsInvalid)
+        int errno = _epoll.IsInvalid || _wake.IsInvalid ? Marshal.GetLastPInvokeError()
+            : Sys.EpollControl(_epoll, EpollConstants.EPOLL_CTL_ADD, _wake, EpollConstants.EPOLLIN, WakeId) != 0 ? Marshal.GetLastPInvokeError() : 0;
+        if (errno != 0)
         {
-            int errno = Marshal.GetLastPInvokeError();
             _epoll.Dispose();
             _wake.Dispose();
-            throw new TransportException("epoll_create1/eventfd", errno);
-        }
-
-        if (Sys.EpollControl(_epoll, EpollConstants.EPOLL_CTL_ADD, _wake, EpollConstants.EPOLLIN, WakeId) != 0)
-        {
-            throw new TransportException("epoll_ctl(eventfd)", Marshal.GetLastPInvokeError());
+            Batch.Dispose();
+            SendList.Dispose();
+            throw new TransportException("epoll_create1/eventfd/epoll_ctl", errno);
         }
 
         _thread = new Thread(Run) { IsBackground = true, Name = name };
         _thread.Start();
+    }
+
+    /// <summary>True once the loop thread has ended (stopped or failed): nothing is read any more.</summary>
+    public bool IsStopped
+    {
+        get
+        {
+            lock (_stopLock)
+            {
+                return _stopped;
+            }
+        }
     }
 
     /// <summary>The loop thread's batch: every read on this loop lands here.</summary>
@@ -70,21 +86,22 @@ internal sealed class EventLoop : IRelayLoop, IDisposable
 
     public unsafe void Post(Action<object?> work, object? state)
     {
-        _posted.Enqueue((work, state));
-        if (_stopped)
+        lock (_stopLock)
         {
-            RunQueued(); // no loop thread any more: what is posted (an association's close) still runs
-            return;
+            if (!_stopped)
+            {
+                _posted.Enqueue((work, state));
+                ulong one = 1;
+                Sys.Write(_wake, &one, sizeof(ulong)); // EAGAIN at the counter's limit still leaves it readable
+                return;
+            }
         }
 
-        ulong one = 1;
-        try
+        // No loop thread any more: what is posted (an association's close above all) still runs,
+        // one item at a time, as it would have on the loop.
+        lock (_inlineLock)
         {
-            Sys.Write(_wake, &one, sizeof(ulong)); // EAGAIN at the counter's limit still leaves it readable
-        }
-        catch (ObjectDisposedException)
-        {
-            // Stopped: nothing runs any more.
+            Invoke(work, state);
         }
     }
 
@@ -135,21 +152,34 @@ internal sealed class EventLoop : IRelayLoop, IDisposable
 
     private void Run()
     {
+        Exception? failure = null;
         try
         {
             Wait();
         }
         catch (Exception e)
         {
-            _onFault(e);
+            failure = e;
         }
         finally
         {
-            // This thread's alone: no handler runs after it.
+            lock (_stopLock)
+            {
+                _stopped = true; // from here on Post runs its work inline
+            }
+
+            // This thread's alone until now: no read happens after it.
             Batch.Dispose();
             SendList.Dispose();
-            _stopped = true;
-            RunQueued();
+            lock (_inlineLock)
+            {
+                RunQueued();
+            }
+        }
+
+        if (failure is not null && !_stopping)
+        {
+            _onStopped(failure);
         }
     }
 

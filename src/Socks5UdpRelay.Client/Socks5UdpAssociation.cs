@@ -154,7 +154,15 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
                 connected =>
                 {
                     var local = Unmap(((IPEndPoint)connected.LocalEndPoint!).Address);
-                    udp = BindUdp(options, local);
+                    try
+                    {
+                        udp = BindUdp(options, local);
+                    }
+                    catch (SocketException e)
+                    {
+                        throw new Socks5Exception(Socks5ErrorKind.ProxyUnreachable, $"Could not bind a UDP socket on {local}: {e.Message}", e);
+                    }
+
                     return new Socks5Endpoint(local, ((IPEndPoint)udp.LocalEndPoint!).Port);
                 },
                 cancellationToken).ConfigureAwait(false);

@@ -23,7 +23,7 @@ public static class CommandAnswerWriter
     {
         ClientCommandWriter.ThrowIfNotTtl(ttl);
         var writer = new NoticeLineWriter(buffer, CommandVerbs.SetOk);
-        EchoDestination(ref writer, destination);
+        EchoDestinationOrMapping(ref writer, NoticeKeys.Destination, destination, NoticeFormat.MaxEndpointLength);
         if (resolved is not null)
         {
             writer.AddEndpoint(NoticeKeys.Address, resolved, port);
@@ -35,12 +35,7 @@ public static class CommandAnswerWriter
 
     /// <summary><c>SET-FAILED [dst=…] reason=…</c>, the destination as the command wrote it.</summary>
     public static int SetFailed(Span<byte> buffer, ReadOnlySpan<byte> destination, CommandFailureReason reason)
-    {
-        var writer = new NoticeLineWriter(buffer, CommandVerbs.SetFailed);
-        EchoDestination(ref writer, destination);
-        writer.Add(NoticeKeys.Reason, reason.ToWireName());
-        return ClientCommandWriter.Complete(ref writer);
-    }
+        => FailedWithEcho(buffer, CommandVerbs.SetFailed, NoticeKeys.Destination, destination, NoticeFormat.MaxEndpointLength, reason);
 
     /// <summary><c>MAP-OK map=M port=P</c>, P the new mapping's outbound port.</summary>
     public static int MapOk(Span<byte> buffer, ushort mapping, ushort port)
@@ -69,12 +64,7 @@ public static class CommandAnswerWriter
 
     /// <summary><c>UNMAP-FAILED [map=…] reason=…</c>, the mapping as the command wrote it.</summary>
     public static int UnmapFailed(Span<byte> buffer, ReadOnlySpan<byte> mapping, CommandFailureReason reason)
-    {
-        var writer = new NoticeLineWriter(buffer, CommandVerbs.UnmapFailed);
-        EchoMapping(ref writer, mapping);
-        writer.Add(NoticeKeys.Reason, reason.ToWireName());
-        return ClientCommandWriter.Complete(ref writer);
-    }
+        => FailedWithEcho(buffer, CommandVerbs.UnmapFailed, NoticeKeys.Mapping, mapping, MaxMappingTextLength, reason);
 
     /// <summary><c>COMMAND-FAILED reason=malformed</c>.</summary>
     public static int Malformed(Span<byte> buffer)
@@ -116,19 +106,19 @@ public static class CommandAnswerWriter
         _ => throw new ArgumentException("A valid command is answered by what it did.", nameof(status)),
     };
 
-    private static void EchoDestination(ref NoticeLineWriter writer, ReadOnlySpan<byte> destination)
+    private static int FailedWithEcho(Span<byte> buffer, string verb, string key, ReadOnlySpan<byte> echo, int maxEchoLength, CommandFailureReason reason)
     {
-        if (IsEchoable(destination, NoticeFormat.MaxEndpointLength))
-        {
-            writer.AddRaw(NoticeKeys.Destination, destination);
-        }
+        var writer = new NoticeLineWriter(buffer, verb);
+        EchoDestinationOrMapping(ref writer, key, echo, maxEchoLength);
+        writer.Add(NoticeKeys.Reason, reason.ToWireName());
+        return ClientCommandWriter.Complete(ref writer);
     }
 
-    private static void EchoMapping(ref NoticeLineWriter writer, ReadOnlySpan<byte> mapping)
+    private static void EchoDestinationOrMapping(ref NoticeLineWriter writer, string key, ReadOnlySpan<byte> echo, int maxLength)
     {
-        if (IsEchoable(mapping, MaxMappingTextLength))
+        if (IsEchoable(echo, maxLength))
         {
-            writer.AddRaw(NoticeKeys.Mapping, mapping);
+            writer.AddRaw(key, echo);
         }
     }
 

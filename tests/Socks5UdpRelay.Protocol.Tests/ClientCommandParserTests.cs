@@ -312,7 +312,7 @@ public class ClientCommandParserTests
     }
 
     [Fact]
-    public void Parse_AllocatesNothing()
+    public void FrameAndParse_AllocateNothing()
     {
         byte[][] lines =
         [
@@ -338,11 +338,14 @@ public class ClientCommandParserTests
 
         void RunAll()
         {
+            var framer = new ControlLineFramer();
             for (int i = 0; i < 100; i++)
             {
                 foreach (byte[] line in lines)
                 {
-                    if (ClientCommandParser.Parse(line, All, scratch, out _) == ClientCommandStatus.Valid)
+                    // Framed first, as a server's read loop does.
+                    if (framer.TryReadLine(line, out var framed, out _) == System.Buffers.OperationStatus.Done
+                        && ClientCommandParser.Parse(framed, All, scratch, out _) == ClientCommandStatus.Valid)
                     {
                         valid++;
                     }

@@ -59,6 +59,22 @@ public sealed record Socks5Endpoint
         return Encoding.ASCII.GetString(text[..n]);
     }
 
+    /// <summary>
+    /// The wire form, its bytes in <paramref name="scratch"/> (at least 255 bytes): an IP address
+    /// as ATYP 1 or 4 (IPv4-mapped as IPv4), a name as ATYP 3.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is not 1 to 255 ASCII characters.</exception>
+    internal SocksAddress ToWire(Span<byte> scratch)
+    {
+        if (Address is { } address)
+        {
+            return SocksAddress.FromIPAddress(address, (ushort)Port, scratch);
+        }
+
+        int n = HostText.EncodeName(Host!, scratch);
+        return new SocksAddress(AddressType.DomainName, scratch[..n], (ushort)Port);
+    }
+
     internal static Socks5Endpoint FromWire(in SocksAddress address) => address.Type == AddressType.DomainName
         ? new Socks5Endpoint(address.GetHostName(), address.Port)
         : new Socks5Endpoint(address.ToIPAddress(), address.Port);

@@ -1,6 +1,6 @@
 namespace Socks5UdpRelay.Client;
 
-/// <summary>What went wrong when a SOCKS5 association or connection could not be set up.</summary>
+/// <summary>What went wrong when a SOCKS5 association or connection could not be set up, or a command on it could not be answered.</summary>
 public enum Socks5ErrorKind
 {
     /// <summary>The proxy's name did not resolve, or no TCP connection to it could be made.</summary>
@@ -17,4 +17,7 @@ public enum Socks5ErrorKind
 
     /// <summary><see cref="Socks5ProxyOptions.ConnectTimeout"/> or <see cref="Socks5ProxyOptions.HandshakeTimeout"/> elapsed.</summary>
     Timeout,
+
+    /// <summary>The association's control connection ended (the proxy closed or reset it) before the proxy answered a command.</summary>
+    AssociationClosed,
 }

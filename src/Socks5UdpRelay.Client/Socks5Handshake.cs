@@ -24,19 +24,28 @@ internal static class Socks5Handshake
         => options.SocketFactory?.Invoke(family, type, protocol) ?? new Socket(family, type, protocol);
 
     /// <summary>
-    /// Connects to the proxy and runs the handshake for <paramref name="command"/>. A null
-    /// <paramref name="target"/> sends the zero address and port of the proxy connection's family
-    /// (what UDP ASSOCIATE sends when the client does not know its UDP source yet).
-    /// Returns the connected socket and the reply's BND address.
+    /// Connects to the proxy and runs the handshake for <paramref name="command"/> with
+    /// <paramref name="target"/> as DST. Returns the connected socket and the reply's BND address.
+    /// </summary>
+    internal static Task<(Socket Socket, Socks5Endpoint Bound)> EstablishAsync(
+        Socks5ProxyOptions options, Socks5Command command, Socks5Endpoint target, CancellationToken cancellationToken)
+        => EstablishAsync(options, command, _ => target, cancellationToken);
+
+    /// <summary>
+    /// Connects to the proxy, asks <paramref name="targetFor"/> for DST once the TCP connection
+    /// stands (UDP ASSOCIATE names the UDP socket it binds beside the connection's local address),
+    /// and runs the handshake. A null DST sends the zero address and port of the proxy
+    /// connection's family: "any source" (RFC 1928 §6, UDP ASSOCIATE), for a caller that cannot know it.
     /// </summary>
     internal static async Task<(Socket Socket, Socks5Endpoint Bound)> EstablishAsync(
-        Socks5ProxyOptions options, Socks5Command command, Socks5Endpoint? target, CancellationToken cancellationToken)
+        Socks5ProxyOptions options, Socks5Command command, Func<Socket, Socks5Endpoint?> targetFor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         ValidateCredentials(options.Credentials);
         var socket = await ConnectAsync(options, cancellationToken).ConfigureAwait(false);
         try
         {
+            var target = targetFor(socket);
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(options.HandshakeTimeout);
             var bound = await NegotiateAsync(socket, options.Credentials, command, target, deadline.Token).ConfigureAwait(false);
@@ -190,21 +199,8 @@ internal static class Socks5Handshake
 
     private static int WriteRequest(Span<byte> buffer, Socks5Command command, Socks5Endpoint target)
     {
-        if (target.Address is { } address)
-        {
-            Span<byte> scratch = stackalloc byte[16];
-            return Socks5Request.Write(buffer, command, SocksAddress.FromIPAddress(address, (ushort)target.Port, scratch));
-        }
-
-        string host = target.Host!;
-        if (host.Length is 0 or > SocksAddressCodec.MaxDomainNameLength || !Ascii.IsValid(host))
-        {
-            throw new ArgumentException("A SOCKS5 domain name has 1 to 255 ASCII characters (IDNA-encode other names first).", nameof(target));
-        }
-
-        Span<byte> name = stackalloc byte[host.Length];
-        Encoding.ASCII.GetBytes(host, name);
-        return Socks5Request.Write(buffer, command, new SocksAddress(AddressType.DomainName, name, (ushort)target.Port));
+        Span<byte> scratch = stackalloc byte[SocksAddressCodec.MaxDomainNameLength];
+        return Socks5Request.Write(buffer, command, target.ToWire(scratch));
     }
 
     private static Socks5Endpoint ReadReply(ReadOnlySpan<byte> reply)

@@ -24,7 +24,11 @@ public sealed class Socks5ProxyOptions
     /// <summary>How long the TCP connect to the proxy may take, over all of its addresses. Default 5 s.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long method negotiation, authentication and the request may take together. Default 5 s.</summary>
+    /// <summary>
+    /// How long method negotiation, authentication and the request may take together. Default 5 s.
+    /// Also how long a command waits for the proxy's <c>NOTICES</c> greeting (a proxy that sends
+    /// none takes no commands) and a mapping's dispose for its <c>UNMAP</c> answer.
+    /// </summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>

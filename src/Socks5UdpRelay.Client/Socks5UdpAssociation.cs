@@ -1,7 +1,8 @@
+using System.Buffers;
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Threading.Channels;
 using Socks5UdpRelay.Protocol;
 
@@ -11,34 +12,51 @@ namespace Socks5UdpRelay.Client;
 /// One SOCKS5 UDP association (RFC 1928 §7): the TCP control connection that keeps it alive, and
 /// a UDP socket connected to the proxy's relay. Datagrams go out with <see cref="SendAsync(IPEndPoint, ReadOnlyMemory{byte}, CancellationToken)"/>
 /// and come back with <see cref="ReceiveAsync"/>; notice lines the proxy writes on the control
-/// connection (DESIGN.md, "Notices") arrive on <see cref="Notices"/>.
+/// connection (the README, "Notices") arrive on <see cref="Notices"/>. A proxy whose greeting
+/// offers commands (<see cref="SupportedCommands"/>) also takes <see cref="SetTtlAsync(IPEndPoint, int?, Socks5UdpMapping?, CancellationToken)"/>
+/// and <see cref="MapAsync"/> (the README, "Client commands").
 /// </summary>
 /// <remarks>
 /// One sender and one receiver may work at the same time: the association owns one send buffer
 /// and one receive buffer, so concurrent calls to <c>SendAsync</c> (or to <c>ReceiveAsync</c>)
-/// throw <see cref="InvalidOperationException"/>. Sending allocates nothing per datagram.
-/// The UDP socket is connected to the relay endpoint, so the kernel reports ICMP errors for
-/// it; those errors are counted in <see cref="IgnoredSocketErrors"/> and never thrown.
+/// throw <see cref="InvalidOperationException"/>. Sending allocates nothing per datagram, and
+/// neither does receiving while the association has no other mapping. The UDP socket is
+/// connected to the relay endpoint, so the kernel reports ICMP errors for it; those errors are
+/// counted in <see cref="IgnoredSocketErrors"/> and never thrown. Commands may be called from
+/// any number of tasks: they are written one at a time, at most 16 await their answers, and the
+/// rest wait for room.
 /// </remarks>
 public sealed class Socks5UdpAssociation : IAsyncDisposable
 {
     /// <summary>Notices kept for a reader that falls behind; older ones are dropped first.</summary>
     internal const int NoticeCapacity = 256;
 
-    /// <summary>The largest UDP datagram (a 16-bit length): the receive buffer and the send buffer's payload room.</summary>
-    private const int MaxDatagramLength = 65_535;
+    /// <summary>The control connection is read in blocks this size; a line is at most 1024 bytes.</summary>
+    private const int ControlBufferLength = 4 * NoticeFormat.MaxLineLength;
 
     private readonly Socket _control;
     private readonly Socket _udp;
     private readonly SocketAddress _relayAddress;
     private readonly SocketAddress _receivedFrom;
-    private readonly byte[] _sendBuffer = new byte[MaxDatagramLength];
-    private readonly byte[] _receiveBuffer = new byte[MaxDatagramLength];
+    private readonly byte[] _sendBuffer = new byte[DatagramEncoder.MaxDatagramLength];
+    private readonly byte[] _receiveBuffer = new byte[DatagramEncoder.MaxDatagramLength];
+    private readonly DatagramEncoder _encoder = new(0);
+    private readonly SourceCache _sources = new();
     private readonly Channel<Notice> _notices;
     private readonly TaskCompletionSource<bool> _noticesSupported = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<OfferedCommands> _supportedCommands = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<Socks5AssociationEnd> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly NoticeLineSplitter _splitter;
+    private readonly CommandChannel _commands;
+    private readonly ConcurrentDictionary<ushort, Socks5UdpMapping> _mappings = new();
+    private readonly List<Task> _background = [];
+
+    // Who reads the relay-facing socket: a ReceiveAsync of the association itself while it has no
+    // other mapping, the demultiplexer once it has. Held, never waited for, by ReceiveAsync.
+    private readonly SemaphoreSlim _socketReader = new(1, 1);
     private readonly Task _controlLoop;
+    private ControlLineFramer _framer;
+    private MappingInbox? _inbox;
+    private Task? _demultiplexer;
     private bool _sawFirstLine;
     private int _sending;
     private int _receiving;
@@ -47,16 +65,11 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
     private long _ignoredSocketErrors;
     private long _droppedNotices;
 
-    // The last source seen and the last host text sent, so a steady flow allocates neither an
-    // endpoint per datagram received nor an IPAddress per datagram sent to an IP literal string.
-    private Socks5Endpoint? _lastSource;
-    private string? _lastHost;
-    private IPAddress? _lastHostAddress;
-
-    private Socks5UdpAssociation(Socket control, Socket udp, IPEndPoint relay)
+    private Socks5UdpAssociation(Socket control, Socket udp, IPEndPoint relay, TimeSpan greetingTimeout)
     {
         _control = control;
         _udp = udp;
+        CommandGrace = greetingTimeout;
         RelayEndPoint = relay;
         LocalEndPoint = (IPEndPoint)udp.LocalEndPoint!;
         _relayAddress = relay.Serialize();
@@ -64,21 +77,24 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
         _notices = Channel.CreateBounded<Notice>(
             new BoundedChannelOptions(NoticeCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleWriter = true },
             _ => Interlocked.Increment(ref _droppedNotices));
-        _splitter = new NoticeLineSplitter(OnNoticeLine, OnLineSkipped);
+        _commands = new CommandChannel(control);
         _controlLoop = Task.Run(RunControlLoopAsync);
     }
 
     /// <summary>The relay's UDP endpoint: BND from the reply, with 0.0.0.0 or :: replaced by the proxy's own address.</summary>
     public IPEndPoint RelayEndPoint { get; }
 
-    /// <summary>The local endpoint of the UDP socket, bound to the same address as the control connection.</summary>
+    /// <summary>
+    /// The local endpoint of the UDP socket, bound to the same address as the control connection,
+    /// and named in the UDP ASSOCIATE request, so the proxy takes datagrams from it alone.
+    /// </summary>
     public IPEndPoint LocalEndPoint { get; }
 
     /// <summary>
     /// Every notice line that parsed, the first <c>NOTICES</c> line included, in order. It holds
     /// 256 notices: when the reader falls behind, the oldest are dropped and counted in
-    /// <see cref="DroppedNotices"/>. A line over 1024 bytes is skipped. Completes when the control
-    /// connection ends.
+    /// <see cref="DroppedNotices"/>. A line over 1024 bytes is skipped. Answers to commands are
+    /// not notices and never come here. Completes when the control connection ends.
     /// </summary>
     public ChannelReader<Notice> Notices => _notices.Reader;
 
@@ -89,11 +105,23 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
     /// </summary>
     public Task<bool> NoticesSupported => _noticesSupported.Task;
 
+    /// <summary>
+    /// The commands the proxy accepts, from the <c>commands=</c> key of its <c>NOTICES</c>
+    /// greeting; <see cref="OfferedCommands.None"/> when the first line is no such greeting or the
+    /// connection ends before any line. Like <see cref="NoticesSupported"/> it has no timeout of
+    /// its own; commands wait for it at most <see cref="Socks5ProxyOptions.HandshakeTimeout"/>.
+    /// </summary>
+    public Task<OfferedCommands> SupportedCommands => _supportedCommands.Task;
+
     /// <summary>Completes when the control connection ends, and so the association: proxy EOF, reset, or dispose.</summary>
     public Task<Socks5AssociationEnd> Closed => _closed.Task;
 
-    /// <summary>Datagrams dropped on receive: not from <see cref="RelayEndPoint"/>, a malformed header, or FRAG ≠ 0.</summary>
-    public long DroppedDatagrams => Interlocked.Read(ref _droppedDatagrams);
+    /// <summary>
+    /// Datagrams dropped on receive: not from <see cref="RelayEndPoint"/>, a malformed header,
+    /// FRAG ≠ 0, a mapping number (RSV) this association does not hold, or (once there are
+    /// mappings) more waiting for <see cref="ReceiveAsync"/> than it keeps (256).
+    /// </summary>
+    public long DroppedDatagrams => Interlocked.Read(ref _droppedDatagrams) + (_inbox?.Dropped ?? 0);
 
     /// <summary>ICMP-reported errors (connection refused, unreachable, ...) on the relay-facing UDP socket, ignored.</summary>
     public long IgnoredSocketErrors => Interlocked.Read(ref _ignoredSocketErrors);
@@ -103,17 +131,41 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
 
     /// <summary>
     /// Connects to the proxy, negotiates (RFC 1929 when <see cref="Socks5ProxyOptions.Credentials"/>
-    /// is set), sends UDP ASSOCIATE with DST 0.0.0.0:0 (or [::]:0 to an IPv6 proxy), and opens a
-    /// UDP socket on the control connection's local address, connected to the relay.
+    /// is set), binds a UDP socket on the control connection's local address, and sends UDP
+    /// ASSOCIATE naming that address and the socket's port, so the proxy relays datagrams from
+    /// that socket only and nobody else can take the association over by sending first (RFC 1928
+    /// §6 lets a server restrict the association to the address the request names). The socket is
+    /// then connected to the relay. In the rare case that the relay is of the other address family
+    /// than the control connection, the named socket cannot reach it: a socket of the relay's
+    /// family on the wildcard address is used instead, and the name in the request is then wrong,
+    /// which a proxy that enforces it refuses (as it would the other family anyway).
     /// </summary>
     /// <exception cref="Socks5Exception">The proxy could not be reached, refused, or broke the protocol; or a timeout elapsed.</exception>
     public static async Task<Socks5UdpAssociation> OpenAsync(Socks5ProxyOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var (control, bound) = await Socks5Handshake.EstablishAsync(options, Socks5Command.UdpAssociate, null, cancellationToken).ConfigureAwait(false);
         Socket? udp = null;
+        Socket? control = null;
         try
         {
+            (control, var bound) = await Socks5Handshake.EstablishAsync(
+                options,
+                Socks5Command.UdpAssociate,
+                connected =>
+                {
+                    var local = Unmap(((IPEndPoint)connected.LocalEndPoint!).Address);
+                    try
+                    {
+                        udp = BindUdp(options, local);
+                    }
+                    catch (SocketException e)
+                    {
+                        throw new Socks5Exception(Socks5ErrorKind.ProxyUnreachable, $"Could not bind a UDP socket on {local}: {e.Message}", e);
+                    }
+
+                    return new Socks5Endpoint(local, ((IPEndPoint)udp.LocalEndPoint!).Port);
+                },
+                cancellationToken).ConfigureAwait(false);
             var proxy = (IPEndPoint)control.RemoteEndPoint!;
             var relay = new IPEndPoint(await GetRelayAddressAsync(bound, Unmap(proxy.Address), cancellationToken).ConfigureAwait(false), bound.Port);
             if (relay.Port == 0)
@@ -121,21 +173,24 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
                 throw new Socks5Exception(Socks5ErrorKind.ProtocolError, "The proxy's UDP ASSOCIATE reply names port 0.");
             }
 
-            var local = Unmap(((IPEndPoint)control.LocalEndPoint!).Address);
-            udp = Socks5Handshake.CreateSocket(options, relay.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-            udp.Bind(new IPEndPoint(local.AddressFamily == relay.AddressFamily ? local : Any(relay.AddressFamily), 0));
+            if (udp!.AddressFamily != relay.AddressFamily)
+            {
+                udp.Dispose();
+                udp = BindUdp(options, Any(relay.AddressFamily));
+            }
+
             udp.Connect(relay);
-            return new Socks5UdpAssociation(control, udp, relay);
+            return new Socks5UdpAssociation(control, udp, relay, options.HandshakeTimeout);
         }
         catch (SocketException e)
         {
-            control.Dispose();
+            control?.Dispose();
             udp?.Dispose();
             throw new Socks5Exception(Socks5ErrorKind.ProxyUnreachable, $"Could not open a UDP socket towards the proxy's relay: {e.Message}", e);
         }
         catch
         {
-            control.Dispose();
+            control?.Dispose();
             udp?.Dispose();
             throw;
         }
@@ -151,8 +206,8 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
         EnterSend();
         try
         {
-            int length = WriteDatagram(destination.Address, destination.Port, payload.Span);
-            await SendDatagramAsync(length, cancellationToken).ConfigureAwait(false);
+            int length = _encoder.Write(_sendBuffer, destination.Address, destination.Port, payload.Span);
+            await SendDatagramAsync(_sendBuffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -173,16 +228,8 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
         EnterSend();
         try
         {
-            if (!ReferenceEquals(host, _lastHost))
-            {
-                _lastHostAddress = HostText.TryParseIPLiteral(host, out var literal) ? literal : null;
-                _lastHost = host;
-            }
-
-            int length = _lastHostAddress is { } address
-                ? WriteDatagram(address, port, payload.Span)
-                : WriteDatagram(host, port, payload.Span);
-            await SendDatagramAsync(length, cancellationToken).ConfigureAwait(false);
+            int length = _encoder.Write(_sendBuffer, host, port, payload.Span);
+            await SendDatagramAsync(_sendBuffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -191,11 +238,13 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
     }
 
     /// <summary>
-    /// Receives the next datagram from the relay and copies its payload to <paramref name="buffer"/>
-    /// (truncated to the buffer's length, as <c>recv</c> does; 65 535 bytes never truncate).
-    /// Datagrams not from the relay, with a malformed header or with FRAG ≠ 0 are dropped and
-    /// counted; ICMP-reported socket errors are counted and the receive goes on. It does not end
-    /// by itself when the control connection ends: watch <see cref="Closed"/> and cancel.
+    /// Receives the next datagram from the relay for the association's first mapping and copies
+    /// its payload to <paramref name="buffer"/> (truncated to the buffer's length, as <c>recv</c>
+    /// does; 65 535 bytes never truncate). Datagrams not from the relay, with a malformed header or
+    /// with FRAG ≠ 0 are dropped and counted; ICMP-reported socket errors are counted and the
+    /// receive goes on. Datagrams for another mapping (by RSV) go to that mapping's
+    /// <see cref="Socks5UdpMapping.ReceiveAsync"/>. It does not end by itself when the control
+    /// connection ends: watch <see cref="Closed"/> and cancel.
     /// </summary>
     /// <exception cref="InvalidOperationException">Another receive is in progress.</exception>
     /// <exception cref="ObjectDisposedException">The association was disposed.</exception>
@@ -210,30 +259,22 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
 
         try
         {
-            while (true)
+            if (Volatile.Read(ref _inbox) is null && _socketReader.Wait(0))
             {
-                int received;
                 try
                 {
-                    received = await _udp.ReceiveFromAsync(_receiveBuffer, SocketFlags.None, _receivedFrom, cancellationToken).ConfigureAwait(false);
+                    if (Volatile.Read(ref _inbox) is null)
+                    {
+                        return await ReceiveDirectAsync(buffer, cancellationToken).ConfigureAwait(false);
+                    }
                 }
-                catch (SocketException e) when (SocketErrors.IsIcmpReported(e.SocketErrorCode))
+                finally
                 {
-                    Interlocked.Increment(ref _ignoredSocketErrors);
-                    continue;
+                    _socketReader.Release();
                 }
-                catch (SocketException e) when (Volatile.Read(ref _disposed) != 0)
-                {
-                    throw new ObjectDisposedException(nameof(Socks5UdpAssociation), e);
-                }
-
-                if (_receivedFrom.Equals(_relayAddress) && TryUnwrap(_receiveBuffer.AsSpan(0, received), buffer.Span, out var result))
-                {
-                    return result;
-                }
-
-                Interlocked.Increment(ref _droppedDatagrams);
             }
+
+            return await _inbox!.ReceiveAsync(buffer, this, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -241,7 +282,62 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
         }
     }
 
-    /// <summary>Closes the control connection (which ends the association at the proxy) and the UDP socket, and completes <see cref="Notices"/>.</summary>
+    /// <summary>
+    /// <c>SET dst=… ttl=N</c>: datagrams to <paramref name="destination"/> leave the relay with
+    /// IPv4 TTL / IPv6 hop limit <paramref name="ttl"/> (1-255; null restores the system default),
+    /// from the first mapping or from <paramref name="mapping"/>. Completes once the setting is in
+    /// force: a datagram sent after it leaves with the new TTL.
+    /// </summary>
+    /// <returns>The <c>SET-OK</c> answer: <see cref="CommandAnswer.Address"/> is where a name resolved to.</returns>
+    /// <exception cref="NotSupportedException">The proxy does not offer <c>SET</c> (its greeting, awaited for at most <see cref="Socks5ProxyOptions.HandshakeTimeout"/>, did not list it).</exception>
+    /// <exception cref="Socks5CommandException">The proxy answered <c>SET-FAILED</c> (policy, unresolved, limit, rate-limit, invalid) or <c>COMMAND-FAILED</c>.</exception>
+    /// <exception cref="Socks5Exception">The association ended before the answer (<see cref="Socks5ErrorKind.AssociationClosed"/>), or the proxy broke the protocol.</exception>
+    public Task<CommandAnswer> SetTtlAsync(IPEndPoint destination, int? ttl, Socks5UdpMapping? mapping = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        return SetTtlAsync(new Socks5Endpoint(destination.Address, destination.Port), ttl, mapping, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="SetTtlAsync(IPEndPoint, int?, Socks5UdpMapping?, CancellationToken)"/>, to a
+    /// name (resolved by the proxy, as a datagram to it would be) or an IP literal.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is not 1 to 255 ASCII characters.</exception>
+    public Task<CommandAnswer> SetTtlAsync(string host, int port, int? ttl, Socks5UdpMapping? mapping = null, CancellationToken cancellationToken = default)
+        => SetTtlAsync(HostText.ToEndpoint(host, port), ttl, mapping, cancellationToken);
+
+    /// <summary>
+    /// <c>MAP</c>: a new mapping on this association, with its own outbound port at the relay
+    /// (its own endpoint-independent NAT mapping) behind the same relay endpoint. Its datagrams
+    /// carry its number in RSV; its replies come to it alone.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The proxy does not offer <c>MAP</c>.</exception>
+    /// <exception cref="Socks5CommandException">The proxy answered <c>MAP-FAILED</c> (limit, rate-limit).</exception>
+    /// <exception cref="Socks5Exception">The association ended before the answer, or the proxy broke the protocol.</exception>
+    public async Task<Socks5UdpMapping> MapAsync(CancellationToken cancellationToken = default)
+    {
+        await RequireAsync(OfferedCommands.Map, CommandVerbs.Map, cancellationToken).ConfigureAwait(false);
+        var answer = await _commands.SendAsync(CommandVerbs.Map, static b => ClientCommandWriter.WriteMap(b), cancellationToken).ConfigureAwait(false);
+        CommandAnswer result;
+        try
+        {
+            result = await answer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The proxy will still make the mapping: release it when the answer comes.
+            Track(ReleaseUnwantedMappingAsync(answer));
+            throw;
+        }
+
+        return AddMapping(ThrowIfFailed(CommandVerbs.Map, result));
+    }
+
+    /// <summary>
+    /// Closes the control connection (which ends the association, and every mapping, at the
+    /// proxy) and the UDP socket; completes <see cref="Notices"/>, and fails commands still
+    /// waiting for an answer with <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
@@ -262,6 +358,114 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
         }
 
         await _controlLoop.ConfigureAwait(false);
+        Task[] background;
+        lock (_background)
+        {
+            background = [.. _background, Volatile.Read(ref _demultiplexer) ?? Task.CompletedTask];
+        }
+
+        await Task.WhenAll(background).ConfigureAwait(false);
+    }
+
+    internal async Task<CommandAnswer> SetTtlAsync(Socks5Endpoint destination, int? ttl, Socks5UdpMapping? mapping, CancellationToken cancellationToken)
+    {
+        if (ttl is not null)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(ttl.Value, 1, nameof(ttl));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(ttl.Value, 255, nameof(ttl));
+        }
+
+        if (mapping is not null && !ReferenceEquals(mapping.Association, this))
+        {
+            throw new ArgumentException("The mapping belongs to another association.", nameof(mapping));
+        }
+
+        // Checked here, where the caller sees it, and not in the writer, where it would fail the command.
+        ArgumentOutOfRangeException.ThrowIfZero(destination.Port, nameof(destination));
+        destination.ToWire(stackalloc byte[SocksAddressCodec.MaxDomainNameLength]);
+        await RequireAsync(OfferedCommands.Set, CommandVerbs.Set, cancellationToken).ConfigureAwait(false);
+        ushort number = mapping?.Number ?? 0;
+        var answer = await _commands.SendAsync(
+            CommandVerbs.Set,
+            b => ClientCommandWriter.WriteSet(b, destination.ToWire(stackalloc byte[SocksAddressCodec.MaxDomainNameLength]), ttl ?? ClientCommand.DefaultTtl, number),
+            cancellationToken).ConfigureAwait(false);
+        return ThrowIfFailed(CommandVerbs.Set, await answer.WaitAsync(cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary><c>UNMAP</c>; the mapping is closed here once the proxy no longer holds it.</summary>
+    internal async Task UnmapAsync(Socks5UdpMapping mapping, CancellationToken cancellationToken)
+    {
+        var answer = await _commands.SendAsync(CommandVerbs.Unmap, b => ClientCommandWriter.WriteUnmap(b, mapping.Number), cancellationToken).ConfigureAwait(false);
+        var result = await answer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (result.Succeeded || result.Reason == CommandFailureReason.Invalid)
+        {
+            // Invalid: the proxy holds no such mapping (it closed it idle, say), so it is gone either way.
+            _mappings.TryRemove(mapping.Number, out _);
+            mapping.CloseLocally();
+        }
+
+        ThrowIfFailed(CommandVerbs.Unmap, result);
+    }
+
+    /// <summary>UNMAP for a mapping being disposed: never throws, and owned by the association until it ends.</summary>
+    internal Task UnmapQuietlyAsync(Socks5UdpMapping mapping)
+    {
+        var task = Quietly(mapping);
+        Track(task);
+        return task;
+
+        async Task Quietly(Socks5UdpMapping mapping)
+        {
+            try
+            {
+                await UnmapAsync(mapping, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is Socks5CommandException or Socks5Exception or ObjectDisposedException)
+            {
+                // Refused (rate-limit) or the association ended: nothing more to release from here.
+            }
+        }
+    }
+
+    /// <summary>How long the library waits for the proxy where a caller cannot say: for the greeting, and for UNMAP on dispose.</summary>
+    internal TimeSpan CommandGrace { get; }
+
+    /// <summary>Sends a whole datagram on the relay-facing socket; the one send path of the association and its mappings.</summary>
+    internal async ValueTask SendDatagramAsync(ReadOnlyMemory<byte> datagram, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _udp.SendAsync(datagram, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        catch (SocketException e) when (SocketErrors.IsIcmpReported(e.SocketErrorCode))
+        {
+            // The send only surfaced an error the kernel kept from an earlier datagram; this one was not sent.
+            Interlocked.Increment(ref _ignoredSocketErrors);
+        }
+        catch (SocketException e) when (Volatile.Read(ref _disposed) != 0)
+        {
+            throw new ObjectDisposedException(nameof(Socks5UdpAssociation), e);
+        }
+
+        await _udp.SendAsync(datagram, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+    }
+
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    private static Socket BindUdp(Socks5ProxyOptions options, IPAddress local)
+    {
+        var udp = Socks5Handshake.CreateSocket(options, local.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            udp.Bind(new IPEndPoint(local, 0));
+            return udp;
+        }
+        catch
+        {
+            udp.Dispose();
+            throw;
+        }
     }
 
     private static IPAddress Unmap(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
@@ -290,6 +494,9 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
         }
     }
 
+    private static CommandAnswer ThrowIfFailed(string verb, CommandAnswer answer)
+        => answer.Succeeded ? answer : throw new Socks5CommandException(verb, answer);
+
     private void EnterSend()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -299,126 +506,220 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
         }
     }
 
-    private int WriteDatagram(IPAddress address, int port, ReadOnlySpan<byte> payload)
+    /// <summary>Waits (bounded) for the greeting, then fails fast when it does not offer <paramref name="needed"/>.</summary>
+    private async ValueTask RequireAsync(OfferedCommands needed, string verb, CancellationToken cancellationToken)
     {
-        ValidatePort(port);
-        int header = UdpRequestHeader.Write(_sendBuffer, address, (ushort)port);
-        return AppendPayload(header, payload);
-    }
-
-    private int WriteDatagram(string host, int port, ReadOnlySpan<byte> payload)
-    {
-        ValidatePort(port);
-        if (host.Length > SocksAddressCodec.MaxDomainNameLength || !Ascii.IsValid(host))
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        OfferedCommands offered;
+        try
         {
-            throw new ArgumentException("A SOCKS5 domain name has 1 to 255 ASCII characters (IDNA-encode other names first).", nameof(host));
+            offered = await _supportedCommands.Task.WaitAsync(CommandGrace, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new NotSupportedException(
+                $"The proxy sent no NOTICES greeting within {CommandGrace}, so it takes no commands ({verb}): it is not a Socks5UdpRelay server, or its notices are off.");
         }
 
-        Span<byte> name = stackalloc byte[host.Length];
-        Encoding.ASCII.GetBytes(host, name);
-        int header = UdpRequestHeader.Write(_sendBuffer, new SocksAddress(AddressType.DomainName, name, (ushort)port));
-        return AppendPayload(header, payload);
-    }
-
-    private static void ValidatePort(int port)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(port);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
-    }
-
-    private int AppendPayload(int header, ReadOnlySpan<byte> payload)
-    {
-        if (payload.Length > _sendBuffer.Length - header)
+        if ((offered & needed) == 0)
         {
-            throw new ArgumentException($"A payload of {payload.Length} bytes does not fit in one datagram with its {header}-byte SOCKS header.", nameof(payload));
+            throw new NotSupportedException(
+                $"The proxy does not offer {verb}: its greeting lists commands={OfferedCommandsFormat.ToWireValue(offered)} (commands may be off in its configuration).");
+        }
+    }
+
+    private Socks5UdpMapping AddMapping(CommandAnswer answer)
+    {
+        if (answer.Mapping is not { } number || number == 0 || answer.Port is not { } port)
+        {
+            throw new Socks5Exception(Socks5ErrorKind.ProtocolError, $"The proxy's MAP-OK names no usable mapping and port: '{answer.Line}'.");
         }
 
-        payload.CopyTo(_sendBuffer.AsSpan(header));
-        return header + payload.Length;
+        // Sorting by RSV starts first, so no datagram of the new mapping is taken for the first one's.
+        StartDemultiplexer();
+        var mapping = new Socks5UdpMapping(this, number, port);
+        if (!_mappings.TryAdd(number, mapping))
+        {
+            throw new Socks5Exception(Socks5ErrorKind.ProtocolError, $"The proxy handed out mapping {number} twice.");
+        }
+
+        return mapping;
     }
 
-    private async ValueTask SendDatagramAsync(int length, CancellationToken cancellationToken)
+    private async Task ReleaseUnwantedMappingAsync(Task<CommandAnswer> answer)
     {
         try
         {
-            await _udp.SendAsync(_sendBuffer.AsMemory(0, length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-        catch (SocketException e) when (SocketErrors.IsIcmpReported(e.SocketErrorCode))
-        {
-            // The send only surfaced an error the kernel kept from an earlier datagram; this one was not sent.
-            Interlocked.Increment(ref _ignoredSocketErrors);
-        }
-        catch (SocketException e) when (Volatile.Read(ref _disposed) != 0)
-        {
-            throw new ObjectDisposedException(nameof(Socks5UdpAssociation), e);
-        }
-
-        await _udp.SendAsync(_sendBuffer.AsMemory(0, length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-    }
-
-    private bool TryUnwrap(ReadOnlySpan<byte> datagram, Span<byte> destination, out Socks5UdpReceiveResult result)
-    {
-        result = default;
-        // No reassembly: RFC 1928 lets a client that does not support fragmentation drop FRAG ≠ 0.
-        if (!UdpRequestHeader.TryParse(datagram, out byte fragment, out var source, out int headerLength) || fragment != 0)
-        {
-            return false;
-        }
-
-        var payload = datagram[headerLength..];
-        int length = Math.Min(payload.Length, destination.Length);
-        payload[..length].CopyTo(destination);
-        result = new Socks5UdpReceiveResult(length, GetSource(source));
-        return true;
-    }
-
-    private Socks5Endpoint GetSource(in SocksAddress source)
-    {
-        if (_lastSource is { } last && last.Port == source.Port && SameAddress(last, source))
-        {
-            return last;
-        }
-
-        return _lastSource = Socks5Endpoint.FromWire(source);
-    }
-
-    private static bool SameAddress(Socks5Endpoint endpoint, in SocksAddress wire)
-    {
-        if (wire.Type == AddressType.DomainName)
-        {
-            if (endpoint.Host is not { } host || host.Length != wire.AddressBytes.Length)
+            var result = await answer.ConfigureAwait(false);
+            if (result.Succeeded)
             {
-                return false;
+                await UnmapQuietlyAsync(AddMapping(result)).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is Socks5Exception or ObjectDisposedException)
+        {
+            // The association ended, and the mapping with it.
+        }
+    }
+
+    private void Track(Task task)
+    {
+        lock (_background)
+        {
+            _background.RemoveAll(t => t.IsCompleted);
+            _background.Add(task);
+        }
+    }
+
+    /// <summary>
+    /// From the first extra mapping on, one task reads the relay-facing socket and hands each
+    /// datagram to its mapping's inbox by RSV, the association's own (mapping 0) included. It
+    /// takes the socket over once a direct <see cref="ReceiveAsync"/> in flight returns; until
+    /// then that receive sorts what it reads the same way.
+    /// </summary>
+    private void StartDemultiplexer()
+    {
+        lock (_mappings)
+        {
+            if (_demultiplexer is not null)
+            {
+                return;
             }
 
-            for (int i = 0; i < host.Length; i++)
+            Volatile.Write(ref _inbox, new MappingInbox());
+            _demultiplexer = Task.Run(RunDemultiplexerAsync);
+        }
+    }
+
+    private async Task RunDemultiplexerAsync()
+    {
+        await _socketReader.WaitAsync().ConfigureAwait(false);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(DatagramEncoder.MaxDatagramLength);
+        try
+        {
+            while (true)
             {
-                if (host[i] != wire.AddressBytes[i])
+                int received;
+                try
                 {
-                    return false;
+                    received = await _udp.ReceiveFromAsync(buffer, SocketFlags.None, _receivedFrom).ConfigureAwait(false);
+                }
+                catch (SocketException e) when (SocketErrors.IsIcmpReported(e.SocketErrorCode))
+                {
+                    Interlocked.Increment(ref _ignoredSocketErrors);
+                    continue;
+                }
+
+                if (!_receivedFrom.Equals(_relayAddress) || Route(buffer.AsSpan(0, received), direct: false, out _, out _) == Routed.Dropped)
+                {
+                    Interlocked.Increment(ref _droppedDatagrams);
                 }
             }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Disposed.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            _inbox!.Complete();
+            foreach (var mapping in _mappings.Values)
+            {
+                mapping.CloseLocally();
+            }
 
-            return true;
+            _socketReader.Release();
+        }
+    }
+
+    private async ValueTask<Socks5UdpReceiveResult> ReceiveDirectAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            int received;
+            try
+            {
+                received = await _udp.ReceiveFromAsync(_receiveBuffer, SocketFlags.None, _receivedFrom, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException e) when (SocketErrors.IsIcmpReported(e.SocketErrorCode))
+            {
+                Interlocked.Increment(ref _ignoredSocketErrors);
+                continue;
+            }
+            catch (SocketException e) when (Volatile.Read(ref _disposed) != 0)
+            {
+                throw new ObjectDisposedException(nameof(Socks5UdpAssociation), e);
+            }
+
+            if (!_receivedFrom.Equals(_relayAddress))
+            {
+                Interlocked.Increment(ref _droppedDatagrams);
+                continue;
+            }
+
+            var routed = Route(_receiveBuffer.AsSpan(0, received), direct: true, out var source, out int headerLength);
+            if (routed == Routed.Own)
+            {
+                var payload = _receiveBuffer.AsSpan(headerLength, received - headerLength);
+                int length = Math.Min(payload.Length, buffer.Length);
+                payload[..length].CopyTo(buffer.Span);
+                return new Socks5UdpReceiveResult(length, _sources.Get(source));
+            }
+
+            if (routed == Routed.Dropped)
+            {
+                Interlocked.Increment(ref _droppedDatagrams);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sorts one datagram from the relay: <see cref="Routed.Dropped"/> for a malformed header,
+    /// FRAG ≠ 0 (no reassembly: RFC 1928 lets a client that does not support fragmentation drop
+    /// it) or a mapping not held; <see cref="Routed.Posted"/> when it went to a mapping's inbox;
+    /// <see cref="Routed.Own"/> when it is the first mapping's and the <paramref name="direct"/>
+    /// reader takes it itself (the demultiplexer posts those to the first mapping's inbox). Until
+    /// the first <c>MAP</c> RSV is not looked at: RFC 1928 reserves it, and a proxy that does not
+    /// offer mappings may put anything there.
+    /// </summary>
+    private Routed Route(ReadOnlySpan<byte> datagram, bool direct, out SocksAddress source, out int headerLength)
+    {
+        if (!UdpRequestHeader.TryParse(datagram, out ushort number, out byte fragment, out source, out headerLength) || fragment != 0)
+        {
+            return Routed.Dropped;
         }
 
-        Span<byte> bytes = stackalloc byte[16];
-        return endpoint.Address is { } address
-            && address.TryWriteBytes(bytes, out int written)
-            && bytes[..written].SequenceEqual(wire.AddressBytes);
+        if (number == 0 || Volatile.Read(ref _inbox) is null)
+        {
+            if (direct)
+            {
+                return Routed.Own;
+            }
+
+            _inbox!.Post(datagram[headerLength..], source);
+            return Routed.Posted;
+        }
+
+        if (!_mappings.TryGetValue(number, out var mapping))
+        {
+            return Routed.Dropped;
+        }
+
+        mapping.Inbox.Post(datagram[headerLength..], source);
+        return Routed.Posted;
     }
 
     private async Task RunControlLoopAsync()
     {
-        // One line is at most 1024 bytes; reading that much at a time keeps the splitter's copies short.
-        byte[] buffer = new byte[NoticeFormat.MaxLineLength];
+        byte[] buffer = new byte[ControlBufferLength];
+        int have = 0;
         Socks5AssociationEnd end;
         try
         {
             while (true)
             {
-                int received = await _control.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false);
+                int received = await _control.ReceiveAsync(buffer.AsMemory(have), SocketFlags.None).ConfigureAwait(false);
                 if (received == 0)
                 {
                     // Closing a socket with a receive pending may shut it down first, which reads as EOF.
@@ -426,7 +727,7 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
                     break;
                 }
 
-                _splitter.Feed(buffer.AsSpan(0, received));
+                have = ReadLines(buffer, have + received);
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
@@ -435,17 +736,53 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
         }
 
         _noticesSupported.TrySetResult(false);
+        _supportedCommands.TrySetResult(OfferedCommands.None);
+        _commands.Close(end == Socks5AssociationEnd.Disposed
+            ? () => new ObjectDisposedException(nameof(Socks5UdpAssociation))
+            : () => new Socks5Exception(Socks5ErrorKind.AssociationClosed, $"The association ended ({end}) before the proxy answered."));
         _notices.Writer.TryComplete();
         _closed.TrySetResult(end);
     }
 
-    private void OnNoticeLine(ReadOnlySpan<byte> line)
+    /// <summary>Hands every whole line in the buffer on; returns how many bytes are left, moved to its start.</summary>
+    private int ReadLines(byte[] buffer, int have)
     {
+        while (true)
+        {
+            var status = _framer.TryReadLine(buffer.AsSpan(0, have), out var line, out int consumed);
+            if (status == OperationStatus.Done)
+            {
+                OnLine(line);
+            }
+            else if (status == OperationStatus.InvalidData)
+            {
+                OnLineSkipped();
+            }
+
+            buffer.AsSpan(consumed, have - consumed).CopyTo(buffer);
+            have -= consumed;
+            if (status == OperationStatus.NeedMoreData)
+            {
+                return have;
+            }
+        }
+    }
+
+    /// <summary>Answers go to the command waiting for them, in order; everything else is a notice.</summary>
+    private void OnLine(ReadOnlySpan<byte> line)
+    {
+        if (CommandAnswer.TryParse(line, out var answer) && _commands.TryComplete(answer))
+        {
+            return;
+        }
+
         bool parsed = Notice.TryParse(line, out var notice);
         if (!_sawFirstLine)
         {
             _sawFirstLine = true;
-            _noticesSupported.TrySetResult(parsed && notice!.Verb == NoticeVerbs.Notices && notice.Fields.ContainsKey(NoticeKeys.Version));
+            bool greeting = parsed && notice!.Verb == NoticeVerbs.Notices && notice.Fields.ContainsKey(NoticeKeys.Version);
+            _noticesSupported.TrySetResult(greeting);
+            _supportedCommands.TrySetResult(greeting ? notice!.Commands : OfferedCommands.None);
         }
 
         if (parsed)
@@ -461,6 +798,14 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
         {
             _sawFirstLine = true;
             _noticesSupported.TrySetResult(false);
+            _supportedCommands.TrySetResult(OfferedCommands.None);
         }
+    }
+
+    private enum Routed
+    {
+        Dropped,
+        Posted,
+        Own,
     }
 }

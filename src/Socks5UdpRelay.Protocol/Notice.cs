@@ -7,7 +7,7 @@ namespace Socks5UdpRelay.Protocol;
 
 /// <summary>
 /// A notice line, parsed for clients: the verb, every field as text, and typed views of the keys
-/// DESIGN.md defines. Unknown verbs and keys are kept, not rejected, so the format can grow.
+/// the README defines. Unknown verbs and keys are kept, not rejected, so the format can grow.
 /// </summary>
 public sealed class Notice
 {
@@ -68,6 +68,15 @@ public sealed class Notice
     public int? Mtu => ParseInt(this[NoticeKeys.Mtu]);
 
     public int? Version => ParseInt(this[NoticeKeys.Version]);
+
+    /// <summary><c>rttl</c>: the TTL / hop limit the ICMP error arrived with at the relay; null when absent or not 0-255.</summary>
+    public int? ReceivedTtl => ParseInt(this[NoticeKeys.ReceivedTtl]) is int n and <= 255 ? n : null;
+
+    /// <summary><c>map</c>: the mapping the notice is about; 0 (the association's first mapping) when absent or not 0-65535.</summary>
+    public ushort Mapping => ushort.TryParse(this[NoticeKeys.Mapping], NumberStyles.None, CultureInfo.InvariantCulture, out ushort m) ? m : (ushort)0;
+
+    /// <summary>On the greeting, <c>commands</c>: what the server accepts; <see cref="OfferedCommands.None"/> when absent.</summary>
+    public OfferedCommands Commands => this[NoticeKeys.Commands] is { } value ? OfferedCommandsFormat.Parse(value) : OfferedCommands.None;
 
     public long Suppressed => long.TryParse(this[NoticeKeys.Suppressed], NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n : 0;
 

@@ -6,7 +6,7 @@ using System.Text;
 namespace Socks5UdpRelay.Protocol;
 
 /// <summary>
-/// The value syntax of notice lines (DESIGN.md, "Notices"): endpoints as <c>1.2.3.4:53</c>,
+/// The value syntax of notice, command and answer lines (the README, "Notices"): endpoints as <c>1.2.3.4:53</c>,
 /// <c>[2001:db8::1]:53</c> or <c>name.example:53</c> with name bytes outside
 /// <c>A-Z a-z 0-9 . - _</c> written <c>%XX</c>; bare addresses for <c>from</c>, IPv4-mapped
 /// IPv6 written as IPv4.
@@ -31,6 +31,9 @@ public static class NoticeFormat
     /// <summary>A value may hold any printable ASCII but space and '='.</summary>
     public static bool IsValueByte(byte b) => b is > 0x20 and < 0x7F and not (byte)'=';
 
+    /// <summary>True when every byte is a <see cref="IsValueByte"/> (an empty value is one).</summary>
+    public static bool IsValue(ReadOnlySpan<byte> value) => !value.ContainsAnyExceptInRange((byte)0x21, (byte)0x7E) && !value.Contains((byte)'=');
+
     /// <summary>Writes a name with bytes outside the plain set as <c>%XX</c>; returns bytes written.</summary>
     public static int EscapeName(Span<byte> destination, ReadOnlySpan<byte> name)
     {
@@ -52,7 +55,7 @@ public static class NoticeFormat
         return n;
     }
 
-    /// <summary>Reverses <see cref="EscapeName"/>; false for a malformed <c>%</c> sequence.</summary>
+    /// <summary>Reverses <see cref="EscapeName"/>; false for a malformed <c>%</c> sequence or a name longer than <paramref name="destination"/>.</summary>
     public static bool TryUnescapeName(ReadOnlySpan<byte> escaped, Span<byte> destination, out int written)
     {
         written = 0;
@@ -61,13 +64,18 @@ public static class NoticeFormat
             byte b = escaped[i];
             if (b == (byte)'%')
             {
-                if (i + 2 >= escaped.Length || !TryHex(escaped[i + 1], out int hi) || !TryHex(escaped[i + 2], out int lo))
+                if (i + 2 >= escaped.Length || !IPAddressText.TryHex(escaped[i + 1], out int hi) || !IPAddressText.TryHex(escaped[i + 2], out int lo))
                 {
                     return false;
                 }
 
                 b = (byte)((hi << 4) | lo);
                 i += 2;
+            }
+
+            if (written == destination.Length)
+            {
+                return false;
             }
 
             destination[written++] = b;
@@ -158,73 +166,82 @@ public static class NoticeFormat
         host = string.Empty;
         address = null;
         port = 0;
-        int colon = value.LastIndexOf(':');
-        if (colon <= 0 || !ushort.TryParse(value[(colon + 1)..], System.Globalization.NumberStyles.None, null, out port))
+        if (value.Length > MaxEndpointLength || !Ascii.IsValid(value))
+        {
+            return false;
+        }
+
+        Span<byte> text = stackalloc byte[value.Length];
+        Encoding.ASCII.GetBytes(value, text);
+        Span<byte> scratch = stackalloc byte[EndpointScratchLength];
+        if (!TryParseEndpoint(text, scratch, out var parsed))
+        {
+            return false;
+        }
+
+        port = parsed.Port;
+        if (parsed.Type == AddressType.DomainName)
+        {
+            host = parsed.GetHostName();
+            return true;
+        }
+
+        address = parsed.ToIPAddress();
+        host = address.ToString();
+        return true;
+    }
+
+    /// <summary>Room <see cref="TryParseEndpoint(ReadOnlySpan{byte}, Span{byte}, out SocksAddress)"/> needs for a name.</summary>
+    public const int EndpointScratchLength = SocksAddressCodec.MaxDomainNameLength;
+
+    /// <summary>
+    /// Reads an endpoint value (<c>1.2.3.4:53</c>, <c>[2001:db8::1]:53</c>, <c>name.example:53</c>)
+    /// into a wire address without allocating: the address bytes, or the name with <c>%XX</c>
+    /// undone, are written to <paramref name="scratch"/> (at least <see cref="EndpointScratchLength"/>
+    /// bytes) and <paramref name="address"/> views them. Text of digits and three dots is an IPv4
+    /// address when it is one (four parts 0-255 without leading zeros), a name otherwise; an IPv6
+    /// address is bracketed and has no zone; a name has 1 to 255 bytes and no unescaped brackets
+    /// or colons. False for anything else.
+    /// </summary>
+    public static bool TryParseEndpoint(ReadOnlySpan<byte> value, Span<byte> scratch, out SocksAddress address)
+    {
+        address = default;
+        int colon = value.LastIndexOf((byte)':');
+        if (colon <= 0 || value.Length - colon - 1 > 5 || !IPAddressText.TryParseDecimal(value[(colon + 1)..], ushort.MaxValue, out int port))
         {
             return false;
         }
 
         var hostPart = value[..colon];
-        if (hostPart.Length > 2 && hostPart[0] == '[' && hostPart[^1] == ']')
+        if (hostPart[0] == (byte)'[')
         {
-            if (!IPAddress.TryParse(hostPart[1..^1], out address) || address.AddressFamily != AddressFamily.InterNetworkV6)
+            if (hostPart.Length < 3 || hostPart[^1] != (byte)']' || !IPAddressText.TryParseIPv6(hostPart[1..^1], scratch))
             {
                 return false;
             }
 
-            host = address.ToString();
+            address = new SocksAddress(AddressType.IPv6, scratch[..16], (ushort)port);
             return true;
         }
 
-        if (hostPart.Contains(':'))
-        {
-            return false;
-        }
-
-        if (IsDottedQuad(hostPart) && IPAddress.TryParse(hostPart, out address))
-        {
-            host = address.ToString();
-            return true;
-        }
-
-        if (hostPart.Length > MaxEndpointLength || !Ascii.IsValid(hostPart))
-        {
-            return false;
-        }
-
-        if (hostPart.ContainsAny('[', ']'))
+        if (hostPart.ContainsAny((byte)':', (byte)'[', (byte)']'))
         {
             return false; // brackets belong to IPv6 endpoints; a name writes them %5B/%5D
         }
 
-        Span<byte> escaped = stackalloc byte[hostPart.Length];
-        Encoding.ASCII.GetBytes(hostPart, escaped);
-        Span<byte> raw = stackalloc byte[hostPart.Length];
-        if (!TryUnescapeName(escaped, raw, out int rawLength) || rawLength is 0 or > SocksAddressCodec.MaxDomainNameLength)
+        if (IPAddressText.TryParseIPv4(hostPart, scratch))
+        {
+            address = new SocksAddress(AddressType.IPv4, scratch[..4], (ushort)port);
+            return true;
+        }
+
+        if (hostPart.Length > MaxEndpointLength || !TryUnescapeName(hostPart, scratch, out int nameLength) || nameLength is 0)
         {
             return false;
         }
 
-        host = Encoding.Latin1.GetString(raw[..rawLength]);
+        address = new SocksAddress(AddressType.DomainName, scratch[..nameLength], (ushort)port);
         return true;
-    }
-
-    private static bool IsDottedQuad(ReadOnlySpan<char> s)
-    {
-        int dots = 0;
-        foreach (char c in s)
-        {
-            if (c == '.')
-            {
-                dots++;
-            }
-            else if (c is < '0' or > '9')
-            {
-                return false;
-            }
-        }
-
-        return dots == 3;
     }
 
     private static int FormatPort(Span<byte> destination, int port)
@@ -232,17 +249,5 @@ public static class NoticeFormat
         destination[0] = (byte)':';
         port.TryFormat(destination[1..], out int w);
         return 1 + w;
-    }
-
-    private static bool TryHex(byte c, out int value)
-    {
-        value = c switch
-        {
-            >= (byte)'0' and <= (byte)'9' => c - '0',
-            >= (byte)'A' and <= (byte)'F' => c - 'A' + 10,
-            >= (byte)'a' and <= (byte)'f' => c - 'a' + 10,
-            _ => -1,
-        };
-        return value >= 0;
     }
 }

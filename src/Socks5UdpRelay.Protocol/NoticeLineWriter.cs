@@ -46,6 +46,35 @@ public ref struct NoticeLineWriter
         }
     }
 
+    /// <summary>A value given as bytes (an echo of what a client wrote); it must be printable ASCII without space or '='.</summary>
+    public void AddRaw(string key, ReadOnlySpan<byte> value)
+    {
+        if (!NoticeFormat.IsValue(value))
+        {
+            _failed = true;
+        }
+
+        if (BeginField(key))
+        {
+            AppendBytes(value);
+        }
+    }
+
+    /// <summary>Bytes written as a name is: outside <c>A-Z a-z 0-9 . - _</c> as <c>%XX</c>.</summary>
+    public void AddEscapedName(string key, ReadOnlySpan<byte> name)
+    {
+        if (name.Length > SocksAddressCodec.MaxDomainNameLength)
+        {
+            _failed = true;
+        }
+
+        if (BeginField(key))
+        {
+            Span<byte> text = stackalloc byte[SocksAddressCodec.MaxDomainNameLength * 3];
+            AppendBytes(text[..NoticeFormat.EscapeName(text, name)]);
+        }
+    }
+
     /// <summary><c>icmp=3/3</c> style.</summary>
     public void AddTypeCode(string key, byte type, byte code)
     {

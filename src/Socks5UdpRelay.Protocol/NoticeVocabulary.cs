@@ -1,6 +1,6 @@
 namespace Socks5UdpRelay.Protocol;
 
-/// <summary>The verbs of notice lines (DESIGN.md, "Notices").</summary>
+/// <summary>The verbs of notice lines (the README, "Notices").</summary>
 public static class NoticeVerbs
 {
     public const string Notices = "NOTICES";
@@ -8,6 +8,9 @@ public static class NoticeVerbs
     public const string UdpDenied = "UDP-DENIED";
     public const string UdpUnresolved = "UDP-UNRESOLVED";
     public const string Closing = "CLOSING";
+
+    /// <summary>A destination socket the client holds a setting on was closed; its settings are gone.</summary>
+    public const string DestinationClosed = "DST-CLOSED";
 }
 
 /// <summary>The keys of notice lines.</summary>
@@ -24,6 +27,15 @@ public static class NoticeKeys
     public const string Mtu = "mtu";
     public const string Suppressed = "suppressed";
     public const string Reason = "reason";
+
+    /// <summary>The TTL / hop limit an ICMP error arrived with at the relay.</summary>
+    public const string ReceivedTtl = "rttl";
+
+    /// <summary>The mapping a notice, command or answer is about (absent means 0).</summary>
+    public const string Mapping = "map";
+
+    /// <summary>On the greeting: the command verbs the server accepts, lower case, comma-separated.</summary>
+    public const string Commands = "commands";
 }
 
 /// <summary>Values of <c>reason</c> on <c>UDP-DENIED</c>.</summary>
@@ -50,4 +62,11 @@ public static class ClosingReasons
     public const string IdleTimeout = "idle-timeout";
     public const string Shutdown = "shutdown";
     public const string Limit = "limit";
+}
+
+/// <summary>Values of <c>reason</c> on <c>DST-CLOSED</c>.</summary>
+public static class DestinationClosedReasons
+{
+    public const string Idle = "idle";
+    public const string Evicted = "evicted";
 }

@@ -14,7 +14,7 @@ public enum UdpErrorKind
 }
 
 /// <summary>
-/// How ICMP type/code and errno map to <see cref="UdpErrorKind"/> (DESIGN.md, the table of kinds),
+/// How ICMP type/code and errno map to <see cref="UdpErrorKind"/> (the README, the table of kinds),
 /// and the kinds' wire names.
 /// </summary>
 public static class UdpErrorKinds

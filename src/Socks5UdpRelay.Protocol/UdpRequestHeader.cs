@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace Socks5UdpRelay.Protocol;
 
 /// <summary>
@@ -10,6 +12,9 @@ namespace Socks5UdpRelay.Protocol;
 /// +----+------+------+----------+----------+----------+
 /// </code>
 /// A datagram is whole or worthless, so parsing answers yes or no: there is no "more bytes".
+/// RFC 1928 reserves RSV (X'0000'); this relay reads and writes it as the datagram's mapping
+/// number, 16 bits big-endian, 0 being the association's first mapping, the only one a client
+/// that never sends <c>MAP</c> sees (the README, "Client commands"). A standard client writes 0.
 /// </summary>
 public static class UdpRequestHeader
 {
@@ -27,11 +32,17 @@ public static class UdpRequestHeader
 
     /// <summary>
     /// Parses the header. False for a datagram too short for its header or with an unknown ATYP
-    /// or an empty name. RSV is ignored on read (RFC 1928 calls it reserved, and some clients put
-    /// junk there). <paramref name="headerLength"/> is where DATA starts.
+    /// or an empty name. RSV is not looked at: a reader that has mappings reads it with
+    /// <see cref="ReadMapping"/> or the overload that returns it. <paramref name="headerLength"/>
+    /// is where DATA starts.
     /// </summary>
     public static bool TryParse(ReadOnlySpan<byte> datagram, out byte fragment, out SocksAddress destination, out int headerLength)
+        => TryParse(datagram, out _, out fragment, out destination, out headerLength);
+
+    /// <summary>Parses the header and its RSV as the mapping number.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> datagram, out ushort mapping, out byte fragment, out SocksAddress destination, out int headerLength)
     {
+        mapping = 0;
         fragment = 0;
         destination = default;
         headerLength = 0;
@@ -45,27 +56,32 @@ public static class UdpRequestHeader
             return false;
         }
 
+        mapping = ReadMapping(datagram);
         fragment = datagram[2];
         headerLength = FixedLength + addressLength;
         return true;
     }
 
-    /// <summary>Writes RSV RSV FRAG=0 and the address; returns the header's length.</summary>
-    public static int Write(Span<byte> destination, in SocksAddress address)
+    /// <summary>Writes RSV (the mapping number) FRAG=0 and the address; returns the header's length.</summary>
+    public static int Write(Span<byte> destination, in SocksAddress address, ushort mapping = 0)
     {
-        destination[0] = 0;
-        destination[1] = 0;
+        WriteMapping(destination, mapping);
         destination[2] = 0;
         return FixedLength + SocksAddressCodec.Write(destination[FixedLength..], address);
     }
 
-    public static int Write(Span<byte> destination, System.Net.IPAddress address, ushort port)
+    public static int Write(Span<byte> destination, System.Net.IPAddress address, ushort port, ushort mapping = 0)
     {
-        destination[0] = 0;
-        destination[1] = 0;
+        WriteMapping(destination, mapping);
         destination[2] = 0;
         return FixedLength + SocksAddressCodec.Write(destination[FixedLength..], address, port);
     }
+
+    /// <summary>RSV as the mapping number. The datagram must hold at least <see cref="FixedLength"/> bytes.</summary>
+    public static ushort ReadMapping(ReadOnlySpan<byte> datagram) => BinaryPrimitives.ReadUInt16BigEndian(datagram);
+
+    /// <summary>Sets RSV of a header already written (a reply header built once per destination, say).</summary>
+    public static void WriteMapping(Span<byte> header, ushort mapping) => BinaryPrimitives.WriteUInt16BigEndian(header, mapping);
 
     public static int GetLength(in SocksAddress address) => FixedLength + address.EncodedLength;
 }

@@ -25,4 +25,30 @@ public sealed class DanteTests
         Assert.Equal(IPAddress.Loopback, association.RelayEndPoint.Address);
         Assert.False(association.NoticesSupported.IsCompleted);
     }
+
+    [DanteFact]
+    public async Task Dante_SendsNoGreeting_SetTtlAndMapFailClearly_DatagramsStillFlow()
+    {
+        await using var dante = await DanteProcess.StartAsync();
+        await using var echo = new UdpEchoServer(IPAddress.Loopback);
+        var options = new Socks5ProxyOptions
+        {
+            Host = "127.0.0.1",
+            Port = dante.EndPoint.Port,
+            ConnectTimeout = TestTimeout.Value,
+            // Also how long a command waits for a greeting that Dante never sends.
+            HandshakeTimeout = TimeSpan.FromSeconds(2),
+        };
+        var buffer = new byte[100];
+
+        await using var association = await Socks5UdpAssociation.OpenAsync(options, TestTimeout.Token).Within();
+        var set = await Assert.ThrowsAsync<NotSupportedException>(() => association.SetTtlAsync(echo.EndPoint, 1, cancellationToken: TestTimeout.Token).Within());
+        await Assert.ThrowsAsync<NotSupportedException>(() => association.MapAsync(TestTimeout.Token).Within());
+        await association.SendAsync(echo.EndPoint, "after"u8.ToArray(), TestTimeout.Token).Within();
+        var result = await association.ReceiveAsync(buffer, TestTimeout.Token).Within();
+
+        Assert.Contains("no NOTICES greeting", set.Message, StringComparison.Ordinal);
+        Assert.True("after" == Encoding.ASCII.GetString(buffer, 0, result.Length), dante.Log);
+        Assert.False(association.SupportedCommands.IsCompleted);
+    }
 }

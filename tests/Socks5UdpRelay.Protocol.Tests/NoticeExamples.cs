@@ -7,7 +7,7 @@ namespace Socks5UdpRelay.Protocol.Tests;
 public delegate void NoticeFields(ref NoticeLineWriter writer);
 
 /// <summary>
-/// The example lines of DESIGN.md ("Notices"), each with the writer calls a server would make
+/// The example lines of the design notes ("Notices"), each with the writer calls a server would make
 /// for it. The expected text is copied from the document, not produced by the library.
 /// </summary>
 public static class NoticeExamples

@@ -345,4 +345,36 @@ public class NoticeLineWriterTests
         writer.AddEndpoint("dst", IPAddress.Loopback, port);
         Assert.False(writer.TryComplete(out _));
     }
+
+    [Theory]
+    [InlineData("1.2.3.4:5", "X dst=1.2.3.4:5\n")]
+    [InlineData("a%20b:1", "X dst=a%20b:1\n")]
+    [InlineData("", "X dst=\n")]
+    [InlineData("a b", null)]
+    [InlineData("a=b", null)]
+    [InlineData("a\u0001", null)]
+    public void AddRaw_KeepsValueBytes_AndRefusesOthers(string value, string? expected)
+    {
+        byte[] bytes = System.Text.Encoding.Latin1.GetBytes(value);
+
+        Assert.Equal(expected, Build("X", (ref NoticeLineWriter w) => w.AddRaw(NoticeKeys.Destination, bytes)));
+    }
+
+    [Theory]
+    [InlineData("PING", "X verb=PING\n")]
+    [InlineData("A%B:", "X verb=A%25B%3A\n")]
+    public void AddEscapedName_EscapesAsNamesAre(string name, string expected)
+    {
+        byte[] bytes = System.Text.Encoding.Latin1.GetBytes(name);
+
+        Assert.Equal(expected, Build("X", (ref NoticeLineWriter w) => w.AddEscapedName("verb", bytes)));
+    }
+
+    [Fact]
+    public void AddEscapedName_LongerThanAName_Fails()
+    {
+        byte[] bytes = TestBytes.Repeat((byte)'a', 256);
+
+        Assert.Null(Build("X", (ref NoticeLineWriter w) => w.AddEscapedName("verb", bytes)));
+    }
 }

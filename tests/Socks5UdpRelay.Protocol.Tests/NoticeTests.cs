@@ -202,4 +202,59 @@ public class NoticeTests
         Assert.True(Notice.TryParse($"UDP-ERROR from={from}", out var notice));
         Assert.Null(notice!.From);
     }
+
+    [Fact]
+    public void TtlExceeded_WithReceivedTtlAndMapping()
+    {
+        var notice = Parse("UDP-ERROR dst=10.0.0.5:33434 error=ttl-exceeded errno=EHOSTUNREACH icmp=11/0 from=10.0.2.1 rttl=63 map=4\n");
+
+        Assert.Equal(UdpErrorKind.TtlExceeded, notice.ErrorKind);
+        Assert.Equal(63, notice.ReceivedTtl);
+        Assert.Equal(4, notice.Mapping);
+        Assert.Equal(IPAddress.Parse("10.0.2.1"), notice.From);
+    }
+
+    [Theory]
+    [InlineData("rttl=256 map=65536")]
+    [InlineData("rttl=-1 map=-1")]
+    [InlineData("rttl=x map=x")]
+    [InlineData("")]
+    public void ReceivedTtlAndMapping_AbsentOrMalformed_AreNullAndZero(string fields)
+    {
+        var notice = Parse($"UDP-ERROR {fields}\n");
+
+        Assert.Null(notice.ReceivedTtl);
+        Assert.Equal(0, notice.Mapping);
+    }
+
+    [Theory]
+    [InlineData("DST-CLOSED dst=10.0.0.5:53 reason=idle\n", DestinationClosedReasons.Idle, 0)]
+    [InlineData("DST-CLOSED dst=10.0.0.5:53 map=2 reason=evicted\n", DestinationClosedReasons.Evicted, 2)]
+    public void DestinationClosed_IsANotice(string line, string reason, ushort mapping)
+    {
+        var notice = Parse(line);
+
+        Assert.Equal(NoticeVerbs.DestinationClosed, notice.Verb);
+        Assert.Equal("10.0.0.5:53", notice.Destination);
+        Assert.Equal(reason, notice.Reason);
+        Assert.Equal(mapping, notice.Mapping);
+        Assert.False(CommandAnswer.TryParse(line, out _));
+    }
+
+    [Fact]
+    public void NewKeys_AreWrittenAsSpecified()
+    {
+        string? line = NoticeExamples.Build(NoticeVerbs.UdpError, static (ref NoticeLineWriter w) =>
+        {
+            w.AddEndpoint(NoticeKeys.Destination, IPAddress.Parse("10.0.0.5"), 33434);
+            w.Add(NoticeKeys.Error, UdpErrorKind.TtlExceeded.ToWireName());
+            w.Add(NoticeKeys.Errno, "EHOSTUNREACH");
+            w.AddTypeCode(NoticeKeys.Icmp, 11, 0);
+            w.AddAddress(NoticeKeys.From, IPAddress.Parse("10.0.2.1"));
+            w.Add(NoticeKeys.ReceivedTtl, 63);
+            w.Add(NoticeKeys.Mapping, 4);
+        });
+
+        Assert.Equal("UDP-ERROR dst=10.0.0.5:33434 error=ttl-exceeded errno=EHOSTUNREACH icmp=11/0 from=10.0.2.1 rttl=63 map=4\n", line);
+    }
 }

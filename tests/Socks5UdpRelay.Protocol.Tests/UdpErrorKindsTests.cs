@@ -2,7 +2,7 @@ namespace Socks5UdpRelay.Protocol.Tests;
 
 public class UdpErrorKindsTests
 {
-    /// <summary>DESIGN.md, "Error kinds by ICMP type/code", ICMPv4 column.</summary>
+    /// <summary>The README, the table of error kinds, ICMPv4 column.</summary>
     public static TheoryData<byte, byte, UdpErrorKind> Icmp4Table => new()
     {
         { 3, 3, UdpErrorKind.PortUnreachable },
@@ -20,7 +20,7 @@ public class UdpErrorKindsTests
         { 11, 0, UdpErrorKind.TtlExceeded },
     };
 
-    /// <summary>DESIGN.md, "Error kinds by ICMP type/code", ICMPv6 column.</summary>
+    /// <summary>The README, the table of error kinds, ICMPv6 column.</summary>
     public static TheoryData<byte, byte, UdpErrorKind> Icmp6Table => new()
     {
         { 1, 4, UdpErrorKind.PortUnreachable },

@@ -76,14 +76,59 @@ public class UdpRequestHeaderTests
     [InlineData(0x00, 0x01)]
     [InlineData(0xFF, 0xFF)]
     [InlineData(0x12, 0x00)]
-    public void Parse_ReservedBytes_AreIgnored(byte rsv0, byte rsv1)
+    public void Parse_Rsv_IsTheMappingBigEndian_AndTheOverloadWithoutItIgnoresIt(byte rsv0, byte rsv1)
     {
         byte[] datagram = Concat([rsv0, rsv1, 0x00], Hex("01 7F 00 00 01 00 35"), Payload);
 
         Assert.True(UdpRequestHeader.TryParse(datagram, out byte fragment, out var destination, out int headerLength));
+        Assert.True(UdpRequestHeader.TryParse(datagram, out ushort mapping, out byte fragment2, out var destination2, out int headerLength2));
         Assert.Equal(0, fragment);
         Assert.Equal("127.0.0.1:53", destination.ToString());
         Assert.Equal(10, headerLength);
+        Assert.Equal((rsv0 << 8) | rsv1, mapping);
+        Assert.Equal(UdpRequestHeader.ReadMapping(datagram), mapping);
+        Assert.Equal((fragment, destination.ToString(), headerLength), (fragment2, destination2.ToString(), headerLength2));
+    }
+
+    [Theory]
+    [InlineData(0, "00 00")]
+    [InlineData(1, "00 01")]
+    [InlineData(258, "01 02")]
+    [InlineData(65535, "FF FF")]
+    public void Write_Mapping_GoesInRsvBigEndian_AndParsesBack(ushort mapping, string rsvHex)
+    {
+        var buffer = Repeat(0xEE, UdpRequestHeader.MaxLength);
+
+        int written = UdpRequestHeader.Write(buffer, IPAddress.Loopback, 53, mapping);
+        int named = UdpRequestHeader.Write(buffer.AsSpan(written), new SocksAddress(AddressType.DomainName, "a"u8, 1), mapping);
+
+        Assert.Equal(Concat(Hex(rsvHex), Hex("00 01 7F 00 00 01 00 35")), buffer[..written]);
+        Assert.Equal(Concat(Hex(rsvHex), Hex("00 03 01 61 00 01")), buffer[written..(written + named)]);
+        Assert.True(UdpRequestHeader.TryParse(buffer.AsSpan(written, named), out ushort read, out _, out _, out _));
+        Assert.Equal(mapping, read);
+    }
+
+    [Fact]
+    public void WriteMapping_SetsRsvOfAHeaderAlreadyWritten()
+    {
+        var header = new byte[UdpRequestHeader.IPv4Length];
+        UdpRequestHeader.Write(header, IPAddress.Loopback, 53);
+
+        UdpRequestHeader.WriteMapping(header, 0x0102);
+
+        Assert.Equal(Hex("01 02 00 01 7F 00 00 01 00 35"), header);
+    }
+
+    [Fact]
+    public void Parse_WithMapping_EveryTruncation_IsFalse()
+    {
+        byte[] header = Hex("00 07 00 01 7F 00 00 01 00 35");
+
+        for (int length = 0; length < header.Length; length++)
+        {
+            Assert.False(UdpRequestHeader.TryParse(header[..length], out ushort mapping, out _, out _, out _), $"{length} bytes");
+            Assert.Equal(0, mapping);
+        }
     }
 
     [Theory]

@@ -48,8 +48,29 @@ internal sealed class FakeSocks5Server : IAsyncDisposable
     /// <summary>BND.ADDR of the UDP ASSOCIATE reply instead of the relay's own address (e.g. 0.0.0.0).</summary>
     public IPAddress? AdvertisedAddress { get; init; }
 
-    /// <summary>Lines written on the control connection in the same write as the successful reply.</summary>
+    /// <summary>Lines written on the control connection in the same write as the successful reply (after the greeting, when <see cref="Commands"/> writes one).</summary>
     public string[] NoticeLines { get; init; } = [];
+
+    /// <summary>
+    /// Commands offered: when not none, the reply is followed by <c>NOTICES version=1 commands=…</c>
+    /// and every command line is answered as the README says (or handed to the test, with <see cref="ManualAnswers"/>).
+    /// </summary>
+    public OfferedCommands Commands { get; init; }
+
+    /// <summary>Command lines are not answered but handed to <see cref="FakeSession.NextCommandAsync"/>; the test writes the answers.</summary>
+    public bool ManualAnswers { get; init; }
+
+    /// <summary>Notice lines written, in the same write, before every answer.</summary>
+    public string[] NoticesBeforeEachAnswer { get; init; } = [];
+
+    /// <summary>Every valid command is refused with <c>reason=rate-limit</c>.</summary>
+    public bool RateLimited { get; init; }
+
+    /// <summary>How many mappings besides the first MAP may make; one more is <c>MAP-FAILED reason=limit</c>.</summary>
+    public int MaxMappings { get; init; } = 8;
+
+    /// <summary>Destination ports SET refuses with <c>reason=policy</c>.</summary>
+    public int[] DeniedPorts { get; init; } = [];
 
     /// <summary>Bytes written in the same write as a successful CONNECT reply, as if from the destination.</summary>
     public byte[] DataAfterConnectReply { get; init; } = [];
@@ -162,7 +183,7 @@ internal sealed class FakeSocks5Server : IAsyncDisposable
 
             var session = command switch
             {
-                Socks5Command.UdpAssociate => await FakeSession.StartUdpAsync(client, AdvertisedAddress, NoticeLines),
+                Socks5Command.UdpAssociate => await FakeSession.StartUdpAsync(client, target, this),
                 Socks5Command.Connect => await FakeSession.StartConnectAsync(client, target, DataAfterConnectReply),
                 _ => null,
             };

@@ -227,7 +227,7 @@ internal sealed class ControlSession
         if (!_context.Clients.TryOpenAssociation(_peer.Address, out string? limit))
         {
             Log.AssociationLimit(Relay.Logger, _peer, limit!);
-            Relay.Metrics.RecordRefusedAssociation();
+            Relay.Metrics.RecordRefusedAssociation(Metrics.RefusalReasons.Limit);
             ReplyFailure(ReplyCode.ConnectionNotAllowed);
             return;
         }
@@ -336,7 +336,9 @@ internal sealed class ControlSession
 
         if (client is null)
         {
-            Log.AssociationFailed(Relay.Logger, _peer, "no free UDP port for the client-facing socket");
+            // Port range exhausted (README, "Configuration"): counted and named, so an operator sees which setting to raise.
+            Relay.Metrics.RecordRefusedAssociation(Metrics.RefusalReasons.UdpPortRange);
+            Log.AssociationFailed(Relay.Logger, _peer, $"every port of Relay:UdpPortRange={Relay.Options.UdpPortRange} is in use; enlarge the range (and publish it)");
             ReplyFailure(ReplyCode.GeneralFailure);
             return null;
         }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Socks5UdpRelay.Server.Hosting;
 using Socks5UdpRelay.Server.Logging;
+using Socks5UdpRelay.Server.Metrics;
 using Socks5UdpRelay.Server.Policy;
 
 namespace Socks5UdpRelay.Server.Control;
@@ -31,6 +32,10 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
     private int _references = 1;
     private int _listenerReference = 1;
     private readonly CancellationTokenSource _stopping = new();
+    // Refusals are logged (README: every refusal is), but a scanner or a client in a reconnect
+    // loop must not flood the log: a burst, then one line a second per reason, each line saying
+    // how many were not logged since the one before.
+    private readonly Notices.NoticeRateLimiter<string> _refusals;
 
     public Socks5Listener(IOptions<RelayOptions> options, ClientAllowList allowList, ClientTracker tracker, SessionContext sessions, ILogger<Socks5Listener> logger)
     {
@@ -39,6 +44,7 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
         _tracker = tracker;
         _sessions = sessions;
         _logger = logger;
+        _refusals = new Notices.NoticeRateLimiter<string>(sessions.Relay.Time, perSecond: 1, burst: 10);
     }
 
     public IReadOnlyList<IPEndPoint> ListenEndpoints { get; private set; } = [];
@@ -119,6 +125,19 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
         }
     }
 
+    private async Task AnswerLocalProbeAsync(Socket connection, IPAddress client)
+    {
+        try
+        {
+            await LocalProbeAnswer.AnswerAsync(connection, _sessions.Relay.Time).ConfigureAwait(false);
+        }
+        finally
+        {
+            _tracker.CloseConnection(client);
+            Release();
+        }
+    }
+
     private void Release()
     {
         if (Interlocked.Decrement(ref _references) == 0)
@@ -154,23 +173,40 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
             }
 
             var peer = SessionContext.Normalize(connection.RemoteEndPoint);
-            if (!_allowList.Allows(peer.Address))
+            bool allowed = _allowList.Allows(peer.Address);
+            if (!allowed && !LocalProbeAnswer.IsFromThisHost(peer.Address, SessionContext.Normalize(connection.LocalEndPoint).Address))
             {
-                Log.ClientNotAllowed(_logger, peer);
-                _sessions.Relay.Metrics.RecordRefusedConnection();
+                if (_refusals.TryAcquire(RefusalReasons.AllowList, out long suppressed))
+                {
+                    Log.ClientNotAllowed(_logger, peer, suppressed);
+                }
+
+                _sessions.Relay.Metrics.RecordRefusedConnection(RefusalReasons.AllowList);
                 connection.Dispose();
                 continue;
             }
 
             if (!_tracker.TryOpenConnection(peer.Address, out string? limit))
             {
-                Log.ConnectionLimit(_logger, peer, limit!);
-                _sessions.Relay.Metrics.RecordRefusedConnection();
+                if (_refusals.TryAcquire(RefusalReasons.Limit, out long suppressed))
+                {
+                    Log.ConnectionLimit(_logger, peer, limit!, suppressed);
+                }
+
+                _sessions.Relay.Metrics.RecordRefusedConnection(RefusalReasons.Limit);
                 connection.Dispose();
                 continue;
             }
 
             Interlocked.Increment(ref _references);
+            if (!allowed)
+            {
+                // This host, outside the allow-list: the health check's answer, never a session.
+                Log.LocalProbeAnswered(_logger, peer);
+                _ = AnswerLocalProbeAsync(connection, peer.Address);
+                continue;
+            }
+
             _ = RunSessionAsync(new ControlSession(connection, _sessions), peer.Address);
         }
     }

@@ -16,16 +16,23 @@ namespace Socks5UdpRelay.Server.Hosting;
 /// <summary>Registers the relay: validated options, its services (each replaceable by tests before this runs), and the listener.</summary>
 internal static class RelayServiceCollectionExtensions
 {
+    /// <summary>
+    /// A key the options do not have is an error, not a silence. <see cref="RelayHost.Validate"/> has
+    /// already reported such keys (with the closest known one) before the host starts; this is the
+    /// binder's own guard behind it.
+    /// </summary>
+    private static readonly Action<BinderOptions> Strict = o => o.ErrorOnUnknownConfiguration = true;
+
     public static IServiceCollection AddSocks5Relay(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<RelayOptions>().Bind(configuration.GetSection(RelayOptions.SectionName)).ValidateOnStart();
-        services.AddOptions<PolicyOptions>().Bind(configuration.GetSection(PolicyOptions.SectionName)).ValidateOnStart();
+        services.AddOptions<RelayOptions>().Bind(configuration.GetSection(RelayOptions.SectionName), Strict).ValidateOnStart();
+        services.AddOptions<PolicyOptions>().Bind(configuration.GetSection(PolicyOptions.SectionName), Strict).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RelayOptions>, RelayOptionsValidator>();
         services.AddSingleton<IValidateOptions<PolicyOptions>, PolicyOptionsValidator>();
-        services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.SectionName)).ValidateOnStart();
+        services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.SectionName), Strict).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
         services.AddSingleton<UserDirectory>();
-        services.AddOptions<LimitsOptions>().Bind(configuration.GetSection(LimitsOptions.SectionName)).ValidateOnStart();
+        services.AddOptions<LimitsOptions>().Bind(configuration.GetSection(LimitsOptions.SectionName), Strict).ValidateOnStart();
         services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptionsValidator>();
         services.AddSingleton<ClientTracker>();
 
@@ -76,7 +83,7 @@ internal static class RelayServiceCollectionExtensions
             sp.GetRequiredService<Metrics.RelayMetrics>().Observe(() => sessions.Associations, () => tracker.Connections);
             return sessions;
         });
-        services.AddOptions<Metrics.MetricsOptions>().Bind(configuration.GetSection(Metrics.MetricsOptions.SectionName)).ValidateOnStart();
+        services.AddOptions<Metrics.MetricsOptions>().Bind(configuration.GetSection(Metrics.MetricsOptions.SectionName), Strict).ValidateOnStart();
         services.AddSingleton<IValidateOptions<Metrics.MetricsOptions>, MetricsOptionsValidator>();
         services.AddSingleton<Metrics.PrometheusExporter>();
         services.AddSingleton<Metrics.MetricsEndpoint>();

@@ -97,6 +97,10 @@ internal static partial class Log
     [LoggerMessage(3009, LogLevel.Warning, "{Client}: association loop failed")]
     public static partial void AssociationLoopFailed(ILogger logger, Exception exception, IPEndPoint client);
 
+    [LoggerMessage(3010, LogLevel.Warning,
+        "{Client}: UDP datagrams for its association come from {Source}, not from its control connection's address {Expected}: dropped (RFC 1928 section 7). A NAT rewrites the TCP path but not the UDP one, e.g. a load balancer with source NAT (Kubernetes: externalTrafficPolicy Cluster); preserve the client address (Local). Logged once per association")]
+    public static partial void SourceMismatch(ILogger logger, IPEndPoint client, IPAddress source, IPAddress expected);
+
     [LoggerMessage(4001, LogLevel.Debug, "{Client}: destination {Destination} opened on port {Port}")]
     public static partial void DestinationOpened(ILogger logger, IPEndPoint client, DestinationText destination, int port);
 

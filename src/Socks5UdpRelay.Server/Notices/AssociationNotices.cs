@@ -95,6 +95,23 @@ internal sealed class AssociationNotices(NoticeWriter writer, NoticeRateLimiter<
         return Send(builder, line, NoticeVerbs.UdpDenied);
     }
 
+    /// <summary>
+    /// <c>UDP-DENIED dst=… reason=source-mismatch from=SOURCE expected=PEER</c>: a datagram for this
+    /// association came from another address than its control connection (README, "Several
+    /// replicas"). Rate-limited by the caller, per association, whatever the destination.
+    /// </summary>
+    public bool SourceMismatch(in SocksAddress addressedAs, System.Net.IPAddress from, System.Net.IPAddress expected, long suppressed)
+    {
+        Span<byte> line = stackalloc byte[NoticeFormat.MaxLineLength];
+        var builder = new NoticeLineWriter(line, NoticeVerbs.UdpDenied);
+        builder.AddEndpoint(NoticeKeys.Destination, addressedAs);
+        builder.Add(NoticeKeys.Reason, DeniedReasons.SourceMismatch);
+        builder.AddAddress(NoticeKeys.From, from);
+        builder.AddAddress(NoticeKeys.Expected, expected);
+        AddSuppressed(ref builder, suppressed);
+        return Send(builder, line, NoticeVerbs.UdpDenied);
+    }
+
     /// <summary><c>UDP-UNRESOLVED</c> for a name; <paramref name="failureId"/> keeps each failure's rate separate.</summary>
     public bool Unresolved(string name, ushort port, string reason, int failureId)
     {

@@ -30,6 +30,8 @@ internal sealed partial class UdpAssociation : IRelaySink, IReadyHandler
     private readonly IPEndPoint _peer;
     private readonly ClientSourceFilter _filter;
     private readonly AssociationNotices _notices;
+    // Ops hook (README, "Several replicas"): datagrams from another address than the control connection.
+    private readonly Policy.SourceMismatchReporter _sourceMismatch;
     // Most associations talk to a handful of destinations from one loop: a small, single-lock table.
     private readonly ConcurrentDictionary<DestinationKey, DestinationSocket> _destinations = new(concurrencyLevel: 1, capacity: 7);
     private readonly ConcurrentDictionary<string, NameState> _names = new(concurrencyLevel: 1, capacity: 1, StringComparer.OrdinalIgnoreCase);
@@ -54,6 +56,7 @@ internal sealed partial class UdpAssociation : IRelaySink, IReadyHandler
         _filter = new ClientSourceFilter(peer.Address, fixedPort);
         _notices = new AssociationNotices(
             notices, new NoticeRateLimiter<NoticeKey>(context.Time, context.Options.NoticesPerSecond, context.Options.NoticeBurst), context.Metrics);
+        _sourceMismatch = new Policy.SourceMismatchReporter(peer, _notices, context.Metrics, context.Time, context.Logger); // ops hook
         _nameLookup = _names.GetAlternateLookup<ReadOnlySpan<char>>();
         _maxUdpPayload = client.AddressFamily == AddressFamily.InterNetwork ? 65_507 : 65_527;
         _startedAt = context.Time.GetTimestamp();
@@ -240,6 +243,7 @@ internal sealed partial class UdpAssociation : IRelaySink, IReadyHandler
         if (!_filter.Accept(from))
         {
             Counters.DroppedForeignSource++;
+            _sourceMismatch.OnRefused(datagram, from); // ops hook: counted, logged once, noticed at most 1/s
             if (!_foreignLogged || _context.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Trace))
             {
                 _foreignLogged = true;

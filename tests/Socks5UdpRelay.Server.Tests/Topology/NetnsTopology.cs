@@ -256,6 +256,12 @@ public sealed class NetnsTopology : IAsyncDisposable, IDisposable
     public Socket CreateSocket(string ns, AddressFamily family, SocketType type, ProtocolType protocol)
     {
         EnsureOwned(ns);
+        return CreateSocketIn(ns, family, type, protocol);
+    }
+
+    /// <summary><see cref="CreateSocket"/> for any namespace of the caller's (another topology's).</summary>
+    internal static Socket CreateSocketIn(string ns, AddressFamily family, SocketType type, ProtocolType protocol)
+    {
         Socket? socket = null;
         Exception? failure = null;
         var thread = new Thread(() =>
@@ -393,7 +399,7 @@ public sealed class NetnsTopology : IAsyncDisposable, IDisposable
         }
     }
 
-    private static void RunBatch(string? ns, List<string> lines)
+    internal static void RunBatch(string? ns, List<string> lines)
     {
         var script = string.Join('\n', lines) + "\n";
         string[] command = ns is null ? ["ip", "-batch", "-"] : ["ip", "-n", ns, "-batch", "-"];
@@ -407,7 +413,7 @@ public sealed class NetnsTopology : IAsyncDisposable, IDisposable
         }
     }
 
-    private static void DeleteNamespace(string ns)
+    internal static void DeleteNamespace(string ns)
     {
         // A process still inside would keep the namespace (and its veths) alive after the name is gone.
         var pids = CommandRunner.Run(["ip", "netns", "pids", ns]);

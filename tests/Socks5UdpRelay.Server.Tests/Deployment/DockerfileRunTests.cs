@@ -70,7 +70,7 @@ public sealed partial class DockerfileRunTests(EmulatedImage image) : IClassFixt
         Assert.Equal(excluded, DockerIgnore.Load(RepositoryFiles.Root).IsExcluded(path));
     }
 
-    [RootFact]
+    [RootUserFact]
     public async Task WithoutUsersOrAnAllowList_RefusesToStartAsAnOpenRelay()
     {
         var built = await image.GetAsync();
@@ -80,7 +80,7 @@ public sealed partial class DockerfileRunTests(EmulatedImage image) : IClassFixt
         Assert.Contains(server.Output, l => l.Contains("open relay", StringComparison.Ordinal) && l.Contains("Policy:AllowOpenRelay", StringComparison.Ordinal));
     }
 
-    [RootFact]
+    [RootUserFact]
     public async Task WithAnAllowList_RelaysUdpToALoopbackEcho_FromAPortOfTheRange()
     {
         var built = await image.GetAsync();
@@ -99,7 +99,7 @@ public sealed partial class DockerfileRunTests(EmulatedImage image) : IClassFixt
         Assert.Contains(server.Output, l => l.StartsWith('{') && l.Contains("Listening for SOCKS5", StringComparison.Ordinal)); // LogFormat=json
     }
 
-    [RootFact]
+    [RootUserFact]
     public async Task HealthCheck_RunAsTheDockerfileSays_ExitsZero()
     {
         var built = await image.GetAsync();
@@ -112,7 +112,7 @@ public sealed partial class DockerfileRunTests(EmulatedImage image) : IClassFixt
         Assert.Contains(check.Output, l => l.StartsWith($"healthy: 127.0.0.1:{server.EndPoint.Port}", StringComparison.Ordinal));
     }
 
-    [RootFact]
+    [RootUserFact]
     public async Task Sigterm_WithAnAssociationOpen_SaysClosingShutdown_AndExitsZeroWithinTheGracePeriod()
     {
         var built = await image.GetAsync();
@@ -132,7 +132,7 @@ public sealed partial class DockerfileRunTests(EmulatedImage image) : IClassFixt
         Assert.True(stopwatch.Elapsed < grace, $"exited {stopwatch.Elapsed} after SIGTERM; the grace period is {grace}");
     }
 
-    [RootFact]
+    [RootUserFact]
     public async Task Server_RunsAsTheImagesNonRootUser()
     {
         var built = await image.GetAsync();

@@ -146,6 +146,39 @@ public sealed partial class DockerfileRunTests(EmulatedImage image) : IClassFixt
         Assert.Equal(built.Dockerfile.Entrypoint, (await File.ReadAllTextAsync($"/proc/{server.Pid}/cmdline")).Split('\0', StringSplitOptions.RemoveEmptyEntries));
     }
 
+    [RootUserFact]
+    public async Task PasswordFileTheImagesUserCannotRead_StopsTheStartSayingSo_ReadableItServes()
+    {
+        var built = await image.GetAsync();
+        var folder = Directory.CreateTempSubdirectory("s5r-secret-");
+        try
+        {
+            // As a bind-mounted secret arrives: the host's owner (root here) and mode.
+            string secret = Path.Combine(folder.FullName, "socks5-alice");
+            await File.WriteAllTextAsync(secret, "a long password");
+            CommandRunner.RunChecked(["chmod", "0755", folder.FullName]);
+            CommandRunner.RunChecked(["chmod", "0600", secret]);
+            var environment = PortsOnly();
+            environment["Auth__Users__0__Name"] = "alice";
+            environment["Auth__Users__0__PasswordFile"] = secret;
+
+            await using (var refused = ServerProcess.Launch(built.Command(built.Dockerfile.Entrypoint, environment)))
+            {
+                Assert.Equal(1, await refused.WaitForExitAsync(TestTimeout.Default));
+                Assert.Contains(refused.Output, l => l.Contains($"Auth:Users:0:PasswordFile = '{secret}' cannot be read by this process", StringComparison.Ordinal));
+                Assert.DoesNotContain(refused.Output, l => l.Contains("   at ", StringComparison.Ordinal));
+            }
+
+            CommandRunner.RunChecked(["chown", $"{built.UserId}:{built.UserId}", secret]); // the README's fix
+            await using var server = await ServerProcess.StartAsync(built.Command(built.Dockerfile.Entrypoint, environment));
+            Assert.Contains(server.Output, l => l.Contains("authentication 1 user(s), RFC 1929", StringComparison.Ordinal));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
     private static IPEndPoint Loopback(ServerProcess server) => new(IPAddress.Loopback, server.EndPoint.Port);
 
     /// <summary>Only the fixed ports replaced: the image as shipped, otherwise.</summary>

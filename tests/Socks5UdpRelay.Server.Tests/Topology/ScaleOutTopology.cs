@@ -30,19 +30,14 @@ public sealed class ScaleOutTopology : IDisposable
 
     private const string Table = "s5lb";
 
-    private readonly List<string> _namespaces = [];
-    private readonly List<NetnsProcess> _processes = [];
-    private readonly Lock _gate = new();
-    private readonly EventHandler _onProcessExit;
-    private int _disposed;
+    private readonly OwnedNamespaces _owned;
 
     private ScaleOutTopology(string prefix)
     {
-        Prefix = prefix;
-        _onProcessExit = (_, _) => Dispose();
+        _owned = new OwnedNamespaces(prefix);
     }
 
-    public string Prefix { get; }
+    public string Prefix => _owned.Prefix;
 
     public string ClientNamespace => Prefix + "client";
 
@@ -75,7 +70,6 @@ public sealed class ScaleOutTopology : IDisposable
         Requirements.EnsureNetworkNamespaces();
         NetnsTopology.DeleteLeftovers();
         var topology = new ScaleOutTopology(NamespaceNames.NextPrefix());
-        AppDomain.CurrentDomain.ProcessExit += topology._onProcessExit;
         try
         {
             topology.Build();
@@ -121,50 +115,17 @@ public sealed class ScaleOutTopology : IDisposable
 
     /// <summary>Starts <c>dotnet {assemblyPath} args…</c> inside <paramref name="ns"/>; disposing this topology kills it.</summary>
     public NetnsProcess StartDotNet(string ns, string assemblyPath, IEnumerable<string> arguments)
-    {
-        EnsureOwned(ns);
-        var process = NetnsProcess.Start(["ip", "netns", "exec", ns, NetnsTopology.DotNetHost, assemblyPath, .. arguments], null);
-        lock (_gate)
-        {
-            _processes.Add(process);
-        }
-
-        return process;
-    }
+        => _owned.Start(ns, [NetnsTopology.DotNetHost, assemblyPath, .. arguments], null);
 
     /// <summary>A socket created inside <paramref name="ns"/> (see <see cref="NetnsTopology.CreateSocket"/>).</summary>
     public Socket CreateSocket(string ns, AddressFamily family, SocketType type, ProtocolType protocol)
     {
-        EnsureOwned(ns);
+        _owned.EnsureOwned(ns);
         return NetnsTopology.CreateSocketIn(ns, family, type, protocol);
     }
 
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        AppDomain.CurrentDomain.ProcessExit -= _onProcessExit;
-        NetnsProcess[] processes;
-        string[] namespaces;
-        lock (_gate)
-        {
-            processes = [.. _processes];
-            namespaces = [.. _namespaces];
-        }
-
-        foreach (var process in processes)
-        {
-            process.Dispose();
-        }
-
-        foreach (var ns in namespaces.Reverse())
-        {
-            NetnsTopology.DeleteNamespace(ns);
-        }
-    }
+    /// <summary>Kills what was started here and deletes every namespace (the nftables rules go with lb's). Safe to call more than once.</summary>
+    public void Dispose() => _owned.Dispose();
 
     private void Build()
     {
@@ -172,12 +133,7 @@ public sealed class ScaleOutTopology : IDisposable
         string[] roles = [LoadBalancerNamespace, ClientNamespace, OutsiderNamespace, TargetNamespace, .. replicas];
         foreach (var ns in roles)
         {
-            lock (_gate)
-            {
-                _namespaces.Add(ns); // listed first, so a failure below still deletes it
-            }
-
-            CommandRunner.RunChecked(["ip", "netns", "add", ns]);
+            _owned.Add(ns);
         }
 
         var links = new List<string>();
@@ -204,17 +160,5 @@ public sealed class ScaleOutTopology : IDisposable
         // Every client's datagram to a closed port must draw its port unreachable, however many arrive at once.
         CommandRunner.RunChecked(["ip", "netns", "exec", TargetNamespace, ExternalTools.Resolve("sysctl"), "-q", "-w", "net.ipv4.icmp_ratelimit=0"]);
         LoadBalance([.. Enumerable.Range(0, ReplicaCount)], masquerade: false);
-    }
-
-    private void EnsureOwned(string ns)
-    {
-        ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        lock (_gate)
-        {
-            if (!_namespaces.Contains(ns))
-            {
-                throw new ArgumentException($"{ns} is not a namespace of this topology ({Prefix}*).", nameof(ns));
-            }
-        }
     }
 }

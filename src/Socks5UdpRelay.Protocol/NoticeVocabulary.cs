@@ -36,6 +36,9 @@ public static class NoticeKeys
 
     /// <summary>On the greeting: the command verbs the server accepts, lower case, comma-separated.</summary>
     public const string Commands = "commands";
+
+    /// <summary>On <c>UDP-DENIED reason=source-mismatch</c>: the control connection's address as the server sees it.</summary>
+    public const string Expected = "expected";
 }
 
 /// <summary>Values of <c>reason</c> on <c>UDP-DENIED</c>.</summary>
@@ -45,6 +48,13 @@ public static class DeniedReasons
     public const string Fragmented = "fragmented";
     public const string TooLarge = "too-large";
     public const string RateLimit = "rate-limit";
+
+    /// <summary>
+    /// The datagram came from another address than the association's control connection (RFC 1928
+    /// §7): a NAT rewrote the TCP path but not the UDP one. Comes with <c>from</c> (the datagram's
+    /// source) and <c>expected</c> (the control connection's address).
+    /// </summary>
+    public const string SourceMismatch = "source-mismatch";
 }
 
 /// <summary>Values of <c>reason</c> on <c>UDP-UNRESOLVED</c>.</summary>

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Serilog;
 using Socks5UdpRelay.Server.Hosting;
 using Socks5UdpRelay.Server.Tools;
@@ -9,6 +11,11 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (ServerHelp.TryHandle(args, Console.Out) is { } answered)
+        {
+            return answered;
+        }
+
         if (args.Length > 0 && args[0] == HashPasswordCommand.Name)
         {
             return HashPasswordCommand.Run(args[1..], Console.In, Console.Out, Console.Error);
@@ -26,18 +33,23 @@ internal static class Program
         }
         catch (Exception e) when (e is FileNotFoundException or InvalidDataException or FormatException)
         {
-            await Console.Error.WriteLineAsync($"Configuration could not be read: {e.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync(ConfigurationFileError.Describe(e)).ConfigureAwait(false);
             return 1;
         }
 
         RelayHost.ConfigureSocketEngine(builder.Configuration);
-        var logger = RelayHost.CreateLogger(builder.Configuration);
+        var logger = RelayHost.CreateLogger(builder.Configuration, out string? loggingFailure);
         Log.Logger = logger.ForContext("SourceContext", "Socks5UdpRelay.Server");
         RelayHost.UseSerilog(builder, logger);
         try
         {
             using var host = builder.Build();
-            var failures = RelayHost.Validate(host.Services);
+            var failures = RelayHost.Validate(host.Services).ToList();
+            if (loggingFailure is not null)
+            {
+                failures.Add(loggingFailure);
+            }
+
             if (failures.Count > 0)
             {
                 foreach (string failure in failures)
@@ -45,10 +57,11 @@ internal static class Program
                     Log.Fatal("Invalid configuration: {Failure}", failure);
                 }
 
-                Log.Fatal("Not started: {Count} configuration error(s)", failures.Count);
+                Log.Fatal("Not started: {Count} configuration error(s); see --help and the README's Configuration section", failures.Count);
                 return 1;
             }
 
+            StartupReport.Write(host.Services, host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Server"));
             await host.RunAsync().ConfigureAwait(false);
             return 0;
         }

@@ -42,6 +42,12 @@ internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
             {
                 errors.Add($"{key}:PasswordEnv = '{user.PasswordEnv}': the variable is not set.");
             }
+            else if (!string.IsNullOrEmpty(user.PasswordFile) && Unreadable(user.PasswordFile) is { } why)
+            {
+                // A secret bind-mounted from the host keeps the host's owner and mode (README, "Docker").
+                errors.Add($"{key}:PasswordFile = '{user.PasswordFile}' cannot be read by this process: {why}. "
+                    + "Make it readable by the server's user, e.g. chown 1654 and chmod 0400 for the container image's user.");
+            }
             else if (UserSecrets.Read(user) is { } secret && !PasswordHash.IsHash(secret) && Encoding.UTF8.GetByteCount(secret) is 0 or > 255)
             {
                 errors.Add($"{key}: the password has {Encoding.UTF8.GetByteCount(secret)} bytes; RFC 1929 allows 1 to 255.");
@@ -58,5 +64,18 @@ internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static string? Unreadable(string path)
+    {
+        try
+        {
+            using var file = File.OpenRead(path);
+            return null;
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            return e.Message;
+        }
     }
 }

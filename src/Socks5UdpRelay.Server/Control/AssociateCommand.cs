@@ -23,6 +23,7 @@ internal sealed class AssociateCommand(
     AdvertisedAddresses advertised,
     NoticeService notices,
     RelayMetrics metrics,
+    string? udpPortRange,
     ILogger logger)
 {
     private static readonly TimeSpan NoticeFlushTime = TimeSpan.FromSeconds(2);
@@ -36,7 +37,7 @@ internal sealed class AssociateCommand(
         if (!clients.TryOpenAssociation(peer.Address, out string? limit))
         {
             Log.AssociationLimit(logger, peer, limit!);
-            metrics.RecordRefusedAssociation();
+            metrics.RecordRefusedAssociation(RefusalReasons.Limit);
             ReplyWriter.Failure(control, ReplyCode.ConnectionNotAllowed);
             return;
         }
@@ -120,7 +121,9 @@ internal sealed class AssociateCommand(
 
         if (client is null)
         {
-            Log.AssociationFailed(logger, peer, "no free UDP port for the client-facing socket");
+            // Port range exhausted (README, "Configuration"): counted and named, so an operator sees which setting to raise.
+            metrics.RecordRefusedAssociation(RefusalReasons.UdpPortRange);
+            Log.AssociationFailed(logger, peer, $"every port of Relay:UdpPortRange={udpPortRange} is in use; enlarge the range (and publish it)");
             ReplyWriter.Failure(control, ReplyCode.GeneralFailure);
             return null;
         }

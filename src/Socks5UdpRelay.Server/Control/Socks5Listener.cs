@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Socks5UdpRelay.Server.Hosting;
 using Socks5UdpRelay.Server.Logging;
+using Socks5UdpRelay.Server.Metrics;
 using Socks5UdpRelay.Server.Policy;
 
 namespace Socks5UdpRelay.Server.Control;
@@ -24,6 +25,7 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
     private readonly AssociationRegistry _associations;
     private readonly Metrics.RelayMetrics _metrics;
     private readonly OwnEndpoints _own;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly List<Socket> _listeners = [];
     private readonly List<Task> _acceptLoops = [];
@@ -34,6 +36,10 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
     private int _references = 1;
     private int _listenerReference = 1;
     private readonly CancellationTokenSource _stopping = new();
+    // Refusals are logged (README: every refusal is), but a scanner or a client in a reconnect
+    // loop must not flood the log: a burst, then one line a second per reason, each line saying
+    // how many were not logged since the one before.
+    private readonly Notices.NoticeRateLimiter<string> _refusals;
 
     public Socks5Listener(
         IOptions<RelayOptions> options,
@@ -43,8 +49,10 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
         AssociationRegistry associations,
         Metrics.RelayMetrics metrics,
         OwnEndpoints own,
+        TimeProvider time,
         ILogger<Socks5Listener> logger)
     {
+        _time = time;
         _own = own;
         _associations = associations;
         _metrics = metrics;
@@ -53,6 +61,7 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
         _tracker = tracker;
         _sessions = sessions;
         _logger = logger;
+        _refusals = new Notices.NoticeRateLimiter<string>(time, perSecond: 1, burst: 10);
     }
 
     public IReadOnlyList<IPEndPoint> ListenEndpoints { get; private set; } = [];
@@ -134,6 +143,19 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
         }
     }
 
+    private async Task AnswerLocalProbeAsync(Socket connection, IPAddress client)
+    {
+        try
+        {
+            await LocalProbeAnswer.AnswerAsync(connection, _time).ConfigureAwait(false);
+        }
+        finally
+        {
+            _tracker.CloseConnection(client);
+            Release();
+        }
+    }
+
     private void Release()
     {
         if (Interlocked.Decrement(ref _references) == 0)
@@ -169,23 +191,40 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
             }
 
             var peer = EndPoints.Normalize(connection.RemoteEndPoint);
-            if (!_allowList.Allows(peer.Address))
+            bool allowed = _allowList.Allows(peer.Address);
+            if (!allowed && !LocalProbeAnswer.IsFromThisHost(peer.Address, EndPoints.Normalize(connection.LocalEndPoint).Address))
             {
-                Log.ClientNotAllowed(_logger, peer);
-                _metrics.RecordRefusedConnection();
+                if (_refusals.TryAcquire(RefusalReasons.AllowList, out long suppressed))
+                {
+                    Log.ClientNotAllowed(_logger, peer, suppressed);
+                }
+
+                _metrics.RecordRefusedConnection(RefusalReasons.AllowList);
                 connection.Dispose();
                 continue;
             }
 
             if (!_tracker.TryOpenConnection(peer.Address, out string? limit))
             {
-                Log.ConnectionLimit(_logger, peer, limit!);
-                _metrics.RecordRefusedConnection();
+                if (_refusals.TryAcquire(RefusalReasons.Limit, out long suppressed))
+                {
+                    Log.ConnectionLimit(_logger, peer, limit!, suppressed);
+                }
+
+                _metrics.RecordRefusedConnection(RefusalReasons.Limit);
                 connection.Dispose();
                 continue;
             }
 
             Interlocked.Increment(ref _references);
+            if (!allowed)
+            {
+                // This host, outside the allow-list: the health check's answer, never a session.
+                Log.LocalProbeAnswered(_logger, peer);
+                _ = AnswerLocalProbeAsync(connection, peer.Address);
+                continue;
+            }
+
             _ = RunSessionAsync(_sessions.Create(connection), peer.Address);
         }
     }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Serilog;
 
 namespace Socks5UdpRelay.Server.Hosting;
@@ -48,52 +49,71 @@ internal static class RelayHost
     }
 
     /// <summary>
-    /// Every configuration error of every section at once (options validate lazily, one section
-    /// at a time, otherwise): call after Build, before Start.
+    /// Every configuration error of every section at once: keys the server does not have, values
+    /// that do not convert (<see cref="StrictConfiguration"/>), then each section's validators, run
+    /// on the section with the unconvertible values left out, so their own findings are reported
+    /// alongside (options validate lazily, one section at a time and stopping at the first value
+    /// the binder cannot convert, otherwise). Call after Build, before Start.
     /// </summary>
     public static IReadOnlyList<string> Validate(IServiceProvider services)
     {
-        var failures = new List<string>();
-        Collect<RelayOptions>(services, failures);
-        Collect<PolicyOptions>(services, failures);
-        Collect<Auth.AuthOptions>(services, failures);
-        Collect<LimitsOptions>(services, failures);
-        Collect<Metrics.MetricsOptions>(services, failures);
+        var configuration = services.GetRequiredService<IConfiguration>();
+        var unusable = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var failures = StrictConfiguration.Check(configuration, unusable);
+        Collect<RelayOptions>(services, configuration, RelayOptions.SectionName, unusable, failures);
+        Collect<PolicyOptions>(services, configuration, PolicyOptions.SectionName, unusable, failures);
+        Collect<Auth.AuthOptions>(services, configuration, Auth.AuthOptions.SectionName, unusable, failures);
+        Collect<LimitsOptions>(services, configuration, LimitsOptions.SectionName, unusable, failures);
+        Collect<Metrics.MetricsOptions>(services, configuration, Metrics.MetricsOptions.SectionName, unusable, failures);
         return failures;
     }
 
-    private static void Collect<T>(IServiceProvider services, List<string> failures)
-        where T : class
+    private static void Collect<T>(IServiceProvider services, IConfiguration configuration, string section, HashSet<string> unusable, List<string> failures)
+        where T : class, new()
     {
-        try
+        var usable = configuration.GetSection(section).AsEnumerable()
+            .Where(kv => kv.Value is not null && !unusable.Any(u => kv.Key.Equals(u, StringComparison.OrdinalIgnoreCase) || kv.Key.StartsWith(u + ":", StringComparison.OrdinalIgnoreCase)));
+        var options = new T();
+        new ConfigurationBuilder().AddInMemoryCollection(usable).Build().GetSection(section).Bind(options);
+        foreach (var validator in services.GetServices<IValidateOptions<T>>())
         {
-            _ = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<T>>().Value;
-        }
-        catch (Microsoft.Extensions.Options.OptionsValidationException e)
-        {
-            failures.AddRange(e.Failures);
-        }
-        catch (InvalidOperationException e)
-        {
-            failures.Add(e.Message); // a value the binder could not convert names its key
+            var result = validator.Validate(Options.DefaultName, options);
+            if (result.Failed)
+            {
+                failures.AddRange(result.Failures);
+            }
         }
     }
 
     /// <summary>
     /// Serilog: levels (and any extra sinks) from the <c>Serilog</c> section, plus the console in
     /// the format <c>LogFormat</c> names: <c>text</c> (default) for people, <c>json</c> for log
-    /// collectors in containers.
+    /// collectors in containers. A <c>Serilog</c> section with a bad level is left out (the level
+    /// is reported by <see cref="Validate"/>); one Serilog still cannot read sets
+    /// <paramref name="failure"/> instead of throwing, so the start fails with a message, not a stack trace.
     /// </summary>
-    public static Serilog.ILogger CreateLogger(IConfiguration configuration)
+    public static Serilog.ILogger CreateLogger(IConfiguration configuration) => CreateLogger(configuration, out _);
+
+    /// <inheritdoc cref="CreateLogger(IConfiguration)"/>
+    public static Serilog.ILogger CreateLogger(IConfiguration configuration, out string? failure)
     {
+        failure = null;
         var config = new LoggerConfiguration().MinimumLevel.Information();
-        if (configuration.GetSection("Serilog").Exists())
+        if (configuration.GetSection(StrictConfiguration.SerilogSection).Exists() && StrictConfiguration.SerilogErrors(configuration).Count == 0)
         {
-            config.ReadFrom.Configuration(configuration);
+            try
+            {
+                config.ReadFrom.Configuration(configuration);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or InvalidCastException or System.Reflection.TargetInvocationException)
+            {
+                failure = $"{StrictConfiguration.SerilogSection}: {(e as System.Reflection.TargetInvocationException)?.InnerException?.Message ?? e.Message}";
+                config = new LoggerConfiguration().MinimumLevel.Information();
+            }
         }
 
-        return string.Equals(configuration["LogFormat"], "json", StringComparison.OrdinalIgnoreCase)
-            ? config.WriteTo.Console(new Serilog.Formatting.Json.JsonFormatter(renderMessage: true)).CreateLogger()
+        return string.Equals(configuration[StrictConfiguration.LogFormatKey], "json", StringComparison.OrdinalIgnoreCase)
+            ? config.WriteTo.Console(new Logging.JsonLogFormatter()).CreateLogger()
             : config.WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss.fff} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}").CreateLogger();
     }
 

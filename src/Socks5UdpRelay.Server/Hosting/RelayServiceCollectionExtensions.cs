@@ -23,6 +23,13 @@ namespace Socks5UdpRelay.Server.Hosting;
 /// </summary>
 internal static class RelayServiceCollectionExtensions
 {
+    /// <summary>
+    /// A key the options do not have is an error, not a silence. <see cref="RelayHost.Validate"/> has
+    /// already reported such keys (with the closest known one) before the host starts; this is the
+    /// binder's own guard behind it.
+    /// </summary>
+    private static readonly Action<BinderOptions> Strict = o => o.ErrorOnUnknownConfiguration = true;
+
     public static IServiceCollection AddSocks5Relay(this IServiceCollection services, IConfiguration configuration)
     {
         AddOptions(services, configuration);
@@ -79,15 +86,15 @@ internal static class RelayServiceCollectionExtensions
 
     private static void AddOptions(IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<RelayOptions>().Bind(configuration.GetSection(RelayOptions.SectionName)).ValidateOnStart();
+        services.AddOptions<RelayOptions>().Bind(configuration.GetSection(RelayOptions.SectionName), Strict).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RelayOptions>, RelayOptionsValidator>();
-        services.AddOptions<PolicyOptions>().Bind(configuration.GetSection(PolicyOptions.SectionName)).ValidateOnStart();
+        services.AddOptions<PolicyOptions>().Bind(configuration.GetSection(PolicyOptions.SectionName), Strict).ValidateOnStart();
         services.AddSingleton<IValidateOptions<PolicyOptions>, PolicyOptionsValidator>();
-        services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.SectionName)).ValidateOnStart();
+        services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.SectionName), Strict).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
-        services.AddOptions<LimitsOptions>().Bind(configuration.GetSection(LimitsOptions.SectionName)).ValidateOnStart();
+        services.AddOptions<LimitsOptions>().Bind(configuration.GetSection(LimitsOptions.SectionName), Strict).ValidateOnStart();
         services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptionsValidator>();
-        services.AddOptions<MetricsOptions>().Bind(configuration.GetSection(MetricsOptions.SectionName)).ValidateOnStart();
+        services.AddOptions<MetricsOptions>().Bind(configuration.GetSection(MetricsOptions.SectionName), Strict).ValidateOnStart();
         services.AddSingleton<IValidateOptions<MetricsOptions>, MetricsOptionsValidator>();
     }
 
@@ -129,7 +136,7 @@ internal static class RelayServiceCollectionExtensions
         services.AddSingleton(sp => new AssociateCommand(
             sp.GetRequiredService<ClientTracker>(), sp.GetRequiredService<IUdpTransport>(), sp.GetRequiredService<AssociationFactory>(),
             sp.GetRequiredService<AssociationRegistry>(), sp.GetRequiredService<AdvertisedAddresses>(), sp.GetRequiredService<NoticeService>(),
-            sp.GetRequiredService<RelayMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Udp")));
+            sp.GetRequiredService<RelayMetrics>(), Relay(sp).UdpPortRange, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Udp")));
         services.AddSingleton(sp => new ConnectRelay(
             sp.GetRequiredService<CachingResolver>(), sp.GetRequiredService<DestinationPolicy>(), Relay(sp).ConnectTimeout, ControlLogger(sp)));
         services.AddSingleton<ControlSessionFactory>();

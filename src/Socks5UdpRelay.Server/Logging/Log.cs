@@ -40,8 +40,8 @@ internal static partial class Log
     [LoggerMessage(2004, LogLevel.Debug, "{Client}: command {Command} not supported")]
     public static partial void CommandNotSupported(ILogger logger, IPEndPoint client, int command);
 
-    [LoggerMessage(2005, LogLevel.Debug, "{Client}: connection refused by client allow-list")]
-    public static partial void ClientNotAllowed(ILogger logger, IPEndPoint client);
+    [LoggerMessage(2005, LogLevel.Information, "{Client}: connection refused: not in Policy:AllowClients ({Suppressed} more since the last such line)")]
+    public static partial void ClientNotAllowed(ILogger logger, IPEndPoint client, long suppressed);
 
     [LoggerMessage(2006, LogLevel.Debug, "{Client}: CONNECT {Destination} refused: {Reply}")]
     public static partial void ConnectFailed(ILogger logger, IPEndPoint client, string destination, string reply);
@@ -58,11 +58,14 @@ internal static partial class Log
     [LoggerMessage(2010, LogLevel.Debug, "{Client}: authenticated as {User}")]
     public static partial void Authenticated(ILogger logger, IPEndPoint client, string user);
 
-    [LoggerMessage(2011, LogLevel.Warning, "{Client}: connection refused: limit {Limit} reached")]
-    public static partial void ConnectionLimit(ILogger logger, IPEndPoint client, string limit);
+    [LoggerMessage(2011, LogLevel.Warning, "{Client}: connection refused: limit {Limit} reached ({Suppressed} more since the last such line)")]
+    public static partial void ConnectionLimit(ILogger logger, IPEndPoint client, string limit, long suppressed);
 
     [LoggerMessage(2012, LogLevel.Warning, "{Client}: UDP ASSOCIATE refused: limit {Limit} reached")]
     public static partial void AssociationLimit(ILogger logger, IPEndPoint client, string limit);
+
+    [LoggerMessage(2013, LogLevel.Debug, "{Client}: this host, not in Policy:AllowClients: answering its greeting with no acceptable methods (the health check's answer)")]
+    public static partial void LocalProbeAnswered(ILogger logger, IPEndPoint client);
 
     [LoggerMessage(3001, LogLevel.Information, "{Client}: UDP association opened, relay {Relay}, client UDP {ClientUdp}")]
     public static partial void AssociationOpened(ILogger logger, IPEndPoint client, IPEndPoint relay, string clientUdp);
@@ -93,6 +96,10 @@ internal static partial class Log
 
     [LoggerMessage(3009, LogLevel.Warning, "{Client}: association loop failed")]
     public static partial void AssociationLoopFailed(ILogger logger, Exception exception, IPEndPoint client);
+
+    [LoggerMessage(3010, LogLevel.Warning,
+        "{Client}: UDP datagrams for its association come from {Source}, not from its control connection's address {Expected}: dropped (RFC 1928 section 7). A NAT rewrites the TCP path but not the UDP one, e.g. a load balancer with source NAT (Kubernetes: externalTrafficPolicy Cluster); preserve the client address (Local). Logged once per association")]
+    public static partial void SourceMismatch(ILogger logger, IPEndPoint client, IPAddress source, IPAddress expected);
 
     [LoggerMessage(4001, LogLevel.Debug, "{Client}: destination {Destination} opened on port {Port}")]
     public static partial void DestinationOpened(ILogger logger, IPEndPoint client, DestinationText destination, int port);

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using Socks5UdpRelay.Protocol;
 
 namespace Socks5UdpRelay.Server.Metrics;
@@ -13,14 +14,23 @@ internal sealed class RelayMetrics
 {
     public const string MeterName = "Socks5UdpRelay";
 
-    private static readonly KeyValuePair<string, object?>[][] KindTags = Enum.GetValues<UdpErrorKind>()
-        .Select(k => new[] { new KeyValuePair<string, object?>("kind", k.ToWireName()) }).ToArray();
+    private static readonly UdpErrorKind[] Kinds = Enum.GetValues<UdpErrorKind>();
+    private static readonly string[] NoticeVerbNames =
+        [NoticeVerbs.Notices, NoticeVerbs.UdpError, NoticeVerbs.UdpDenied, NoticeVerbs.UdpUnresolved, NoticeVerbs.Closing];
 
-    private readonly Counter<long> _errors;
-    private readonly Counter<long> _notices;
-    private readonly Counter<long> _authFailures;
-    private readonly Counter<long> _refusedConnections;
-    private readonly Counter<long> _refusedAssociations;
+    private static readonly string[] ConnectionRefusals = [RefusalReasons.AllowList, RefusalReasons.Limit];
+    private static readonly string[] AssociationRefusals = [RefusalReasons.Limit, RefusalReasons.UdpPortRange];
+
+    // Events off the datagram path are counted here and read by observable instruments, so every
+    // series exists (at 0) from the first scrape on: an alert on a counter that has never fired
+    // then sees 0, not "no data".
+    private readonly long[] _errors = new long[Kinds.Length];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, StrongBox<long>> _notices = new(
+        NoticeVerbNames.Select(v => KeyValuePair.Create(v, new StrongBox<long>())));
+    private readonly long[] _refusedConnections = new long[ConnectionRefusals.Length];
+    private readonly long[] _refusedAssociations = new long[AssociationRefusals.Length];
+    private long _authFailures;
+    private long _sourceMismatches;
     private readonly AssociationTotals _closed = new();
     private readonly Lock _closedLock = new();
     private Func<IEnumerable<IAssociationStatistics>> _live = () => [];
@@ -29,11 +39,13 @@ internal sealed class RelayMetrics
     public RelayMetrics(IMeterFactory meters)
     {
         Meter = meters.Create(MeterName);
-        _errors = Meter.CreateCounter<long>("socks5udprelay.udp.errors", description: "Errors the kernel reported for relayed datagrams, by kind");
-        _notices = Meter.CreateCounter<long>("socks5udprelay.notices", description: "Notice lines queued for clients, by verb");
-        _authFailures = Meter.CreateCounter<long>("socks5udprelay.auth.failures", description: "Failed RFC 1929 authentications");
-        _refusedConnections = Meter.CreateCounter<long>("socks5udprelay.connections.refused", description: "Control connections closed on accept by the allow-list or a limit");
-        _refusedAssociations = Meter.CreateCounter<long>("socks5udprelay.associations.refused", description: "UDP ASSOCIATE requests refused by a limit");
+        Meter.CreateObservableCounter("socks5udprelay.udp.errors", () => Tagged(_errors, "kind", Kinds.Select(k => k.ToWireName())), description: "Errors the kernel reported for relayed datagrams, by kind");
+        Meter.CreateObservableCounter("socks5udprelay.notices", () => _notices.Select(n => new Measurement<long>(Volatile.Read(ref n.Value.Value), new KeyValuePair<string, object?>("verb", n.Key))), description: "Notice lines queued for clients, by verb");
+        Meter.CreateObservableCounter("socks5udprelay.auth.failures", () => Volatile.Read(ref _authFailures), description: "Failed RFC 1929 authentications");
+        Meter.CreateObservableCounter("socks5udprelay.connections.refused", () => Tagged(_refusedConnections, "reason", ConnectionRefusals), description: "Control connections closed on accept, by reason (allow-list, limit)");
+        Meter.CreateObservableCounter("socks5udprelay.associations.refused", () => Tagged(_refusedAssociations, "reason", AssociationRefusals), description: "UDP ASSOCIATE requests refused, by reason (limit, udp-port-range)");
+        Meter.CreateObservableCounter("socks5udprelay.udp.source_mismatch", () => Volatile.Read(ref _sourceMismatches),
+            description: "Datagrams dropped because they came from another address than their control connection (RFC 1928 section 7): a NAT on the TCP path only");
         Meter.CreateObservableUpDownCounter("socks5udprelay.connections", () => _connections(), description: "Open control connections");
         Meter.CreateObservableUpDownCounter("socks5udprelay.associations", () => _live().Count(), description: "Open UDP associations");
         Meter.CreateObservableUpDownCounter("socks5udprelay.destinations", () => _live().Sum(a => a.DestinationCount), description: "Open destination sockets");
@@ -55,16 +67,24 @@ internal sealed class RelayMetrics
     public void RecordError(UdpErrorKind kind)
     {
         int i = (int)kind;
-        _errors.Add(1, (uint)i < (uint)KindTags.Length ? KindTags[i] : KindTags[0]);
+        Interlocked.Increment(ref _errors[(uint)i < (uint)_errors.Length ? i : 0]);
     }
 
-    public void RecordNotice(string verb) => _notices.Add(1, new KeyValuePair<string, object?>("verb", verb));
+    public void RecordNotice(string verb) => Interlocked.Increment(ref _notices.GetOrAdd(verb, static _ => new StrongBox<long>()).Value);
 
-    public void RecordAuthFailure() => _authFailures.Add(1);
+    public void RecordAuthFailure() => Interlocked.Increment(ref _authFailures);
 
-    public void RecordRefusedConnection() => _refusedConnections.Add(1);
+    /// <summary>A connection closed on accept; <paramref name="reason"/> is one of <see cref="RefusalReasons"/>.</summary>
+    public void RecordRefusedConnection(string reason) => Interlocked.Increment(ref _refusedConnections[Math.Max(0, Array.IndexOf(ConnectionRefusals, reason))]);
 
-    public void RecordRefusedAssociation() => _refusedAssociations.Add(1);
+    /// <summary>A UDP ASSOCIATE refused; <paramref name="reason"/> is one of <see cref="RefusalReasons"/>.</summary>
+    public void RecordRefusedAssociation(string reason) => Interlocked.Increment(ref _refusedAssociations[Math.Max(0, Array.IndexOf(AssociationRefusals, reason))]);
+
+    /// <summary>A datagram from another address than its association's control connection (README, "Several replicas").</summary>
+    public void RecordSourceMismatch() => Interlocked.Increment(ref _sourceMismatches);
+
+    private static IEnumerable<Measurement<long>> Tagged(long[] counts, string tag, IEnumerable<string> values)
+        => values.Select((v, i) => new Measurement<long>(Volatile.Read(ref counts[i]), new KeyValuePair<string, object?>(tag, v)));
 
     /// <summary>
     /// Folds a closed association into the totals as it leaves the live set, under one lock with

@@ -109,6 +109,23 @@ internal sealed class NoticeRouter(
         }
     }
 
+    /// <summary>
+    /// <c>UDP-DENIED dst=… reason=source-mismatch from=SOURCE expected=PEER</c>: a datagram for this
+    /// association came from another address than its control connection (README, "Several
+    /// replicas"). Rate-limited by the caller, per association, whatever the destination.
+    /// </summary>
+    public bool SourceMismatch(in SocksAddress addressedAs, System.Net.IPAddress from, System.Net.IPAddress expected, long suppressed)
+    {
+        Span<byte> line = stackalloc byte[NoticeFormat.MaxLineLength];
+        var builder = new NoticeLineWriter(line, NoticeVerbs.UdpDenied);
+        builder.AddEndpoint(NoticeKeys.Destination, addressedAs);
+        builder.Add(NoticeKeys.Reason, DeniedReasons.SourceMismatch);
+        builder.AddAddress(NoticeKeys.From, from);
+        builder.AddAddress(NoticeKeys.Expected, expected);
+        AddSuppressed(ref builder, suppressed);
+        return Send(builder, line, NoticeVerbs.UdpDenied);
+    }
+
     /// <summary>A name that gave no address becomes a rate-limited <c>UDP-UNRESOLVED</c>.</summary>
     public void Unresolved(string name, ushort port, ResolveFailure failure)
     {

@@ -16,6 +16,7 @@ internal sealed class AssociationFactory(
     CachingResolver resolver,
     ByteBudget nameBytes,
     NoticeService notices,
+    RelayMetrics metrics,
     TimeProvider time,
     ILoggerFactory loggers)
 {
@@ -30,6 +31,6 @@ internal sealed class AssociationFactory(
     {
         var counters = new AssociationCounters();
         var router = notices.CreateRouter(writer, counters, peer);
-        return new UdpAssociation(settings, client, peer, fixedPort, router, counters, policy, ports, resolver, nameBytes, time, _logger);
+        return new UdpAssociation(settings, client, peer, fixedPort, router, counters, policy, ports, resolver, nameBytes, metrics, time, _logger);
     }
 }

@@ -28,6 +28,7 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
     private readonly DestinationTable _destinations;
     private readonly NameTable _names;
     private readonly NoticeRouter _notices;
+    private readonly SourceMismatchReporter _sourceMismatch;
     private readonly DestinationPolicy _policy;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -50,9 +51,11 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
         OutboundPortRegistry ports,
         CachingResolver resolver,
         ByteBudget nameBytes,
+        RelayMetrics metrics,
         TimeProvider time,
         ILogger logger)
     {
+        _sourceMismatch = new SourceMismatchReporter(peer, notices, metrics, time, logger);
         _settings = settings;
         _client = client;
         _peer = peer;
@@ -156,6 +159,7 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
             {
                 Counters.Drop(DropReason.ForeignSource);
                 LogForeignSource(batch.Source(i));
+                _sourceMismatch.OnRefused(batch.Payload(i), batch.Source(i));
                 continue;
             }
 

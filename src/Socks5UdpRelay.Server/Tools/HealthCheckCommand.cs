@@ -10,7 +10,8 @@ namespace Socks5UdpRelay.Server.Tools;
 /// <c>Socks5UdpRelay.Server healthcheck</c>: the container's HEALTHCHECK, run by the application
 /// itself (the runtime image has no curl). Reads the same configuration as the server, connects
 /// to its first listen endpoint (a wildcard address is reached through loopback) and completes a
-/// method negotiation: exit 0 when the server answers as a SOCKS5 server, 1 otherwise.
+/// method negotiation: exit 0 when the server answers as a SOCKS5 server (also with "no acceptable
+/// methods", its answer to its own host when <c>Policy:AllowClients</c> leaves it out), 1 otherwise.
 /// </summary>
 internal static class HealthCheckCommand
 {
@@ -56,13 +57,17 @@ internal static class HealthCheckCommand
                 read += n;
             }
 
-            if (MethodSelection.TryReadReply(reply.AsSpan(0, read), out _, out _) != System.Buffers.OperationStatus.Done)
+            if (MethodSelection.TryReadReply(reply.AsSpan(0, read), out var method, out _) != System.Buffers.OperationStatus.Done)
             {
                 await output.WriteLineAsync($"unhealthy: {endpoint} did not answer as a SOCKS5 server").ConfigureAwait(false);
                 return 1;
             }
 
-            await output.WriteLineAsync($"healthy: {endpoint} answers SOCKS5").ConfigureAwait(false);
+            // X'FF': this host is outside Policy:AllowClients, and the server answered anyway (it does
+            // for its own host only), which is all a liveness check needs to know.
+            await output.WriteLineAsync(method == AuthMethod.NoAcceptableMethods
+                ? $"healthy: {endpoint} answers SOCKS5 (no acceptable methods for this host: it is not in Policy:AllowClients)"
+                : $"healthy: {endpoint} answers SOCKS5").ConfigureAwait(false);
             return 0;
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)

@@ -70,7 +70,7 @@ public sealed partial class DockerfileRunTests(EmulatedImage image) : IClassFixt
         Assert.Equal(excluded, DockerIgnore.Load(RepositoryFiles.Root).IsExcluded(path));
     }
 
-    [RootFact]
+    [RootUserFact]
     public async Task WithoutUsersOrAnAllowList_RefusesToStartAsAnOpenRelay()
     {
         var built = await image.GetAsync();
@@ -80,7 +80,7 @@ public sealed partial class DockerfileRunTests(EmulatedImage image) : IClassFixt
         Assert.Contains(server.Output, l => l.Contains("open relay", StringComparison.Ordinal) && l.Contains("Policy:AllowOpenRelay", StringComparison.Ordinal));
     }
 
-    [RootFact]
+    [RootUserFact]
     public async Task WithAnAllowList_RelaysUdpToALoopbackEcho_FromAPortOfTheRange()
     {
         var built = await image.GetAsync();
@@ -99,7 +99,7 @@ public sealed partial class DockerfileRunTests(EmulatedImage image) : IClassFixt
         Assert.Contains(server.Output, l => l.StartsWith('{') && l.Contains("Listening for SOCKS5", StringComparison.Ordinal)); // LogFormat=json
     }
 
-    [RootFact]
+    [RootUserFact]
     public async Task HealthCheck_RunAsTheDockerfileSays_ExitsZero()
     {
         var built = await image.GetAsync();
@@ -112,7 +112,7 @@ public sealed partial class DockerfileRunTests(EmulatedImage image) : IClassFixt
         Assert.Contains(check.Output, l => l.StartsWith($"healthy: 127.0.0.1:{server.EndPoint.Port}", StringComparison.Ordinal));
     }
 
-    [RootFact]
+    [RootUserFact]
     public async Task Sigterm_WithAnAssociationOpen_SaysClosingShutdown_AndExitsZeroWithinTheGracePeriod()
     {
         var built = await image.GetAsync();
@@ -132,7 +132,7 @@ public sealed partial class DockerfileRunTests(EmulatedImage image) : IClassFixt
         Assert.True(stopwatch.Elapsed < grace, $"exited {stopwatch.Elapsed} after SIGTERM; the grace period is {grace}");
     }
 
-    [RootFact]
+    [RootUserFact]
     public async Task Server_RunsAsTheImagesNonRootUser()
     {
         var built = await image.GetAsync();
@@ -144,6 +144,39 @@ public sealed partial class DockerfileRunTests(EmulatedImage image) : IClassFixt
         Assert.All(uid.Groups[1].Captures, c => Assert.Equal(built.UserId.ToString(System.Globalization.CultureInfo.InvariantCulture), c.Value));
         Assert.NotEqual(0, built.UserId);
         Assert.Equal(built.Dockerfile.Entrypoint, (await File.ReadAllTextAsync($"/proc/{server.Pid}/cmdline")).Split('\0', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [RootUserFact]
+    public async Task PasswordFileTheImagesUserCannotRead_StopsTheStartSayingSo_ReadableItServes()
+    {
+        var built = await image.GetAsync();
+        var folder = Directory.CreateTempSubdirectory("s5r-secret-");
+        try
+        {
+            // As a bind-mounted secret arrives: the host's owner (root here) and mode.
+            string secret = Path.Combine(folder.FullName, "socks5-alice");
+            await File.WriteAllTextAsync(secret, "a long password");
+            CommandRunner.RunChecked(["chmod", "0755", folder.FullName]);
+            CommandRunner.RunChecked(["chmod", "0600", secret]);
+            var environment = PortsOnly();
+            environment["Auth__Users__0__Name"] = "alice";
+            environment["Auth__Users__0__PasswordFile"] = secret;
+
+            await using (var refused = ServerProcess.Launch(built.Command(built.Dockerfile.Entrypoint, environment)))
+            {
+                Assert.Equal(1, await refused.WaitForExitAsync(TestTimeout.Default));
+                Assert.Contains(refused.Output, l => l.Contains($"Auth:Users:0:PasswordFile = '{secret}' cannot be read by this process", StringComparison.Ordinal));
+                Assert.DoesNotContain(refused.Output, l => l.Contains("   at ", StringComparison.Ordinal));
+            }
+
+            CommandRunner.RunChecked(["chown", $"{built.UserId}:{built.UserId}", secret]); // the README's fix
+            await using var server = await ServerProcess.StartAsync(built.Command(built.Dockerfile.Entrypoint, environment));
+            Assert.Contains(server.Output, l => l.Contains("authentication 1 user(s), RFC 1929", StringComparison.Ordinal));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
     }
 
     private static IPEndPoint Loopback(ServerProcess server) => new(IPAddress.Loopback, server.EndPoint.Port);

@@ -37,6 +37,7 @@ internal sealed class AssociationHarness : IAsyncDisposable
             resolver,
             NameBytes,
             new NoticeService(new NoticeSettings(true, 64, notices, notices), metrics, Time, NullLoggerFactory.Instance),
+            metrics,
             Time,
             NullLoggerFactory.Instance);
         Association = factory.Create(Client, Peer, fixedPort, Notices);

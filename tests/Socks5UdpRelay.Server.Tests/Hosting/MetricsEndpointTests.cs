@@ -59,7 +59,7 @@ public sealed class MetricsEndpointTests
         Assert.Null(server.Services.GetRequiredService<MetricsEndpoint>().EndPoint);
     }
 
-    private static async Task<string> GetAsync(IPEndPoint endpoint, string path)
+    internal static async Task<string> GetAsync(IPEndPoint endpoint, string path)
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(endpoint, TestTimeout.Token());

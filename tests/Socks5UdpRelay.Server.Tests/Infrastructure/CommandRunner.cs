@@ -15,7 +15,7 @@ public sealed record CommandResult(IReadOnlyList<string> Command, int ExitCode, 
 public static class CommandRunner
 {
     /// <summary>Runs the command and returns its result whatever the exit code; throws only if it cannot start or overruns <paramref name="timeout"/>.</summary>
-    public static CommandResult Run(IReadOnlyList<string> command, string? standardInput = null, TimeSpan? timeout = null)
+    public static CommandResult Run(IReadOnlyList<string> command, string? standardInput = null, TimeSpan? timeout = null, string? workingDirectory = null)
     {
         ArgumentOutOfRangeException.ThrowIfZero(command.Count);
         var startInfo = new ProcessStartInfo(ExternalTools.Resolve(command[0]))
@@ -26,6 +26,7 @@ public static class CommandRunner
             UseShellExecute = false,
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
+            WorkingDirectory = workingDirectory ?? string.Empty,
         };
         foreach (var argument in command.Skip(1))
         {

@@ -13,6 +13,8 @@ public static class Requirements
 
     private static readonly Lazy<string?> s_networkNamespacesMissing = new(ProbeNetworkNamespaces);
     private static readonly Lazy<string?> s_danteMissing = new(ProbeDante);
+    private static readonly Lazy<string?> s_rootMissing = new(() => RootMissingReason(
+        OperatingSystem.IsLinux(), OperatingSystem.IsLinux() ? NativeMethods.geteuid() : uint.MaxValue, ExternalTools.Find("setpriv") is not null));
 
     /// <summary>True when CI asked for every test to run (no skipping).</summary>
     public static bool RequireAll => IsRequireAll(Environment.GetEnvironmentVariable(RequireAllVariable));
@@ -25,6 +27,15 @@ public static class Requirements
 
     /// <summary>The Skip text for a [RootFact]/[RootTheory] in this process, or null to run.</summary>
     public static string? NetworkNamespacesSkipReason => SkipReason(NetworkNamespacesMissing, RequireAll);
+
+    /// <summary>
+    /// Why tests that only change user (the container image's uid, with setpriv) cannot run here, or
+    /// null. They need root and setpriv, but no namespaces, nft or iptables.
+    /// </summary>
+    public static string? RootMissing => s_rootMissing.Value;
+
+    /// <summary>The Skip text for a [RootUserFact] in this process, or null to run.</summary>
+    public static string? RootSkipReason => SkipReason(RootMissing, RequireAll);
 
     /// <summary>The Skip text for a [RequiresDanteFact] in this process, or null to run.</summary>
     public static string? DanteSkipReason => SkipReason(DanteMissing, RequireAll);
@@ -70,6 +81,13 @@ public static class Requirements
 
         return tryAddNamespace() is { } failure ? $"`ip netns add` failed: {failure}" : null;
     }
+
+    /// <summary>The pure part of the root probe: what is missing, given the facts, or null.</summary>
+    public static string? RootMissingReason(bool isLinux, uint effectiveUserId, bool hasSetpriv) =>
+        !isLinux ? "running as another user needs Linux"
+        : effectiveUserId != 0 ? $"running as the image's user needs root (effective uid is {effectiveUserId})"
+        : !hasSetpriv ? "setpriv is missing (install util-linux)"
+        : null;
 
     private static string? ProbeNetworkNamespaces()
     {

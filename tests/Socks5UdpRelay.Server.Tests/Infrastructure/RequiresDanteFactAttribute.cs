@@ -1,4 +1,5 @@
 using Xunit;
+using Xunit.Sdk;
 
 namespace Socks5UdpRelay.Server.Tests.Infrastructure;
 
@@ -8,6 +9,7 @@ namespace Socks5UdpRelay.Server.Tests.Infrastructure;
 /// <c>SOCKS5UDPRELAY_REQUIRE_ALL=1</c>.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method)]
+[XunitTestCaseDiscoverer(SkippedFactDiscoverer.TypeName, SkippedFactDiscoverer.AssemblyName)]
 public sealed class RequiresDanteFactAttribute : FactAttribute
 {
     public RequiresDanteFactAttribute() => Skip = Requirements.DanteSkipReason;

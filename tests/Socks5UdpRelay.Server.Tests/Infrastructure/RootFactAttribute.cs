@@ -1,4 +1,5 @@
 using Xunit;
+using Xunit.Sdk;
 
 namespace Socks5UdpRelay.Server.Tests.Infrastructure;
 
@@ -8,6 +9,7 @@ namespace Socks5UdpRelay.Server.Tests.Infrastructure;
 /// (xunit 2 has no runtime skip, so the decision is made when the attribute is built).
 /// </summary>
 [AttributeUsage(AttributeTargets.Method)]
+[XunitTestCaseDiscoverer(SkippedFactDiscoverer.TypeName, SkippedFactDiscoverer.AssemblyName)]
 public sealed class RootFactAttribute : FactAttribute
 {
     public RootFactAttribute() => Skip = Requirements.NetworkNamespacesSkipReason;

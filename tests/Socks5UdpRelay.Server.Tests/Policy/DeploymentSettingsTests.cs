@@ -42,7 +42,7 @@ public sealed class DeploymentSettingsTests
         await raw.ReadAsync(2);
         await raw.SendAsync(0x05, 0x03, 0x00, 0x01, 0, 0, 0, 0, 0, 0);
         Assert.Equal(new byte[] { 0x05, 0x01, 0x00, 0x01, 0, 0, 0, 0, 0, 0 }, await raw.ReadAsync(10));
-        Assert.Contains(server.Logs.Events, e => e.EventId == 3008 && e.Message.Contains("no free UDP port"));
+        Assert.Contains(server.Logs.Events, e => e.EventId == 3008 && e.Message.Contains($"every port of Relay:UdpPortRange={port}-{port} is in use"));
 
         await first.DisposeAsync(); // the port returns to the range
         await server.WaitForNoAssociationsAsync();

@@ -87,9 +87,13 @@ public sealed class LimitsTests
     {
         await using (var closed = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Policy:AllowClients:0"] = "10.0.0.0/8" }))
         {
+            // From this host (loopback), outside the list: "no acceptable methods", then closed (the health check's answer).
+            // A peer on another host is closed unanswered: see Topology/ScaleOutTopologyTests.
             await using var raw = await RawSocks.ConnectAsync(closed.EndPoint);
+            await raw.SendAsync(0x05, 0x01, 0x00);
+            Assert.Equal(new byte[] { 0x05, 0xFF }, await raw.ReadAsync(2));
             Assert.True(await raw.ClosedByServerAsync());
-            Assert.Contains(closed.Logs.Events, e => e.EventId == 2005);
+            Assert.Contains(closed.Logs.Events, e => e.EventId == 2013);
         }
 
         await using var open = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Policy:AllowClients:0"] = "10.0.0.0/8", ["Policy:AllowClients:1"] = "127.0.0.0/8" });

@@ -139,6 +139,15 @@ public sealed class NetnsProcess : IDisposable, IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Sends SIGTERM, as <c>docker stop</c> or the kubelet would; the process exits on its own.</summary>
+    public void Terminate()
+    {
+        if (NativeMethods.kill(Id, 15) != 0)
+        {
+            throw new Win32Exception(System.Runtime.InteropServices.Marshal.GetLastPInvokeError(), $"kill({Id}, SIGTERM) failed");
+        }
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -196,5 +205,11 @@ public sealed class NetnsProcess : IDisposable, IAsyncDisposable
         {
             seen.TrySetResult();
         }
+    }
+
+    private static class NativeMethods
+    {
+        [System.Runtime.InteropServices.DllImport("libc", ExactSpelling = true, SetLastError = true)]
+        internal static extern int kill(int pid, int signal);
     }
 }

@@ -34,21 +34,16 @@ public sealed class NetnsTopology : IAsyncDisposable, IDisposable
         CommandRunner.Run(["iptables", "-V"]).StandardOutput.Contains("legacy", StringComparison.Ordinal));
 
     private readonly NetnsTopologyOptions _options;
-    private readonly List<string> _namespaces = [];
-    private readonly List<NetnsProcess> _processes = [];
-    private readonly Lock _gate = new();
-    private readonly EventHandler _onProcessExit;
-    private int _disposed;
+    private readonly OwnedNamespaces _owned;
 
     private NetnsTopology(string prefix, NetnsTopologyOptions options)
     {
-        Prefix = prefix;
+        _owned = new OwnedNamespaces(prefix);
         _options = options;
-        _onProcessExit = (_, _) => Dispose();
     }
 
     /// <summary>This topology's unique name prefix, <c>s5t{pid}x{n}-</c>.</summary>
-    public string Prefix { get; }
+    public string Prefix => _owned.Prefix;
 
     public string ClientNamespace => Prefix + "client";
 
@@ -61,16 +56,7 @@ public sealed class NetnsTopology : IAsyncDisposable, IDisposable
     public string TargetNamespace => Prefix + "target";
 
     /// <summary>Every namespace this topology created, in chain order.</summary>
-    public IReadOnlyList<string> Namespaces
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return [.. _namespaces];
-            }
-        }
-    }
+    public IReadOnlyList<string> Namespaces => _owned.Names;
 
     /// <summary>The client host, on the client ─ relay link (10.201.1.2, fd00:201:1::2).</summary>
     public AddressPair Client { get; } = AddressPair.In(1, 2);
@@ -116,7 +102,6 @@ public sealed class NetnsTopology : IAsyncDisposable, IDisposable
         Requirements.EnsureNetworkNamespaces();
         DeleteLeftovers();
         var topology = new NetnsTopology(NamespaceNames.NextPrefix(), options ?? new NetnsTopologyOptions());
-        AppDomain.CurrentDomain.ProcessExit += topology._onProcessExit;
         try
         {
             topology.Build();
@@ -213,23 +198,8 @@ public sealed class NetnsTopology : IAsyncDisposable, IDisposable
     /// which execs, so the handle's pid is the program's). Its output is captured; disposing the handle,
     /// or this topology, kills its process tree.
     /// </summary>
-    public NetnsProcess StartProcess(string ns, string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
-    {
-        EnsureOwned(ns);
-        var process = NetnsProcess.Start(["ip", "netns", "exec", ns, ExternalTools.Resolve(fileName), .. arguments], environment);
-        lock (_gate)
-        {
-            if (_disposed != 0)
-            {
-                process.Dispose();
-                throw new ObjectDisposedException(nameof(NetnsTopology));
-            }
-
-            _processes.Add(process);
-        }
-
-        return process;
-    }
+    public NetnsProcess StartProcess(string ns, string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null) =>
+        _owned.Start(ns, [ExternalTools.Resolve(fileName), .. arguments], environment);
 
     /// <summary>Starts <c>dotnet {assemblyPath} args…</c> inside <paramref name="ns"/>, e.g. the server in <see cref="RelayNamespace"/>.</summary>
     /// <example>
@@ -256,6 +226,12 @@ public sealed class NetnsTopology : IAsyncDisposable, IDisposable
     public Socket CreateSocket(string ns, AddressFamily family, SocketType type, ProtocolType protocol)
     {
         EnsureOwned(ns);
+        return CreateSocketIn(ns, family, type, protocol);
+    }
+
+    /// <summary><see cref="CreateSocket"/> for any namespace of the caller's (another topology's).</summary>
+    internal static Socket CreateSocketIn(string ns, AddressFamily family, SocketType type, ProtocolType protocol)
+    {
         Socket? socket = null;
         Exception? failure = null;
         var thread = new Thread(() =>
@@ -294,45 +270,14 @@ public sealed class NetnsTopology : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Kills the processes started here and deletes every namespace and <c>/etc/netns</c> directory made here. Safe to call more than once, and after a failed build.</summary>
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        AppDomain.CurrentDomain.ProcessExit -= _onProcessExit;
-        NetnsProcess[] processes;
-        string[] namespaces;
-        lock (_gate)
-        {
-            processes = [.. _processes];
-            namespaces = [.. _namespaces];
-        }
-
-        foreach (var process in processes)
-        {
-            process.Dispose();
-        }
-
-        foreach (var ns in namespaces.Reverse())
-        {
-            DeleteNamespace(ns);
-        }
-    }
+    public void Dispose() => _owned.Dispose();
 
     private void Build()
     {
         string[] roles = [ClientNamespace, RelayNamespace, Router1Namespace, Router2Namespace, TargetNamespace];
         foreach (var ns in roles)
         {
-            lock (_gate)
-            {
-                // Listed before it exists, so a failure anywhere below still deletes it.
-                _namespaces.Add(ns);
-            }
-
-            CommandRunner.RunChecked(["ip", "netns", "add", ns]);
+            _owned.Add(ns);
         }
 
         foreach (var ns in roles)
@@ -393,7 +338,7 @@ public sealed class NetnsTopology : IAsyncDisposable, IDisposable
         }
     }
 
-    private static void RunBatch(string? ns, List<string> lines)
+    internal static void RunBatch(string? ns, List<string> lines)
     {
         var script = string.Join('\n', lines) + "\n";
         string[] command = ns is null ? ["ip", "-batch", "-"] : ["ip", "-n", ns, "-batch", "-"];
@@ -407,7 +352,7 @@ public sealed class NetnsTopology : IAsyncDisposable, IDisposable
         }
     }
 
-    private static void DeleteNamespace(string ns)
+    internal static void DeleteNamespace(string ns)
     {
         // A process still inside would keep the namespace (and its veths) alive after the name is gone.
         var pids = CommandRunner.Run(["ip", "netns", "pids", ns]);
@@ -444,17 +389,7 @@ public sealed class NetnsTopology : IAsyncDisposable, IDisposable
         }
     }
 
-    private void EnsureOwned(string ns)
-    {
-        ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        lock (_gate)
-        {
-            if (!_namespaces.Contains(ns))
-            {
-                throw new ArgumentException($"{ns} is not a namespace of this topology ({Prefix}*).", nameof(ns));
-            }
-        }
-    }
+    private void EnsureOwned(string ns) => _owned.EnsureOwned(ns);
 
     private static void EnterNetworkNamespace(SafeFileHandle handle)
     {

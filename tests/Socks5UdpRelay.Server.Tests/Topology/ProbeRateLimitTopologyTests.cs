@@ -51,7 +51,7 @@ public sealed partial class ProbeRateLimitTopologyTests(ITestOutputHelper output
     }
 
     /// <summary>The CLI in this test run's configuration (the test project builds it first).</summary>
-    private static string CliDll()
+    internal static string CliDll()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory); // tests/Socks5UdpRelay.Server.Tests/bin/<Configuration>/<tfm>/
         var root = dir.Parent!.Parent!.Parent!.Parent!.Parent!;

@@ -29,8 +29,11 @@ public sealed class UdpEchoServer : IAsyncDisposable
 
     /// <summary>Starts an echo server on <c>[::]:port</c> (IPv4 too) inside <paramref name="ns"/>.</summary>
     public static UdpEchoServer Start(NetnsTopology topology, string ns, int port)
+        => Start(topology.CreateSocket(ns, AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp), port);
+
+    /// <summary>Starts an echo server on <paramref name="socket"/> (an unbound IPv6 UDP socket, made in the namespace of the caller's choice) at <c>[::]:port</c>.</summary>
+    public static UdpEchoServer Start(Socket socket, int port)
     {
-        var socket = topology.CreateSocket(ns, AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp);
         try
         {
             socket.DualMode = true;

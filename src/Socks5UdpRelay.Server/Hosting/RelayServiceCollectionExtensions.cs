@@ -32,7 +32,7 @@ internal static class RelayServiceCollectionExtensions
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<ClientTracker>();
         services.AddSingleton<ClientAllowList>();
-        services.TryAddSingleton<IDestinationResolver, SystemDestinationResolver>();
+        services.TryAddSingleton(DestinationResolverFactory.Create);
         services.AddSingleton<CachingResolver>();
         services.TryAddSingleton<OutboundPortRegistry>();
         services.AddSingleton(sp =>

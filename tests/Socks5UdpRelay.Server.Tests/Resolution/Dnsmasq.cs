@@ -30,14 +30,21 @@ internal sealed class Dnsmasq : IAsyncDisposable
 
     /// <summary>
     /// The questions received so far, in order, as <c>"A name"</c> / <c>"AAAA name"</c>: first a
-    /// marker question is asked and awaited in the log, so every question asked before this call
-    /// is in the list (the log arrives through a pipe, after the answers).
+    /// marker question is asked from this process and awaited in the log, so every question asked
+    /// before this call is in the list (the log arrives through a pipe, after the answers).
+    /// Loopback only: in a namespace, ask the marker from there and use <see cref="QueriesUpToAsync"/>.
     /// </summary>
     public async Task<IReadOnlyList<string>> QueriesAsync()
     {
         string marker = $"marker-{Guid.NewGuid():N}.test";
         await new LookupClient(EndPoint).QueryAsync(marker, QueryType.A).WaitAsync(TestTimeouts.Default);
-        await _process.WaitForOutputAsync($"query[A] {marker} ");
+        return await QueriesUpToAsync(marker);
+    }
+
+    /// <summary>The questions received up to an A question for <paramref name="marker"/> (awaited), which the test asked last.</summary>
+    public async Task<IReadOnlyList<string>> QueriesUpToAsync(string marker)
+    {
+        await _process.WaitForOutputAsync($"query[A] {marker.TrimEnd('.')} ");
         return Queries;
     }
 

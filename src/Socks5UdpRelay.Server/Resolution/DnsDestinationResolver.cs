@@ -66,6 +66,9 @@ internal sealed class DnsDestinationResolver : IDestinationResolver
             throw Failure(Outcome.NoSuchName);
         }
 
+        // The relay starts a lookup on its event-loop thread (ARCHITECTURE.md, Threads): the file
+        // checks and socket calls below run on the thread pool instead, never delaying a datagram.
+        await Task.Yield();
         if (_hosts().Find(host) is { } mapped)
         {
             return mapped;

@@ -146,21 +146,27 @@ internal sealed class DnsDestinationResolver : IDestinationResolver
                     response = await _client.QueryServerAsync(upstream.Servers[(first + i) % upstream.Servers.Length], question, upstream.Options, cancellationToken)
                         .ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is DnsResponseException or DnsResponseParseException or SocketException or TimeoutException or IOException)
+                catch (Exception e) when (e is DnsResponseException or DnsResponseParseException or DnsXidMismatchException
+                    or SocketException or TimeoutException or IOException)
                 {
                     // DnsClient reports a cancelled query as a timeout: tell the caller it was cancelled.
                     cancellationToken.ThrowIfCancellationRequested();
                     continue;
                 }
 
+                if (!Answers(response, question))
+                {
+                    continue;
+                }
+
                 switch (response.Header.ResponseCode)
                 {
-                    case DnsHeaderResponseCode.NoError when Answers(response, question):
+                    case DnsHeaderResponseCode.NoError:
                         IPAddress[] addresses = type == QueryType.A
                             ? [.. response.Answers.ARecords().Select(r => r.Address)]
                             : [.. response.Answers.AaaaRecords().Select(r => r.Address)];
                         return (addresses.Length > 0 ? Outcome.Found : Outcome.NoAddress, addresses);
-                    case DnsHeaderResponseCode.NotExistentDomain when Answers(response, question):
+                    case DnsHeaderResponseCode.NotExistentDomain:
                         return (Outcome.NoSuchName, []);
                     default:
                         serverFailure = true;
@@ -172,7 +178,7 @@ internal sealed class DnsDestinationResolver : IDestinationResolver
         return (serverFailure ? Outcome.ServerFailure : Outcome.NoAnswer, []);
     }
 
-    /// <summary>The response is about the question asked (glibc's res_queriesmatch): anything else is no answer from that server.</summary>
+    /// <summary>The response is about the question asked (glibc's res_queriesmatch): anything else counts as no answer from that server.</summary>
     private static bool Answers(IDnsQueryResponse response, DnsQuestion question) =>
         response.Questions is [var echoed]
         && echoed.QuestionType == question.QuestionType

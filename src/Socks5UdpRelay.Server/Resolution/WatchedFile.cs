@@ -35,8 +35,6 @@ internal sealed class WatchedFile<T>
         loaded?.Invoke(_value);
     }
 
-    public string Path => _path;
-
     /// <summary>The parsed file, re-read first when a second has passed since the last look and the file changed.</summary>
     public T Current
     {

@@ -11,12 +11,14 @@ internal static class DestinationResolverFactory
     public static IDestinationResolver Create(IServiceProvider services)
     {
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(ResolverLog.Category);
-        if (services.GetRequiredService<IOptions<RelayOptions>>().Value.UsesSystemResolver)
+        var options = services.GetRequiredService<IOptions<RelayOptions>>().Value;
+        if (options.UsesSystemResolver)
         {
             ResolverLog.SystemResolver(logger);
             return new SystemDestinationResolver();
         }
 
-        return DnsDestinationResolver.FromSystemFiles(services.GetRequiredService<TimeProvider>(), logger);
+        // The relay's deadline is also the resolver's own limit, so a lookup ends then even if a caller never cancels.
+        return DnsDestinationResolver.FromSystemFiles(options.ResolveTimeout, services.GetRequiredService<TimeProvider>(), logger);
     }
 }

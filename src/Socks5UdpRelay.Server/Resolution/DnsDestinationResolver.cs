@@ -10,9 +10,10 @@ namespace Socks5UdpRelay.Server.Resolution;
 /// The default resolver (<c>Relay:Resolver=dns</c>): <c>/etc/hosts</c>, then DNS as
 /// <c>/etc/resolv.conf</c> configures it, with glibc's search-list order, and nothing that
 /// blocks a thread. Queries are DnsClient's asynchronous UDP (TCP when truncated, or with
-/// <c>options use-vc</c>); the caller's token, which carries the lookup deadline, closes their
-/// sockets, so a lookup really ends at its deadline instead of holding a thread until the
-/// system resolver gives up (see the README, Configuration). Failures are thrown as
+/// <c>options use-vc</c>); the caller's token, which carries the lookup deadline, or the
+/// resolver's own limit (<c>Relay:ResolveTimeout</c> too) closes their sockets, so a lookup
+/// really ends at its deadline instead of holding a thread until the system resolver gives up
+/// (see the README, Configuration). Failures are thrown as
 /// <see cref="Dns"/> throws them: <see cref="SocketError.HostNotFound"/> (NXDOMAIN, or no
 /// nameserver), <see cref="SocketError.NoData"/> (the name has no address),
 /// <see cref="SocketError.TryAgain"/> (no server answered).
@@ -24,15 +25,21 @@ internal sealed class DnsDestinationResolver : IDestinationResolver
 
     private readonly Func<HostsFile> _hosts;
     private readonly Func<ResolverConfiguration> _configuration;
+    private readonly TimeSpan _limit;
     private readonly LookupClient _client = new(new LookupClientOptions { AutoResolveNameServers = false, UseCache = false });
     private Upstream? _upstream;
     private int _rotation;
 
-    /// <summary>Reads the hosts table and the configuration through the given functions on every lookup (tests give fixed ones).</summary>
-    public DnsDestinationResolver(Func<HostsFile> hosts, Func<ResolverConfiguration> configuration)
+    /// <summary>
+    /// Reads the hosts table and the configuration through the given functions on every lookup
+    /// (tests give fixed ones). <paramref name="limit"/> ends a lookup whatever its caller does
+    /// (TryAgain): the caller's token is meant to end it sooner.
+    /// </summary>
+    public DnsDestinationResolver(Func<HostsFile> hosts, Func<ResolverConfiguration> configuration, TimeSpan limit)
     {
         _hosts = hosts;
         _configuration = configuration;
+        _limit = limit;
     }
 
     private enum Outcome
@@ -45,12 +52,12 @@ internal sealed class DnsDestinationResolver : IDestinationResolver
     }
 
     /// <summary>The resolver over the system's <c>/etc/hosts</c> and <c>/etc/resolv.conf</c>, re-read when they change; the configuration is logged when read.</summary>
-    public static DnsDestinationResolver FromSystemFiles(TimeProvider time, ILogger logger)
+    public static DnsDestinationResolver FromSystemFiles(TimeSpan limit, TimeProvider time, ILogger logger)
     {
         var hosts = new WatchedFile<HostsFile>(HostsPath, HostsFile.Parse, time);
         var configuration = new WatchedFile<ResolverConfiguration>(ResolvConfPath, text => ResolvConfParser.Parse(text, Dns.GetHostName()), time,
             c => ResolverLog.Configuration(logger, ResolvConfPath, c));
-        return new DnsDestinationResolver(() => hosts.Current, () => configuration.Current);
+        return new DnsDestinationResolver(() => hosts.Current, () => configuration.Current, limit);
     }
 
     public async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
@@ -74,6 +81,21 @@ internal sealed class DnsDestinationResolver : IDestinationResolver
             return mapped;
         }
 
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(_limit);
+        try
+        {
+            return await SearchAsync(host, limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Failure(Outcome.NoAnswer);
+        }
+    }
+
+    /// <summary>The names <see cref="ResolverConfiguration.QueryNames"/> lists, in turn, until one has addresses (res_search).</summary>
+    private async Task<IPAddress[]> SearchAsync(string host, CancellationToken cancellationToken)
+    {
         var configuration = _configuration();
         var upstream = _upstream is { } current && ReferenceEquals(current.Configuration, configuration) ? current : (_upstream = new Upstream(configuration));
         if (upstream.Servers.Length == 0)
@@ -93,7 +115,8 @@ internal sealed class DnsDestinationResolver : IDestinationResolver
                 case Outcome.Found:
                     return addresses;
                 case Outcome.NoAnswer:
-                    // glibc ends the search list here too: no server answers, so more names would only wait longer.
+                    // No server answers: more names would only wait longer (glibc stops the search list here too,
+                    // though it still asks the name as given; see the README).
                     throw Failure(Outcome.NoAnswer);
             }
 

@@ -101,7 +101,7 @@ public sealed class DnsDestinationResolverTests(DnsmasqLoopbackFixture fixture) 
     public async Task HostsFile_AnswersBeforeDns()
     {
         var hosts = HostsFile.Parse("10.9.9.9 hosted.test\n");
-        var resolver = new DnsDestinationResolver(() => hosts, Kubernetes);
+        var resolver = new DnsDestinationResolver(() => hosts, Kubernetes, Timeout.InfiniteTimeSpan);
 
         var addresses = await resolver.ResolveAsync("HOSTED.test", CancellationToken.None).WaitAsync(Bound);
 
@@ -180,45 +180,43 @@ public sealed class DnsDestinationResolverTests(DnsmasqLoopbackFixture fixture) 
         Assert.Equal(1, silent.Received);
     }
 
+    /// <summary>
+    /// The deadline comes in the token (<see cref="CachingResolver"/> makes it): when it passes, the
+    /// query's socket is closed and the lookup ends, though resolv.conf's timeout and attempts
+    /// would go on for 5 s; the server that never answers is asked nothing more.
+    /// </summary>
     [Fact]
-    public async Task Cancelled_ThrowsOperationCanceled_AndAsksNoMore()
+    public async Task Deadline_EndsTheLookup_AndNothingIsSentAfterIt()
     {
         await using var silent = new SilentDnsServer();
         var resolver = Resolver(Silent(silent) with { Timeout = TimeSpan.FromSeconds(1), Attempts = 5, NoAaaa = true });
-        using var cancel = new CancellationTokenSource();
-
-        var lookup = resolver.ResolveAsync("quiet.test", cancel.Token);
-        await Fixtures.Eventually.TrueAsync(() => silent.Received == 1);
-        await cancel.CancelAsync();
-
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => lookup.WaitAsync(Bound));
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
-        Assert.Equal(1, silent.Received);
-    }
-
-    /// <summary>
-    /// Through the relay's own front (<see cref="CachingResolver"/>): its deadline closes the
-    /// query's socket, so a server that never answers is asked no more after the deadline, though
-    /// resolv.conf's timeout and attempts would go on for 25 s.
-    /// </summary>
-    [Fact]
-    public async Task Deadline_EndsTheLookup_AsTimeout_AndNothingIsSentAfterIt()
-    {
-        await using var silent = new SilentDnsServer();
-        var inner = Resolver(Silent(silent) with { Timeout = TimeSpan.FromSeconds(1), Attempts = 5, NoAaaa = true });
-        var caching = new CachingResolver(inner, Options.Create(new RelayOptions { ResolveTimeout = TimeSpan.FromSeconds(1.5) }), TimeProvider.System);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(1.5));
         var clock = Stopwatch.StartNew();
 
-        var (address, failure) = await caching.ResolveAsync("quiet.test", CancellationToken.None).AsTask().WaitAsync(Bound);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => resolver.ResolveAsync("quiet.test", deadline.Token).WaitAsync(Bound));
         var elapsed = clock.Elapsed;
         int atDeadline = silent.Received;
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await Task.Delay(TimeSpan.FromSeconds(2)); // a third attempt would have gone out 0.5 s after the deadline
 
-        Assert.Null(address);
-        Assert.Equal(ResolveFailure.Timeout, failure);
         Assert.InRange(elapsed, TimeSpan.FromSeconds(1.4), TimeSpan.FromSeconds(5));
         Assert.InRange(atDeadline, 1, 2);
         Assert.Equal(atDeadline, silent.Received);
+    }
+
+    /// <summary>The resolver's own limit (the server gives it <c>Relay:ResolveTimeout</c>) ends a lookup whose caller never cancels: TryAgain, and silence after it.</summary>
+    [Fact]
+    public async Task OwnLimit_EndsTheLookup_AsTryAgain_AndNothingIsSentAfterIt()
+    {
+        await using var silent = new SilentDnsServer();
+        var resolver = Resolver(Silent(silent) with { Timeout = TimeSpan.FromSeconds(1), Attempts = 5, NoAaaa = true }, limit: TimeSpan.FromSeconds(1.5));
+
+        var e = await Assert.ThrowsAsync<SocketException>(() => resolver.ResolveAsync("quiet.test", CancellationToken.None).WaitAsync(Bound));
+        int atLimit = silent.Received;
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(SocketError.TryAgain, e.SocketErrorCode);
+        Assert.InRange(atLimit, 1, 2);
+        Assert.Equal(atLimit, silent.Received);
     }
 
     [DnsmasqFact]
@@ -247,8 +245,8 @@ public sealed class DnsDestinationResolverTests(DnsmasqLoopbackFixture fixture) 
 
     private static ResolverConfiguration Silent(SilentDnsServer server) => new() { NameServers = [server.EndPoint] };
 
-    private static DnsDestinationResolver Resolver(ResolverConfiguration configuration) =>
-        new(() => HostsFile.Empty, () => configuration);
+    private static DnsDestinationResolver Resolver(ResolverConfiguration configuration, TimeSpan? limit = null) =>
+        new(() => HostsFile.Empty, () => configuration, limit ?? Timeout.InfiniteTimeSpan);
 
     /// <summary>The questions dnsmasq received about <paramref name="label"/> and names under it (each test asks its own).</summary>
     private async Task<List<string>> AskedAsync(string label) =>

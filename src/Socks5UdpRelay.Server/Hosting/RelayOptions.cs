@@ -66,6 +66,14 @@ internal sealed class RelayOptions
     /// <summary>Of a name's addresses, use IPv6 first (default: IPv4 first).</summary>
     public bool PreferIPv6 { get; set; }
 
+    /// <summary>
+    /// <c>dns</c> (default): /etc/hosts, then DNS as /etc/resolv.conf configures it, asynchronously,
+    /// so a lookup ends at <see cref="ResolveTimeout"/> and holds no thread. <c>system</c>:
+    /// getaddrinfo (honours nsswitch.conf), whose abandoned lookups hold a thread until the system
+    /// resolver gives up.
+    /// </summary>
+    public string Resolver { get; set; } = "dns";
+
     /// <summary><c>auto</c> (default): read the kernel's ICMP error queue where the OS has one; <c>off</c>: errno only (fewer details).</summary>
     public string ErrorQueue { get; set; } = "auto";
 
@@ -82,6 +90,8 @@ internal sealed class RelayOptions
 
     /// <summary>On SIGTERM/SIGINT: how long associations get to receive <c>CLOSING reason=shutdown</c> and close before the process exits anyway.</summary>
     public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    public bool UsesSystemResolver => string.Equals(Resolver, "system", StringComparison.OrdinalIgnoreCase);
 
     public bool NoticesEnabled => string.Equals(Notices, "on", StringComparison.OrdinalIgnoreCase);
 }

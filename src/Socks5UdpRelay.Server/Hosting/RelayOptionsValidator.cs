@@ -52,6 +52,8 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
             $"{S}:Notices = '{o.Notices}': use on or off.");
         Check(errors, o.ErrorQueue is not null && (o.ErrorQueue.Equals("auto", StringComparison.OrdinalIgnoreCase) || o.ErrorQueue.Equals("off", StringComparison.OrdinalIgnoreCase)),
             $"{S}:ErrorQueue = '{o.ErrorQueue}': use auto or off.");
+        Check(errors, o.Resolver is not null && (o.Resolver.Equals("dns", StringComparison.OrdinalIgnoreCase) || o.UsesSystemResolver),
+            $"{S}:Resolver = '{o.Resolver}': use dns (the server's own asynchronous DNS client) or system (getaddrinfo).");
         Check(errors, o.MaxDatagramSize is >= 0 and <= MaxDatagramSizeLimit,
             $"{S}:MaxDatagramSize = {o.MaxDatagramSize}: use 0 to {MaxDatagramSizeLimit} (a larger payload cannot carry a SOCKS header in one datagram).");
         Check(errors, o.HandshakeTimeout > TimeSpan.Zero, $"{S}:HandshakeTimeout = {o.HandshakeTimeout}: must be positive, e.g. 00:00:10.");

@@ -39,7 +39,7 @@ internal static class RelayServiceCollectionExtensions
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<ClientTracker>();
         services.AddSingleton<ClientAllowList>();
-        services.TryAddSingleton<IDestinationResolver, SystemDestinationResolver>();
+        services.TryAddSingleton(DestinationResolverFactory.Create);
         services.AddSingleton(sp =>
         {
             var o = Relay(sp);

@@ -8,13 +8,11 @@ namespace Socks5UdpRelay.Server.Resolution;
 /// </summary>
 public interface IDestinationResolver
 {
-    /// <summary>The name's addresses; throws <see cref="System.Net.Sockets.SocketException"/> as <see cref="Dns"/> does for a failed lookup.</summary>
+    /// <summary>
+    /// The name's addresses, every family. A failed lookup throws
+    /// <see cref="System.Net.Sockets.SocketException"/> as <see cref="Dns"/> does: HostNotFound (no
+    /// such name), NoData (no address), TryAgain (no answer); a cancelled one throws
+    /// <see cref="OperationCanceledException"/>. The token carries the lookup's deadline.
+    /// </summary>
     Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken);
-}
-
-/// <summary>The operating system's resolver (<see cref="Dns"/>).</summary>
-internal sealed class SystemDestinationResolver : IDestinationResolver
-{
-    public Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
-        => Dns.GetHostAddressesAsync(host, cancellationToken);
 }

@@ -101,7 +101,7 @@ internal sealed class DatagramStage(
                 return new DatagramOutcome(
                     StageResult.Warn(DoctorStage.Datagrams,
                         $"no answer when the request named 0.0.0.0:0 (as most clients send it), but a round trip to {probe.Target} in {HandshakeVerdicts.Milliseconds(again.Elapsed!.Value)} when it named this client's UDP address {RelayAddressCheck.Endpoint(named.Local)}: the server relays replies only to a client that names its address",
-                        "use a client that sends its UDP address and port in UDP ASSOCIATE (RFC 1928 §7), or a server that learns it from the first datagram",
+                        "use a client that sends its UDP address and port in UDP ASSOCIATE (RFC 1928, section 7), or a server that learns it from the first datagram",
                         new Dictionary<string, object?> { ["needs_client_address"] = true, ["rtt_ms"] = Math.Round(again.Elapsed.Value.TotalMilliseconds, 2) }),
                     named,
                     again.Elapsed,

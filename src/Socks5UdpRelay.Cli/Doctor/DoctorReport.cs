@@ -128,7 +128,8 @@ internal sealed class DoctorReport(CliConsole console, bool json)
     private static string Write(Action<Utf8JsonWriter> body)
     {
         var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        // Relaxed escaping: the text is for people and jq, not for embedding in HTML.
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             writer.WriteStartObject();
             body(writer);

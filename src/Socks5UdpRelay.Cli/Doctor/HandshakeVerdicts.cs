@@ -71,7 +71,7 @@ internal static class HandshakeVerdicts
             default:
                 return StageResult.Fail(DoctorStage.Authentication, FailureSide.Proxy,
                     $"offered {offered}; the proxy chose {MethodName(outcome.Chosen!.Value)}, which was not offered",
-                    "the server breaks RFC 1928 §3: report it to its maintainers");
+                    "the server breaks RFC 1928, section 3: report it to its maintainers");
         }
     }
 

@@ -42,6 +42,19 @@ internal sealed class MtuStage(RelayChannel channel, DoctorTarget echo, int know
             search.Report(size, answered);
         }
 
+        // Datagrams larger than a link leave the relay fragmented and draw no error; one that fills a
+        // 1500-byte packet exactly goes with DF set (Linux's IP_PMTUDISC_WANT), so a smaller link on
+        // the way answers fragmentation needed. Ask once, if the search did not.
+        int fullPacket = (echo.Address?.AddressFamily == AddressFamily.InterNetworkV6 ? 1500 - 40 : 1500 - 20) - 8;
+        if (fragmentationNeeded is null && fullPacket <= search.Largest)
+        {
+            var (_, notice) = await ProbeAsync(fullPacket, ++sequence, cancellationToken).ConfigureAwait(false);
+            if (notice?.ErrorKind == UdpErrorKind.FragmentationNeeded)
+            {
+                fragmentationNeeded = notice;
+            }
+        }
+
         var parts = new List<string>
         {
             $"largest round trip {search.Largest} bytes of payload ({search.Largest + header} with the SOCKS header) to {echo}",

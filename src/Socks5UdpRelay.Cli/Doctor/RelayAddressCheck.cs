@@ -20,7 +20,7 @@ internal static class RelayAddressCheck
         if (bound.Port == 0)
         {
             return new RelayPlan(null, StageResult.Fail(DoctorStage.RelayAddress, FailureSide.Proxy,
-                $"the reply names port 0 ({bound}): there is nowhere to send datagrams", "the server breaks RFC 1928 §6: report it to its maintainers"), string.Empty, null);
+                $"the reply names port 0 ({bound}): there is nowhere to send datagrams", "the server breaks RFC 1928, section 6: report it to its maintainers"), string.Empty, null);
         }
 
         var address = bound.Address!;

@@ -207,7 +207,13 @@ internal sealed class ProxyDialog : IDisposable
 
             if (received == 0)
             {
-                return new ReadOutcome(_have == 0 ? "the proxy closed the connection without answering" : $"the proxy closed the connection after {Show(_buffer.AsSpan(0, _have))}");
+                return new ReadOutcome(_have switch
+                {
+                    0 => "the proxy closed the connection without answering",
+                    // A reply cut short still says what the proxy meant (shadowsocks-libev sends 05 07 00 01 and closes).
+                    >= 2 when _buffer[0] == Socks5Constants.Version => $"the proxy began a reply with code 0x{_buffer[1]:X2} ({Socks5Reply.Describe((ReplyCode)_buffer[1])}) and closed the connection before its end",
+                    _ => $"the proxy closed the connection after {Show(_buffer.AsSpan(0, _have))}",
+                });
             }
 
             _have += received;

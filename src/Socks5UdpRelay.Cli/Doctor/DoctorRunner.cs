@@ -12,7 +12,7 @@ namespace Socks5UdpRelay.Cli.Doctor;
 /// </summary>
 internal sealed class DoctorRunner(CliConsole console, DoctorRequest request, Socks5ProxyOptions proxy)
 {
-    /// <summary>CMD X'05': UDP over the control connection, in hev-socks5's wire format (README, "UDP over TCP").</summary>
+    /// <summary>CMD X'05': UDP over the control connection, in hev-socks5-server's wire format (README, "s5nc doctor", stage 7).</summary>
     internal const Socks5Command UdpOverTcpCommand = (Socks5Command)0x05;
 
     /// <summary>How long after the UDP ASSOCIATE reply a server that speaks notices has sent its greeting.</summary>
@@ -192,7 +192,8 @@ internal sealed class DoctorRunner(CliConsole console, DoctorRequest request, So
             }
             catch (SocketException e)
             {
-                result = StageResult.Fail(stage, stage.DefaultSide(), $"a socket error: {e.Message} ({e.SocketErrorCode})");
+                // Every socket doctor holds leads to the proxy or its relay.
+                result = StageResult.Fail(stage, FailureSide.Proxy, $"a socket error: {e.Message} ({e.SocketErrorCode})");
             }
         }
 

@@ -51,10 +51,9 @@ internal static class DoctorStages
         _ => throw new ArgumentOutOfRangeException(nameof(stage)),
     };
 
-    /// <summary>Who is at fault when this stage fails and the stage itself cannot say more (a --timeout in the middle of it).</summary>
+    /// <summary>Who is at fault when this stage fails and the stage itself cannot say more (a --timeout in the middle of it): never authentication, which only a refusal shows.</summary>
     public static FailureSide DefaultSide(this DoctorStage stage) => stage switch
     {
-        DoctorStage.Authentication => FailureSide.Authentication,
         DoctorStage.Datagrams or DoctorStage.Nat or DoctorStage.Mtu => FailureSide.Path,
         _ => FailureSide.Proxy,
     };

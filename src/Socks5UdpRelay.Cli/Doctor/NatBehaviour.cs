@@ -1,13 +1,8 @@
+using System.Net;
+
 namespace Socks5UdpRelay.Cli.Doctor;
 
-/// <summary>RFC 4787 §4.1 mapping and §5 filtering behaviours, as RFC 5780 §4.3/§4.4 tell them apart.</summary>
-internal enum NatDependence
-{
-    EndpointIndependent,
-    AddressDependent,
-    AddressAndPortDependent,
-}
-
+/// <summary>Names and classification of <see cref="NatDependence"/> (RFC 4787, RFC 5780, RFC 3489).</summary>
 internal static class NatBehaviour
 {
     public static string Name(this NatDependence dependence) => dependence switch
@@ -28,7 +23,7 @@ internal static class NatBehaviour
     };
 
     /// <summary>Mapping from three mapped addresses (RFC 5780 §4.3): tests II and III are only needed when the earlier ones differ.</summary>
-    public static NatDependence Mapping(System.Net.IPEndPoint first, System.Net.IPEndPoint? otherAddress, System.Net.IPEndPoint? otherAddressAndPort)
+    public static NatDependence Mapping(IPEndPoint first, IPEndPoint? otherAddress, IPEndPoint? otherAddressAndPort)
         => first.Equals(otherAddress) ? NatDependence.EndpointIndependent
             : otherAddress is not null && otherAddress.Equals(otherAddressAndPort) ? NatDependence.AddressDependent
             : NatDependence.AddressAndPortDependent;

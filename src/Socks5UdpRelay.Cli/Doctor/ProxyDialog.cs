@@ -236,15 +236,3 @@ internal sealed class ProxyDialog : IDisposable
 
     private readonly record struct ReadOutcome(string? Problem);
 }
-
-/// <summary>One address that did not accept the TCP connection, and why.</summary>
-internal sealed record ConnectFailure(IPEndPoint EndPoint, SocketError Error);
-
-/// <summary>Stage 1: the dialog when connected, and every failure before it.</summary>
-internal sealed record ConnectOutcome(ProxyDialog? Dialog, IReadOnlyList<ConnectFailure> Failures, string? ResolveProblem, TimeSpan Elapsed);
-
-/// <summary>Stage 2: what was offered, what the proxy chose, the RFC 1929 status when it ran, or why the exchange broke.</summary>
-internal sealed record MethodOutcome(IReadOnlyList<AuthMethod> Offered, AuthMethod? Chosen, byte? AuthStatus, string? Problem);
-
-/// <summary>Stage 3 (and 7): the reply code and BND, or why there was no reply.</summary>
-internal sealed record RequestOutcome(ReplyCode? Reply, Socks5Endpoint? Bound, string? Problem);

@@ -82,4 +82,19 @@ public sealed class DoctorEdgeTests
         Assert.EndsWith("\r\x1b[K", progress, StringComparison.Ordinal);
         Assert.DoesNotContain("\x1b", output.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Timeout_ReachedDuringAStage_ThatStageFails_TheRestAreSkipped()
+    {
+        await using var server = await RelayServer.StartAsync(settings: new Dictionary<string, string?> { ["Relay:Notices"] = "off" });
+        await using var silent = UdpResponder.Silent();
+
+        var run = await DoctorRun.InProcessAsync(null, "--proxy", server.Proxy, "--target", $"127.0.0.1:{silent.Port}", "--timeout", "1");
+
+        Assert.Equal("ok ok ok ok fail skip skip skip skip skip", run.Verdicts);
+        Assert.Equal("--timeout (1 s) was reached during this stage", run.Saw("datagrams"));
+        Assert.Equal("not run: --timeout (1 s) was reached", run.Saw("idle"));
+        Assert.Equal(1, run.ExitCode);
+        Assert.InRange(run.Summary.GetProperty("elapsed_ms").GetDouble(), 1000, 30_000);
+    }
 }

@@ -80,7 +80,17 @@ public sealed partial class DoctorTopologyFixture : IAsyncLifetime
         var dll = Path.Combine(AppContext.BaseDirectory, "Socks5UdpRelay.Server.dll");
         var server = Topology.StartDotNet(Topology.RelayNamespace, dll,
             [$"--Relay:Listen:0={Topology.Relay.V4}:0", $"--Policy:AllowClients:0={Topology.Client.V4}/32", .. settings]);
-        await server.WaitForOutputAsync($"Listening for SOCKS5 on {Topology.Relay.V4}:");
+        try
+        {
+            await server.WaitForOutputAsync($"Listening for SOCKS5 on {Topology.Relay.V4}:");
+        }
+        catch (TimeoutException e)
+        {
+            // Once (of many runs, with other namespace tests running on the machine) the relay's
+            // address was missing here: say what the namespace held, for whoever sees it next.
+            throw new InvalidOperationException($"The server did not start; {Topology.RelayNamespace} had:\n{Topology.Exec(Topology.RelayNamespace, "ip", "addr")}", e);
+        }
+
         var match = ListeningRegex().Matches(server.Output)[^1];
         return $"{Topology.Relay.V4}:{int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)}";
     }

@@ -268,7 +268,8 @@ internal sealed class PacketPlane
         var key = FlowKey.From(bytes[..length], (ushort)destination.Port);
         lock (_gate)
         {
-            return _lastDatagrams.CopyTo(flow, key, buffer);
+            // A closed flow's datagrams may linger in the store until replaced; like its replies, its errors are dropped.
+            return _flows.TryGet(flow, out _) ? _lastDatagrams.CopyTo(flow, key, buffer) : 0;
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.NetworkInformation;
+using System.Net.Sockets;
 
 namespace Socks5UdpRelay.Gateway.Plane;
 
@@ -25,7 +26,7 @@ internal sealed class LocalAddresses
                 {
                     var address = unicast.Address;
                     // Scope ids differ between what the NIC reports and what a notice parses to; compare without.
-                    addresses.Add(address.ScopeId != 0 ? new IPAddress(address.GetAddressBytes()) : address);
+                    addresses.Add(address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0 ? new IPAddress(address.GetAddressBytes()) : address);
                 }
             }
         }

@@ -37,10 +37,11 @@ public sealed class TunGatewayOptions
     public int Priority { get; init; } = 5350;
 
     /// <summary>
-    /// The mark (SO_MARK) of the gateway's own sockets towards the proxy: datagrams carrying it never
-    /// enter the device, even to an address inside a routed prefix. Default 0x535300.
+    /// The mark (SO_MARK) of the gateway's own sockets towards the proxy: datagrams carrying any of its
+    /// bits never enter the device, even to an address inside a routed prefix. Default 0x1000000, a
+    /// single bit (24) that the usual users of marks (Kubernetes 0x4000/0x8000, Tailscale 0xff0000) leave alone.
     /// </summary>
-    public uint SocketMark { get; init; } = 0x535300;
+    public uint SocketMark { get; init; } = 0x1000000;
 
     /// <summary>
     /// The mark nftables puts on every packet arriving from the device, which routes the reverse-path

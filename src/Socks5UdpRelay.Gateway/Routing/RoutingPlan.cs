@@ -9,11 +9,13 @@ namespace Socks5UdpRelay.Gateway.Routing;
 /// packets the gateway writes back pass the reverse-path filter (the gateway's README, "Routing"):
 /// <code>
 /// ip rule  PRIO     fwmark DEVICE_MARK lookup TABLE                                  (IPv4, IPv6)
-/// ip rule  PRIO+1   not fwmark SOCKET_MARK iif lo ipproto udp to PREFIX lookup TABLE (per prefix)
+/// ip rule  PRIO+1   fwmark 0/SOCKET_MARK iif lo ipproto udp to PREFIX lookup TABLE   (per prefix)
 /// ip route TABLE    default dev DEVICE                                               (IPv4, IPv6)
 /// nft      table inet s5tun_DEVICE: prerouting, iifname DEVICE → meta mark set DEVICE_MARK
 /// sysctl   net.ipv4.conf.DEVICE.src_valid_mark=1
 /// </code>
+/// <c>fwmark 0/SOCKET_MARK</c> matches packets that carry none of the socket mark's bits; a rule-level
+/// <c>not</c> would not do: it negates the whole selector, and captured every other packet of the host.
 /// Pure: it only produces command lines, so it is tested without root.
 /// </summary>
 internal sealed class RoutingPlan
@@ -80,7 +82,7 @@ internal sealed class RoutingPlan
         foreach (var prefix in _options.Routes)
         {
             string family = prefix.BaseAddress.AddressFamily == AddressFamily.InterNetworkV6 ? "-6" : "-4";
-            commands.Add([family, "rule", "add", "priority", PrefixRulePriority, "not", "fwmark", Hex(_options.SocketMark),
+            commands.Add([family, "rule", "add", "priority", PrefixRulePriority, "fwmark", "0/" + Hex(_options.SocketMark),
                 "iif", "lo", "ipproto", "udp", "to", prefix.ToString(), "lookup", Table]);
         }
 
@@ -192,9 +194,9 @@ internal sealed class RoutingPlan
             problems.Add($"rule priority {options.Priority} must lie between the local (0) and main (32766) rules");
         }
 
-        if (options.SocketMark == 0 || options.DeviceMark == 0 || options.SocketMark == options.DeviceMark)
+        if (options.SocketMark == 0 || options.DeviceMark == 0 || (options.SocketMark & options.DeviceMark) != 0)
         {
-            problems.Add("the socket and device marks must be two different non-zero values");
+            problems.Add("the socket and device marks must be non-zero and share no bit");
         }
 
         foreach (var route in options.Routes)

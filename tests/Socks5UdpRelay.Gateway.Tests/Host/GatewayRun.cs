@@ -31,11 +31,12 @@ internal sealed class GatewayRun : IDisposable
     public string Namespace => _topology.ClientNamespace;
 
     /// <summary>Sets the namespace's rp_filter (all and default, so the new device inherits it), then starts the gateway there.</summary>
-    public static GatewayRun Start(NetnsTopology topology, int rpFilter, FakeUplink.Behaviour? behaviour = null, TunGatewayOptions? options = null)
+    /// <param name="expectedAfterDispose">The state dispose must leave; by default the state just before the start.</param>
+    public static GatewayRun Start(NetnsTopology topology, int rpFilter, FakeUplink.Behaviour? behaviour = null, TunGatewayOptions? options = null, string? expectedAfterDispose = null)
     {
         var ns = topology.ClientNamespace;
         topology.Exec(ns, "sysctl", "-q", "-w", $"net.ipv4.conf.all.rp_filter={rpFilter}", $"net.ipv4.conf.default.rp_filter={rpFilter}");
-        var before = HostState(topology);
+        var before = expectedAfterDispose ?? HostState(topology);
         var uplink = new FakeUplink { OnSend = behaviour ?? FakeUplink.Echo };
         var gateway = NamespaceThread.Run(ns, () =>
         {

@@ -36,9 +36,9 @@ public sealed class RoutingPlanTests
         [
             "-4 rule add priority 5350 fwmark 0x535301 lookup 5350",
             "-6 rule add priority 5350 fwmark 0x535301 lookup 5350",
-            "-4 rule add priority 5351 not fwmark 0x535300 iif lo ipproto udp to 10.203.0.0/16 lookup 5350",
-            "-6 rule add priority 5351 not fwmark 0x535300 iif lo ipproto udp to fd00:203::/48 lookup 5350",
-            "-4 rule add priority 5351 not fwmark 0x535300 iif lo ipproto udp to 192.0.2.0/24 lookup 5350",
+            "-4 rule add priority 5351 fwmark 0/0x1000000 iif lo ipproto udp to 10.203.0.0/16 lookup 5350",
+            "-6 rule add priority 5351 fwmark 0/0x1000000 iif lo ipproto udp to fd00:203::/48 lookup 5350",
+            "-4 rule add priority 5351 fwmark 0/0x1000000 iif lo ipproto udp to 192.0.2.0/24 lookup 5350",
         ], lines);
     }
 
@@ -81,8 +81,8 @@ public sealed class RoutingPlanTests
             0:	from all lookup local
             5350:	from all fwmark 0x535301 lookup 5350
             5350:	from all fwmark 0x1 lookup 99
-            5351:	not from all fwmark 0x535300 iif lo to 10.203.0.0/16 ipproto udp lookup 5350
-            5351:	not from all fwmark 0x535300 iif lo to 192.0.2.0/24 ipproto udp lookup 5350
+            5351:	from all to 10.203.0.0/16 fwmark 0/0x1000000 iif lo ipproto udp lookup 5350
+            5351:	from all to 192.0.2.0/24 fwmark 0/0x1000000 iif lo ipproto udp lookup 5350
             5352:	from all lookup 5350
             32766:	from all lookup main
             """;
@@ -107,8 +107,8 @@ public sealed class RoutingPlanTests
             Mtu = 500,
             Table = 254,
             Priority = 0,
-            SocketMark = 7,
-            DeviceMark = 7,
+            SocketMark = 3,
+            DeviceMark = 6,
             MaxFlows = 0,
         });
 

@@ -97,7 +97,7 @@ public sealed class GatewayProgramsTests(TopologyFixture fixture) : IClassFixtur
         using var run = GatewayRun.Start(fixture.Topology, rpFilter, FakeUplink.Path(hops: 4));
         string target = v6 ? TargetV6 : TargetV4;
 
-        var result = fixture.Topology.StartProcess(run.Namespace, "traceroute", [v6 ? "-6" : "-4", "-n", "-q", "1", "-w", "2", "-m", "8", target]);
+        var result = fixture.Topology.StartProcess(run.Namespace, Programs.Traceroute, [v6 ? "-6" : "-4", "-n", "-q", "1", "-w", "2", "-m", "8", target]);
         Assert.Equal(0, result.WaitForExitAsync().GetAwaiter().GetResult());
 
         var hops = result.Output.Split('\n').Skip(1).Where(l => l.Trim().Length > 0).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
@@ -115,7 +115,7 @@ public sealed class GatewayProgramsTests(TopologyFixture fixture) : IClassFixtur
     {
         using var run = GatewayRun.Start(fixture.Topology, rpFilter, FakeUplink.Path(hops: 3, mtu: 1280));
 
-        using var process = fixture.Topology.StartProcess(run.Namespace, "tracepath", [v6 ? "-6" : "-4", "-n", "-m", "6", v6 ? TargetV6 : TargetV4]);
+        using var process = fixture.Topology.StartProcess(run.Namespace, Programs.Tracepath, [v6 ? "-6" : "-4", "-n", "-m", "6", v6 ? TargetV6 : TargetV4]);
         process.WaitForExitAsync().GetAwaiter().GetResult();
 
         Assert.Contains($"{FakeUplink.Router(v6, 1)}", process.Output, StringComparison.Ordinal);
@@ -124,5 +124,5 @@ public sealed class GatewayProgramsTests(TopologyFixture fixture) : IClassFixtur
     }
 
     private CommandResult Nc(GatewayRun run, string[] arguments, string? input = null) =>
-        CommandRunner.Run(["ip", "netns", "exec", run.Namespace, ExternalTools.Resolve("nc"), .. arguments], input ?? string.Empty);
+        CommandRunner.Run(["ip", "netns", "exec", run.Namespace, ExternalTools.Resolve(Programs.Netcat), .. arguments], input ?? string.Empty);
 }

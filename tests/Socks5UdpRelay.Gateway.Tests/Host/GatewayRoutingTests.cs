@@ -86,7 +86,7 @@ public sealed class GatewayRoutingTests(TopologyFixture fixture) : IClassFixture
             topology.Exec(run.Namespace, "nft", "delete", "table", "inet", run.Gateway.Options.NftTableName);
             long dropsBefore = run.ReversePathDrops();
 
-            var result = CommandRunner.Run(["ip", "netns", "exec", run.Namespace, ExternalTools.Resolve("nc"), "-u", "-z", "-v", "-w1", "10.203.0.9", "555"]);
+            var result = CommandRunner.Run(["ip", "netns", "exec", run.Namespace, ExternalTools.Resolve(Programs.Netcat), "-u", "-z", "-v", "-w1", "10.203.0.9", "555"]);
 
             Assert.Equal(errorArrives ? 1 : 0, result.ExitCode);
             Assert.Equal(errorArrives, run.ReversePathDrops() == dropsBefore);
@@ -112,8 +112,8 @@ public sealed class GatewayRoutingTests(TopologyFixture fixture) : IClassFixture
             using var run = GatewayRun.Start(topology, rpFilter, FakeUplink.Refusing(555));
             long dropsBefore = run.ReversePathDrops();
 
-            var refused = CommandRunner.Run(["ip", "netns", "exec", run.Namespace, ExternalTools.Resolve("nc"), "-u", "-z", "-v", "-w1", "10.203.0.9", "555"]);
-            var echoed = CommandRunner.Run(["ip", "netns", "exec", run.Namespace, ExternalTools.Resolve("nc"), "-u", "-w1", "10.203.0.9", "7"], "no default route\n");
+            var refused = CommandRunner.Run(["ip", "netns", "exec", run.Namespace, ExternalTools.Resolve(Programs.Netcat), "-u", "-z", "-v", "-w1", "10.203.0.9", "555"]);
+            var echoed = CommandRunner.Run(["ip", "netns", "exec", run.Namespace, ExternalTools.Resolve(Programs.Netcat), "-u", "-w1", "10.203.0.9", "7"], "no default route\n");
 
             Assert.Equal(1, refused.ExitCode);
             Assert.Contains("no default route", echoed.StandardOutput, StringComparison.Ordinal);
@@ -164,7 +164,7 @@ public sealed class GatewayRoutingTests(TopologyFixture fixture) : IClassFixture
         using (var run = GatewayRun.Start(topology, rpFilter: 1, expectedAfterDispose: before))
         {
             Assert.Equal(2, OwnLines(topology.Exec(ns, "ip", "-4", "rule", "show")).Count);
-            Assert.Equal(1, CommandRunner.Run(["ip", "netns", "exec", ns, ExternalTools.Resolve("nc"), "-u", "-w1", "10.203.0.9", "7"], "x\n").StandardOutput.Count(c => c == 'x'));
+            Assert.Equal(1, CommandRunner.Run(["ip", "netns", "exec", ns, ExternalTools.Resolve(Programs.Netcat), "-u", "-w1", "10.203.0.9", "7"], "x\n").StandardOutput.Count(c => c == 'x'));
         }
     }
 

@@ -25,8 +25,7 @@ public sealed class KernelCaptureTests : IDisposable
     public void DatagramFromASocket_IsWhatTheWriterBuilds(bool v6)
     {
         var (local, remote) = v6 ? ("fd50::1", "fd50::9") : ("10.50.0.1", "10.50.0.9");
-        using var socket = _bench.Topology.CreateSocket(_bench.Namespace, v6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.Bind(new IPEndPoint(IPAddress.Parse(local), 0));
+        using var socket = BoundSocket(local);
         int port = ((IPEndPoint)socket.LocalEndPoint!).Port;
         var payload = "through the gateway"u8.ToArray();
 
@@ -87,8 +86,7 @@ public sealed class KernelCaptureTests : IDisposable
     public void DatagramLargerThanTheMtu_ArrivesAsFragments(bool v6)
     {
         var (local, remote) = v6 ? ("fd50::1", "fd50::9") : ("10.50.0.1", "10.50.0.9");
-        using var socket = _bench.Topology.CreateSocket(_bench.Namespace, v6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.Bind(new IPEndPoint(IPAddress.Parse(local), 0));
+        using var socket = BoundSocket(local);
 
         socket.SendTo(new byte[3000], new IPEndPoint(IPAddress.Parse(remote), 5353));
 
@@ -105,6 +103,15 @@ public sealed class KernelCaptureTests : IDisposable
         _bench.Capture.Write(TestPackets.UdpV4("10.50.0.9", 40000, "10.50.0.1", 9, [1]), default);
 
         Assert.Equal(PacketParseResult.NotUdp, IpPacketParser.Parse(_bench.Next(CaptureBench.IsIcmpError), out _));
+    }
+
+    /// <summary>A UDP socket in the bench's namespace bound to cap0's address, so what it sends goes into cap0.</summary>
+    private Socket BoundSocket(string local)
+    {
+        var address = IPAddress.Parse(local);
+        var socket = _bench.Topology.CreateSocket(_bench.Namespace, address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(address, 0));
+        return socket;
     }
 
     private static byte[] Payload(int size) => [.. Enumerable.Range(0, size).Select(i => (byte)i)];

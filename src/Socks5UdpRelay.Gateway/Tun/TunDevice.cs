@@ -142,7 +142,15 @@ internal sealed unsafe class TunDevice : IPacketDevice, IDisposable
             var vectors = stackalloc LibC.IoVector[2];
             vectors[0] = new LibC.IoVector { Base = a, Length = (nuint)first.Length };
             vectors[1] = new LibC.IoVector { Base = b, Length = (nuint)second.Length };
-            return LibC.WriteV(_tun, vectors, second.IsEmpty ? 1 : 2) == first.Length + second.Length;
+            try
+            {
+                return LibC.WriteV(_tun, vectors, second.IsEmpty ? 1 : 2) == first.Length + second.Length;
+            }
+            catch (ObjectDisposedException)
+            {
+                // A reply racing the gateway's shutdown: the device is gone, the reply with it.
+                return false;
+            }
         }
     }
 

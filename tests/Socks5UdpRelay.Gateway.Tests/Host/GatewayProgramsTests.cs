@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Gateway.Notices;
+using Socks5UdpRelay.Gateway.Packets;
+using Socks5UdpRelay.Gateway.Plane;
 using Socks5UdpRelay.Gateway.Tests.Fakes;
+using Socks5UdpRelay.Protocol;
 using Socks5UdpRelay.Server.Tests.Infrastructure;
 
 namespace Socks5UdpRelay.Gateway.Tests.Host;
@@ -121,6 +124,54 @@ public sealed class GatewayProgramsTests(TopologyFixture fixture) : IClassFixtur
         Assert.Contains($"{FakeUplink.Router(v6, 1)}", process.Output, StringComparison.Ordinal);
         Assert.Contains("pmtu 1280", process.Output, StringComparison.Ordinal);
         Assert.Contains("Resume: pmtu 1280 hops 3", process.Output, StringComparison.Ordinal);
+    }
+
+    [RootTheory]
+    [InlineData(false, SocketError.HostUnreachable)] // 3/13: a hard error, EHOSTUNREACH
+    [InlineData(true, SocketError.AccessDenied)] // 1/1: EACCES
+    public void DeniedDestination_FailsAConnectedSocketAsAdminProhibited(bool v6, SocketError expected)
+    {
+        using var run = GatewayRun.Start(fixture.Topology, rpFilter: 1, (FakeUplink uplink, FlowId flow, in UdpPacket packet) =>
+            uplink.Notice(flow, $"UDP-DENIED dst={NoticeFormat.FormatEndpoint(new IPAddress(packet.DestinationAddress), packet.DestinationPort)} reason=policy"));
+        using var socket = fixture.Topology.CreateSocket(run.Namespace, v6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.ReceiveTimeout = (int)TestTimeouts.Default.TotalMilliseconds;
+        socket.Connect(IPAddress.Parse(v6 ? TargetV6 : TargetV4), 53);
+
+        socket.Send("query"u8);
+        var error = Assert.Throws<SocketException>(() => socket.Receive(new byte[64]));
+
+        Assert.Equal(expected, error.SocketErrorCode);
+    }
+
+    [RootTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ErrorFromTheHostsOwnAddress_IsAMartianOnIPv4Only_SoNoticesComeFromTheDestination(bool v6)
+    {
+        var local = IPAddress.Parse(v6 ? "fdb5:3535:5353::1" : "169.254.53.53"); // the device's own address
+        bool raw = true;
+        using var run = GatewayRun.Start(fixture.Topology, rpFilter: 1, (FakeUplink uplink, FlowId flow, in UdpPacket packet) =>
+        {
+            var destination = packet.GetDestination();
+            if (raw)
+            {
+                // Written as asked, without the mapping's substitution.
+                uplink.Gateway!.WriteIcmpError(flow, destination, new IcmpErrorSpec(v6 ? (byte)1 : (byte)3, v6 ? (byte)4 : (byte)3, 0, local, 64));
+            }
+            else
+            {
+                uplink.Notice(flow, $"UDP-ERROR dst={NoticeFormat.FormatEndpoint(destination.Address, destination.Port)} error=port-unreachable {(v6 ? "icmp6=1/4" : "icmp=3/3")} from={local}");
+            }
+        });
+        string target = v6 ? TargetV6 : TargetV4;
+
+        var lost = Nc(run, ["-u", "-z", "-v", "-w1", target, "555"]);
+        raw = false;
+        var substituted = Nc(run, ["-u", "-z", "-v", "-w1", target, "555"]);
+
+        // Measured: IPv4 drops it (nc: "open"); IPv6 delivers it. The mapping substitutes for both.
+        Assert.Equal(v6 ? 1 : 0, lost.ExitCode);
+        Assert.Equal(1, substituted.ExitCode);
     }
 
     private CommandResult Nc(GatewayRun run, string[] arguments, string? input = null) =>

@@ -90,6 +90,17 @@ public sealed class TunDeviceTests
         Assert.DoesNotContain("s5tunc", topology.Exec(topology.ClientNamespace, "ip", "link", "show"), StringComparison.Ordinal);
     }
 
+    [RootFact]
+    public void WriteAfterDispose_ReturnsFalse()
+    {
+        using var topology = NetnsTopology.Create();
+        var device = NamespaceThread.Run(topology.ClientNamespace, () => TunDevice.Create("s5tunw"));
+
+        device.Dispose();
+
+        Assert.False(device.Write(new byte[20], default));
+    }
+
     /// <summary>capget/capset on the calling thread (linux/capability.h, version 3: two 32-bit words per set).</summary>
     private static unsafe class Capabilities
     {

@@ -89,7 +89,7 @@ internal sealed class RoutingPlan
         return commands;
     }
 
-    /// <summary>The nftables script that marks packets from the device (RFC-free: the kernel's nft prerouting hook runs before the route lookup).</summary>
+    /// <summary>The nftables script that marks packets from the device: the prerouting hook runs before the route lookup and its reverse-path check.</summary>
     public string NftSetupScript() =>
         $$"""
         table inet {{_options.NftTableName}} {

@@ -93,7 +93,9 @@ public sealed class ResolverTopologyTests(ResolverTopologyFixture fixture, ITest
     private async Task<Measurement> MeasureAsync(string resolver)
     {
         var server = await NamespaceServer.StartAsync(fixture.Topology, fixture.Topology.ClientNamespace,
-            $"--Relay:Resolver={resolver}", "--Relay:ResolveTimeout=00:00:01");
+            $"--Relay:Resolver={resolver}", "--Relay:ResolveTimeout=00:00:01",
+            // Room for all 200 at once: this measures the resolver, not the caps in front of it (NameLimitTests does).
+            "--Relay:MaxConcurrentLookups=256", "--Relay:MaxLookupsPerAssociation=256");
         try
         {
             await using var association = await server.OpenAssociationAsync();

@@ -11,6 +11,9 @@ public static class NoticeVerbs
 
     /// <summary>A destination socket the client holds a setting on was closed; its settings are gone.</summary>
     public const string DestinationClosed = "DST-CLOSED";
+
+    /// <summary>A mapping (MAP) was closed by the server, idle: its outbound port and sockets are gone.</summary>
+    public const string MapClosed = "MAP-CLOSED";
 }
 
 /// <summary>The keys of notice lines.</summary>
@@ -64,6 +67,9 @@ public static class UnresolvedReasons
     public const string NoAddress = "no-address";
     public const string Timeout = "timeout";
     public const string Failure = "failure";
+
+    /// <summary>Too many lookups in flight, or too many bytes waiting for names: try again.</summary>
+    public const string Busy = "busy";
 }
 
 /// <summary>Values of <c>reason</c> on <c>CLOSING</c>.</summary>
@@ -72,6 +78,9 @@ public static class ClosingReasons
     public const string IdleTimeout = "idle-timeout";
     public const string Shutdown = "shutdown";
     public const string Limit = "limit";
+
+    /// <summary>An operator ended the association.</summary>
+    public const string Admin = "admin";
 }
 
 /// <summary>Values of <c>reason</c> on <c>DST-CLOSED</c>.</summary>

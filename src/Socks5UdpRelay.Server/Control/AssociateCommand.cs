@@ -24,6 +24,9 @@ internal sealed class AssociateCommand(
     NoticeService notices,
     RelayMetrics metrics,
     string? udpPortRange,
+    CommandSettings commands,
+    Resolution.CachingResolver resolver,
+    TimeProvider time,
     ILogger logger)
 {
     private static readonly TimeSpan NoticeFlushTime = TimeSpan.FromSeconds(2);
@@ -61,9 +64,11 @@ internal sealed class AssociateCommand(
                 stop = stopping.Register(static a => ((UdpAssociation)a!).End(AssociationEnd.Shutdown), association);
                 var relay = association.RelayEndPoint;
                 ReplyWriter.Send(control, static (b, s) => Socks5Reply.Write(b, ReplyCode.Succeeded, s.Address, s.Port), (Address: advertised.For(relay.Address), Port: (ushort)relay.Port));
-                association.AnnounceNotices();
+                association.AnnounceNotices(commands.Offered);
                 Log.AssociationOpened(logger, peer, relay, fixedPort == 0 ? $"{peer.Address}:any" : $"{peer.Address}:{fixedPort}");
-                watch = WatchAsync(control, association);
+                watch = commands.Offered == Protocol.OfferedCommands.None
+                    ? WatchAsync(control, association)
+                    : new CommandReader(control, association, writer, commands, resolver, metrics, time, logger, peer).RunAsync();
             }
             catch
             {
@@ -139,7 +144,7 @@ internal sealed class AssociateCommand(
         }
     }
 
-    /// <summary>Reads the control connection until it ends. Whatever a client sends there is read and discarded.</summary>
+    /// <summary>Reads the control connection until it ends, without commands: whatever a client sends there is read and discarded.</summary>
     private static async Task WatchAsync(Socket control, UdpAssociation association)
     {
         try

@@ -17,6 +17,27 @@ internal sealed class RelayOptions
     /// <summary><c>on</c> (default) or <c>off</c>: whether notices are written on the control connection.</summary>
     public string Notices { get; set; } = "on";
 
+    /// <summary>
+    /// <c>on</c> (default) or <c>off</c>: whether a client may send commands on its association's
+    /// control connection (<c>SET</c>, <c>MAP</c>, <c>UNMAP</c>; README, "Client commands"). Only
+    /// while notices are on: with notices off there is no greeting, and bytes from the client are
+    /// read and thrown away.
+    /// </summary>
+    public string Commands { get; set; } = "on";
+
+    /// <summary>
+    /// Mappings (<c>MAP</c>) one association may hold, mapping 0 included. Each holds an outbound
+    /// port (a host has about 28 000) and a socket per destination; 64 lets a TUN gateway give as
+    /// many program sockets their own port on one association, and it opens another when full.
+    /// </summary>
+    public int MaxMappingsPerAssociation { get; set; } = 64;
+
+    /// <summary>Commands per second one association may send after the burst; past it they are answered <c>reason=rate-limit</c>. A gateway sends about two per program socket.</summary>
+    public int CommandsPerSecond { get; set; } = 2000;
+
+    /// <summary>Commands one association may send at once above the steady rate.</summary>
+    public int CommandBurst { get; set; } = 2000;
+
     /// <summary>Largest payload relayed either way. 65 000 leaves room for any SOCKS header inside a 65 507-byte IPv4 datagram.</summary>
     public int MaxDatagramSize { get; set; } = 65_000;
 
@@ -94,4 +115,7 @@ internal sealed class RelayOptions
     public bool UsesSystemResolver => string.Equals(Resolver, "system", StringComparison.OrdinalIgnoreCase);
 
     public bool NoticesEnabled => string.Equals(Notices, "on", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Commands are offered only with notices on (the greeting offers them).</summary>
+    public bool CommandsEnabled => NoticesEnabled && string.Equals(Commands, "on", StringComparison.OrdinalIgnoreCase);
 }

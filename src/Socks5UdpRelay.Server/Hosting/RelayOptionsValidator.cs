@@ -50,6 +50,11 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
 
         Check(errors, o.Notices is not null && (o.Notices.Equals("on", StringComparison.OrdinalIgnoreCase) || o.Notices.Equals("off", StringComparison.OrdinalIgnoreCase)),
             $"{S}:Notices = '{o.Notices}': use on or off.");
+        Check(errors, o.Commands is not null && (o.Commands.Equals("on", StringComparison.OrdinalIgnoreCase) || o.Commands.Equals("off", StringComparison.OrdinalIgnoreCase)),
+            $"{S}:Commands = '{o.Commands}': use on or off.");
+        Check(errors, o.MaxMappingsPerAssociation is >= 1 and <= 65_536, $"{S}:MaxMappingsPerAssociation = {o.MaxMappingsPerAssociation}: use 1 to 65536 (1: no MAP beyond mapping 0).");
+        Check(errors, o.CommandsPerSecond >= 0, $"{S}:CommandsPerSecond = {o.CommandsPerSecond}: must be zero (no limit) or positive.");
+        Check(errors, o.CommandBurst >= 1, $"{S}:CommandBurst = {o.CommandBurst}: must be at least 1.");
         Check(errors, o.ErrorQueue is not null && (o.ErrorQueue.Equals("auto", StringComparison.OrdinalIgnoreCase) || o.ErrorQueue.Equals("off", StringComparison.OrdinalIgnoreCase)),
             $"{S}:ErrorQueue = '{o.ErrorQueue}': use auto or off.");
         Check(errors, o.Resolver is not null && (o.Resolver.Equals("dns", StringComparison.OrdinalIgnoreCase) || o.UsesSystemResolver),

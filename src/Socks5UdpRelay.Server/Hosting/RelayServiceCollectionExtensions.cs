@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Socks5UdpRelay.Protocol;
 using Socks5UdpRelay.Server.Auth;
 using Socks5UdpRelay.Server.Control;
 using Socks5UdpRelay.Server.Icmp;
@@ -70,7 +71,7 @@ internal static class RelayServiceCollectionExtensions
             var limits = sp.GetRequiredService<IOptions<LimitsOptions>>().Value;
             return new AssociationSettings(o.MaxDatagramSize, o.DestinationIdleTimeout, o.AssociationIdleTimeout, o.MaxDestinationsPerAssociation,
                 o.ResolverCacheTime, limits.DatagramsPerSecond, limits.DatagramBurst,
-                new NameLimits(o.MaxLookupsPerAssociation, o.MaxPendingNameBytesPerAssociation));
+                new NameLimits(o.MaxLookupsPerAssociation, o.MaxPendingNameBytesPerAssociation), o.MaxMappingsPerAssociation);
         });
         services.AddSingleton<AssociationFactory>();
 
@@ -136,11 +137,15 @@ internal static class RelayServiceCollectionExtensions
         services.AddSingleton(sp => new AssociateCommand(
             sp.GetRequiredService<ClientTracker>(), sp.GetRequiredService<IUdpTransport>(), sp.GetRequiredService<AssociationFactory>(),
             sp.GetRequiredService<AssociationRegistry>(), sp.GetRequiredService<AdvertisedAddresses>(), sp.GetRequiredService<NoticeService>(),
-            sp.GetRequiredService<RelayMetrics>(), Relay(sp).UdpPortRange, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Udp")));
+            sp.GetRequiredService<RelayMetrics>(), Relay(sp).UdpPortRange, CommandSettings(Relay(sp)), sp.GetRequiredService<CachingResolver>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Udp")));
         services.AddSingleton(sp => new ConnectRelay(
             sp.GetRequiredService<CachingResolver>(), sp.GetRequiredService<DestinationPolicy>(), Relay(sp).ConnectTimeout, ControlLogger(sp)));
         services.AddSingleton<ControlSessionFactory>();
     }
+
+    private static CommandSettings CommandSettings(RelayOptions o)
+        => new(o.CommandsEnabled ? OfferedCommands.Set | OfferedCommands.Map : OfferedCommands.None, o.CommandsPerSecond, o.CommandBurst);
 
     private static RelayOptions Relay(IServiceProvider sp) => sp.GetRequiredService<IOptions<RelayOptions>>().Value;
 

@@ -24,6 +24,8 @@ internal static class ErrorQueueEntry
         int headerSize = Marshal.SizeOf<CmsgHdr>();
         int errorSize = Marshal.SizeOf<SockExtendedErr>();
         int offset = 0;
+        int receivedTtl = 0;
+        bool found = false;
         while (offset + headerSize <= control.Length)
         {
             var header = MemoryMarshal.Read<CmsgHdr>(control[offset..]);
@@ -33,11 +35,13 @@ internal static class ErrorQueueEntry
             }
 
             int length = (int)header.Length;
+            var data = control.Slice(offset + headerSize, length - headerSize);
             bool isError = (header.Level == SocketOptions.SOL_IP && header.Type == SocketOptions.IP_RECVERR)
                 || (header.Level == SocketOptions.SOL_IPV6 && header.Type == SocketOptions.IPV6_RECVERR);
-            if (isError && length >= headerSize + errorSize)
+            bool isTtl = (header.Level == SocketOptions.SOL_IP && header.Type == SocketOptions.IP_TTL)
+                || (header.Level == SocketOptions.SOL_IPV6 && header.Type == SocketOptions.IPV6_HOPLIMIT);
+            if (isError && !found && data.Length >= errorSize)
             {
-                var data = control.Slice(offset + headerSize, length - headerSize);
                 var error = MemoryMarshal.Read<SockExtendedErr>(data);
                 if (error.Errno == 0)
                 {
@@ -47,13 +51,23 @@ internal static class ErrorQueueEntry
                 RawSocketAddress.TryRead(data[errorSize..], out var offender, out _);
                 IPEndPoint? destination = RawSocketAddress.TryRead(name, out var address, out int port) ? new IPEndPoint(address, port) : null;
                 report = ToReport(error, offender, destination);
-                return true;
+                found = true;
+            }
+            else if (isTtl && data.Length >= sizeof(int))
+            {
+                // IP_RECVTTL / IPV6_RECVHOPLIMIT: the TTL the ICMP error itself arrived with (an int).
+                receivedTtl = Math.Clamp(MemoryMarshal.Read<int>(data), 0, 255);
             }
 
             offset += (length + CmsgHdr.Alignment - 1) & ~(CmsgHdr.Alignment - 1);
         }
 
-        return false;
+        if (found && receivedTtl > 0)
+        {
+            report = report with { ReceivedTtl = receivedTtl };
+        }
+
+        return found;
     }
 
     private static ErrorReport ToReport(SockExtendedErr error, IPAddress? offender, IPEndPoint? destination)

@@ -15,6 +15,7 @@ namespace Socks5UdpRelay.Server.Icmp;
 /// <param name="Offender">The host or router that sent the ICMP, when the kernel gave it.</param>
 /// <param name="Mtu">The MTU for fragmentation-needed / packet-too-big, else 0.</param>
 /// <param name="OriginalDestination">The destination of the datagram that caused it, when the kernel gave it.</param>
+/// <param name="ReceivedTtl">The TTL / hop limit the ICMP error arrived with (IP_RECVTTL / IPV6_RECVHOPLIMIT), 0 when unknown.</param>
 internal readonly record struct ErrorReport(
     UdpErrorKind Kind,
     int Errno,
@@ -23,7 +24,8 @@ internal readonly record struct ErrorReport(
     byte IcmpCode,
     IPAddress? Offender,
     int Mtu,
-    IPEndPoint? OriginalDestination)
+    IPEndPoint? OriginalDestination,
+    int ReceivedTtl = 0)
 {
     /// <summary>The report the errno of a failed operation gives when nothing more is known.</summary>
     public static ErrorReport FromErrno(int errno)

@@ -63,7 +63,8 @@ internal sealed class ErrorSource
     /// <summary>
     /// Switches the queue on for a UDP socket before it is used: IP_RECVERR, IPV6_RECVERR, and
     /// both on a dual-mode socket (its IPv4 errors are then read at SOL_IPV6 with v4-mapped
-    /// addresses). False when this source is errno-only or the kernel refused.
+    /// addresses); with each error, the TTL it arrived with (IP_RECVTTL, IPV6_RECVHOPLIMIT).
+    /// False when this source is errno-only or the kernel refused.
     /// </summary>
     public unsafe bool Enable(SafeHandle socket, AddressFamily family, bool dualMode = false)
     {
@@ -75,13 +76,25 @@ internal sealed class ErrorSource
         int on = 1;
         try
         {
-            return family switch
+            bool enabled = family switch
             {
                 AddressFamily.InterNetwork => Sys.SetSockOpt(socket, SocketOptions.SOL_IP, SocketOptions.IP_RECVERR, &on, sizeof(int)) == 0,
                 AddressFamily.InterNetworkV6 => Sys.SetSockOpt(socket, SocketOptions.SOL_IPV6, SocketOptions.IPV6_RECVERR, &on, sizeof(int)) == 0
                     && (!dualMode || Sys.SetSockOpt(socket, SocketOptions.SOL_IP, SocketOptions.IP_RECVERR, &on, sizeof(int)) == 0),
                 _ => false,
             };
+            if (enabled)
+            {
+                // The TTL each ICMP error arrived with (the notice's rttl=): a detail, so a refusal costs nothing but the key.
+                _ = family == AddressFamily.InterNetwork || dualMode
+                    ? Sys.SetSockOpt(socket, SocketOptions.SOL_IP, SocketOptions.IP_RECVTTL, &on, sizeof(int))
+                    : 0;
+                _ = family == AddressFamily.InterNetworkV6
+                    ? Sys.SetSockOpt(socket, SocketOptions.SOL_IPV6, SocketOptions.IPV6_RECVHOPLIMIT, &on, sizeof(int))
+                    : 0;
+            }
+
+            return enabled;
         }
         catch (ObjectDisposedException)
         {

@@ -101,6 +101,9 @@ internal static partial class Log
         "{Client}: UDP datagrams for its association come from {Source}, not from its control connection's address {Expected}: dropped (RFC 1928 section 7). A NAT rewrites the TCP path but not the UDP one, e.g. a load balancer with source NAT (Kubernetes: externalTrafficPolicy Cluster); preserve the client address (Local). Logged once per association")]
     public static partial void SourceMismatch(ILogger logger, IPEndPoint client, IPAddress source, IPAddress expected);
 
+    [LoggerMessage(3011, LogLevel.Debug, "{Client}: command answered {Answer}")]
+    public static partial void CommandAnswered(ILogger logger, IPEndPoint client, string answer);
+
     [LoggerMessage(4001, LogLevel.Debug, "{Client}: destination {Destination} opened on port {Port}")]
     public static partial void DestinationOpened(ILogger logger, IPEndPoint client, DestinationText destination, int port);
 

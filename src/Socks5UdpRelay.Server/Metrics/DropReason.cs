@@ -35,6 +35,9 @@ internal enum DropReason
 
     /// <summary>A reply too large to wrap in a SOCKS header for the client.</summary>
     ReplyTooLarge,
+
+    /// <summary>For a mapping (RSV) the association does not hold.</summary>
+    UnknownMapping,
 }
 
 internal static class DropReasons
@@ -54,6 +57,7 @@ internal static class DropReasons
         DropReason.SendFailed => "send-failed",
         DropReason.BufferFull => "buffer-full",
         DropReason.ReplyTooLarge => "reply-too-large",
+        DropReason.UnknownMapping => "unknown-mapping",
         _ => "unknown",
     };
 }

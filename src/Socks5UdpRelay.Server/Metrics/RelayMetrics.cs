@@ -16,7 +16,7 @@ internal sealed class RelayMetrics
 
     private static readonly UdpErrorKind[] Kinds = Enum.GetValues<UdpErrorKind>();
     private static readonly string[] NoticeVerbNames =
-        [NoticeVerbs.Notices, NoticeVerbs.UdpError, NoticeVerbs.UdpDenied, NoticeVerbs.UdpUnresolved, NoticeVerbs.Closing];
+        [NoticeVerbs.Notices, NoticeVerbs.UdpError, NoticeVerbs.UdpDenied, NoticeVerbs.UdpUnresolved, NoticeVerbs.Closing, NoticeVerbs.DestinationClosed, NoticeVerbs.MapClosed];
 
     private static readonly string[] ConnectionRefusals = [RefusalReasons.AllowList, RefusalReasons.Limit];
     private static readonly string[] AssociationRefusals = [RefusalReasons.Limit, RefusalReasons.UdpPortRange];
@@ -29,6 +29,7 @@ internal sealed class RelayMetrics
         NoticeVerbNames.Select(v => KeyValuePair.Create(v, new StrongBox<long>())));
     private readonly long[] _refusedConnections = new long[ConnectionRefusals.Length];
     private readonly long[] _refusedAssociations = new long[AssociationRefusals.Length];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Verb, string Outcome), StrongBox<long>> _commands = new();
     private long _authFailures;
     private long _sourceMismatches;
     private readonly AssociationTotals _closed = new();
@@ -41,6 +42,9 @@ internal sealed class RelayMetrics
         Meter = meters.Create(MeterName);
         Meter.CreateObservableCounter("socks5udprelay.udp.errors", () => Tagged(_errors, "kind", Kinds.Select(k => k.ToWireName())), description: "Errors the kernel reported for relayed datagrams, by kind");
         Meter.CreateObservableCounter("socks5udprelay.notices", () => _notices.Select(n => new Measurement<long>(Volatile.Read(ref n.Value.Value), new KeyValuePair<string, object?>("verb", n.Key))), description: "Notice lines queued for clients, by verb");
+        Meter.CreateObservableCounter("socks5udprelay.commands", () => _commands.Select(c => new Measurement<long>(
+            Volatile.Read(ref c.Value.Value), new KeyValuePair<string, object?>("verb", c.Key.Verb), new KeyValuePair<string, object?>("outcome", c.Key.Outcome))),
+            description: "Client commands answered, by verb and outcome (ok, or the failure's reason)");
         Meter.CreateObservableCounter("socks5udprelay.auth.failures", () => Volatile.Read(ref _authFailures), description: "Failed RFC 1929 authentications");
         Meter.CreateObservableCounter("socks5udprelay.connections.refused", () => Tagged(_refusedConnections, "reason", ConnectionRefusals), description: "Control connections closed on accept, by reason (allow-list, limit)");
         Meter.CreateObservableCounter("socks5udprelay.associations.refused", () => Tagged(_refusedAssociations, "reason", AssociationRefusals), description: "UDP ASSOCIATE requests refused, by reason (limit, udp-port-range)");
@@ -71,6 +75,9 @@ internal sealed class RelayMetrics
     }
 
     public void RecordNotice(string verb) => Interlocked.Increment(ref _notices.GetOrAdd(verb, static _ => new StrongBox<long>()).Value);
+
+    /// <summary>A command answered: <paramref name="verb"/> (set, map, unmap, other) and <paramref name="outcome"/> (ok, or the reason). Both are from fixed vocabularies, so the series stay few.</summary>
+    public void RecordCommand(string verb, string outcome) => Interlocked.Increment(ref _commands.GetOrAdd((verb, outcome), static _ => new StrongBox<long>()).Value);
 
     public void RecordAuthFailure() => Interlocked.Increment(ref _authFailures);
 

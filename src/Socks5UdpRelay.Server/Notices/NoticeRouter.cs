@@ -23,12 +23,17 @@ internal sealed class NoticeRouter(
 
     public long Dropped => writer.Dropped;
 
-    /// <summary>The first line, <c>NOTICES version=1</c>.</summary>
-    public void Announce()
+    /// <summary>The first line, <c>NOTICES version=1</c>, with <c>commands=set,map</c> when the client may send commands.</summary>
+    public void Announce(OfferedCommands commands)
     {
-        Span<byte> line = stackalloc byte[32];
+        Span<byte> line = stackalloc byte[64];
         var builder = new NoticeLineWriter(line, NoticeVerbs.Notices);
         builder.Add(NoticeKeys.Version, 1);
+        if (commands != OfferedCommands.None)
+        {
+            builder.Add(NoticeKeys.Commands, OfferedCommandsFormat.ToWireValue(commands));
+        }
+
         Send(builder, line, NoticeVerbs.Notices);
     }
 
@@ -42,28 +47,19 @@ internal sealed class NoticeRouter(
     }
 
     /// <summary>An error the kernel reported for <paramref name="key"/> (as the client addressed it: <paramref name="name"/> when it used one) becomes a rate-limited <c>UDP-ERROR</c>.</summary>
-    public void Error(DestinationKey key, string? name, in ErrorReport report)
+    public void Error(DestinationKey key, string? name, ushort mapping, in ErrorReport report)
     {
         counters.Errors++;
         metrics.RecordError(report.Kind);
-        if (!limiter.TryAcquire(new NoticeKey(key, name, NoticeTopic.Error, (int)report.Kind), out long suppressed))
+        var reporter = report.Kind == UdpErrorKind.TtlExceeded && report.Offender is not null ? DestinationKey.From(report.Offender, 0).Address : default;
+        if (!limiter.TryAcquire(new NoticeKey(key, name, NoticeTopic.Error, (int)report.Kind, mapping, reporter), out long suppressed))
         {
             return;
         }
 
         Span<byte> line = stackalloc byte[NoticeFormat.MaxLineLength];
         var builder = new NoticeLineWriter(line, NoticeVerbs.UdpError);
-        Span<byte> nameBytes = stackalloc byte[SocksAddressCodec.MaxDomainNameLength];
-        if (name is not null)
-        {
-            int n = Encoding.Latin1.GetBytes(name, nameBytes);
-            builder.AddEndpoint(NoticeKeys.Destination, new SocksAddress(AddressType.DomainName, nameBytes[..n], key.Port));
-            builder.AddEndpoint(NoticeKeys.Address, key.ToIPAddress(), key.Port);
-        }
-        else
-        {
-            builder.AddEndpoint(NoticeKeys.Destination, key.ToIPAddress(), key.Port);
-        }
+        AddDestination(ref builder, key, name, withAddress: true, stackalloc byte[SocksAddressCodec.MaxDomainNameLength]);
 
         builder.Add(NoticeKeys.Error, report.Kind.ToWireName());
         builder.Add(NoticeKeys.Errno, report.ErrnoName);
@@ -82,6 +78,12 @@ internal sealed class NoticeRouter(
             builder.Add(NoticeKeys.Mtu, report.Mtu);
         }
 
+        if (report.ReceivedTtl > 0)
+        {
+            builder.Add(NoticeKeys.ReceivedTtl, report.ReceivedTtl);
+        }
+
+        AddMapping(ref builder, mapping);
         AddSuppressed(ref builder, suppressed);
         if (Send(builder, line, NoticeVerbs.UdpError) && logger.IsEnabled(LogLevel.Debug))
         {
@@ -91,9 +93,9 @@ internal sealed class NoticeRouter(
     }
 
     /// <summary>A refused datagram becomes a rate-limited <c>UDP-DENIED</c> (the caller counts the drop).</summary>
-    public void Denied(in SocksAddress addressedAs, DestinationKey key, string? name, DenyReason reason)
+    public void Denied(in SocksAddress addressedAs, DestinationKey key, string? name, DenyReason reason, ushort mapping = 0)
     {
-        if (!limiter.TryAcquire(new NoticeKey(key, name, NoticeTopic.Denied, (int)reason), out long suppressed))
+        if (!limiter.TryAcquire(new NoticeKey(key, name, NoticeTopic.Denied, (int)reason, mapping), out long suppressed))
         {
             return;
         }
@@ -102,6 +104,7 @@ internal sealed class NoticeRouter(
         var builder = new NoticeLineWriter(line, NoticeVerbs.UdpDenied);
         builder.AddEndpoint(NoticeKeys.Destination, addressedAs);
         builder.Add(NoticeKeys.Reason, reason.WireName());
+        AddMapping(ref builder, mapping);
         AddSuppressed(ref builder, suppressed);
         if (Send(builder, line, NoticeVerbs.UdpDenied) && logger.IsEnabled(LogLevel.Debug))
         {
@@ -127,9 +130,9 @@ internal sealed class NoticeRouter(
     }
 
     /// <summary>A name that gave no address becomes a rate-limited <c>UDP-UNRESOLVED</c>.</summary>
-    public void Unresolved(string name, ushort port, ResolveFailure failure)
+    public void Unresolved(string name, ushort port, ResolveFailure failure, ushort mapping = 0)
     {
-        if (!limiter.TryAcquire(new NoticeKey(default, name, NoticeTopic.Unresolved, (int)failure), out long suppressed))
+        if (!limiter.TryAcquire(new NoticeKey(default, name, NoticeTopic.Unresolved, (int)failure, mapping), out long suppressed))
         {
             return;
         }
@@ -141,10 +144,58 @@ internal sealed class NoticeRouter(
         var builder = new NoticeLineWriter(line, NoticeVerbs.UdpUnresolved);
         builder.AddEndpoint(NoticeKeys.Destination, new SocksAddress(AddressType.DomainName, nameBytes[..nameLength], port));
         builder.Add(NoticeKeys.Reason, reason);
+        AddMapping(ref builder, mapping);
         AddSuppressed(ref builder, suppressed);
         if (Send(builder, line, NoticeVerbs.UdpUnresolved))
         {
             Log.Unresolved(logger, peer, name, reason);
+        }
+    }
+
+    /// <summary><c>DST-CLOSED dst=… [map=M] reason=idle|evicted</c>: a destination the client held a setting on is gone, and its settings with it.</summary>
+    public void DestinationClosed(DestinationKey key, string? name, ushort mapping, string reason)
+    {
+        Span<byte> line = stackalloc byte[NoticeFormat.MaxLineLength];
+        var builder = new NoticeLineWriter(line, NoticeVerbs.DestinationClosed);
+        AddDestination(ref builder, key, name, withAddress: true, stackalloc byte[SocksAddressCodec.MaxDomainNameLength]);
+        AddMapping(ref builder, mapping);
+        builder.Add(NoticeKeys.Reason, reason);
+        Send(builder, line, NoticeVerbs.DestinationClosed);
+    }
+
+    /// <summary><c>MAP-CLOSED map=M reason=idle</c>: a mapping the client made is gone, with its outbound port.</summary>
+    public void MappingClosed(ushort mapping, string reason)
+    {
+        Span<byte> line = stackalloc byte[64];
+        var builder = new NoticeLineWriter(line, NoticeVerbs.MapClosed);
+        builder.Add(NoticeKeys.Mapping, mapping);
+        builder.Add(NoticeKeys.Reason, reason);
+        Send(builder, line, NoticeVerbs.MapClosed);
+    }
+
+    /// <summary><c>dst=</c> as the client addressed it (and <c>addr=</c> for a name); <paramref name="nameBytes"/> is scratch for the name.</summary>
+    private static void AddDestination(ref NoticeLineWriter builder, DestinationKey key, string? name, bool withAddress, Span<byte> nameBytes)
+    {
+        if (name is not null)
+        {
+            int n = Encoding.Latin1.GetBytes(name, nameBytes);
+            builder.AddEndpoint(NoticeKeys.Destination, new SocksAddress(AddressType.DomainName, nameBytes[..n], key.Port));
+            if (withAddress)
+            {
+                builder.AddEndpoint(NoticeKeys.Address, key.ToIPAddress(), key.Port);
+            }
+        }
+        else
+        {
+            builder.AddEndpoint(NoticeKeys.Destination, key.ToIPAddress(), key.Port);
+        }
+    }
+
+    private static void AddMapping(ref NoticeLineWriter builder, ushort mapping)
+    {
+        if (mapping != 0)
+        {
+            builder.Add(NoticeKeys.Mapping, mapping);
         }
     }
 

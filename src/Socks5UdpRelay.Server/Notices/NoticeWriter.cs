@@ -24,6 +24,7 @@ internal sealed class NoticeWriter : INoticeSink
     private Task _drain = Task.CompletedTask;
     private bool _draining;
     private bool _completed;
+    private TaskCompletionSource? _room;
     private long _sent;
     private long _dropped;
 
@@ -87,6 +88,52 @@ internal sealed class NoticeWriter : INoticeSink
     }
 
     /// <summary>
+    /// Sends or queues an answer to a client command (README, "Client commands"). Answers are
+    /// never dropped, whatever the queue holds; instead the task completes only once the queue
+    /// has room again, and the caller reads no further command until then: a client that does
+    /// not read its answers stops being read (back-pressure), while notices past the bound are
+    /// dropped as ever. With the connection gone the answer has nowhere to go and the task ends.
+    /// </summary>
+    public ValueTask WriteAnswerAsync(ReadOnlySpan<byte> line)
+    {
+        lock (_gate)
+        {
+            if (_completed)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            if (!_draining)
+            {
+                int sent = TrySendNow(line);
+                if (sent == line.Length)
+                {
+                    Interlocked.Increment(ref _sent);
+                    return ValueTask.CompletedTask;
+                }
+
+                line = line[sent..];
+            }
+
+            var pending = _pending ??= new Queue<byte[]>();
+            pending.Enqueue(line.ToArray());
+            if (!_draining)
+            {
+                _draining = true;
+                _drain = Task.Run(DrainAsync);
+            }
+
+            if (pending.Count < _capacity)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            _room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return new ValueTask(_room.Task);
+        }
+    }
+
+    /// <summary>
     /// No more lines. The task ends when what is queued has been written, or the connection
     /// failed; disposing the connection ends it too (whatever is still queued is counted as dropped).
     /// </summary>
@@ -95,6 +142,8 @@ internal sealed class NoticeWriter : INoticeSink
         lock (_gate)
         {
             _completed = true;
+            _room?.TrySetResult();
+            _room = null;
             return _drain;
         }
     }
@@ -109,6 +158,12 @@ internal sealed class NoticeWriter : INoticeSink
             {
                 lock (_gate)
                 {
+                    if (_room is not null && _pending!.Count < _capacity)
+                    {
+                        _room.TrySetResult();
+                        _room = null;
+                    }
+
                     if (!_pending!.TryDequeue(out line))
                     {
                         _draining = false;
@@ -130,6 +185,8 @@ internal sealed class NoticeWriter : INoticeSink
                 _draining = false;
                 Interlocked.Add(ref _dropped, _pending!.Count + (line is null ? 0 : 1));
                 _pending.Clear();
+                _room?.TrySetResult();
+                _room = null;
             }
         }
     }

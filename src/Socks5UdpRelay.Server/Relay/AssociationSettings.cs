@@ -9,7 +9,8 @@ internal sealed record AssociationSettings(
     TimeSpan ResolverCacheTime,
     int DatagramsPerSecond,
     int DatagramBurst,
-    NameLimits Names)
+    NameLimits Names,
+    int MaxMappings = 64)
 {
     /// <summary>How often idle destinations and the association's own idleness are checked: a quarter of the shorter timeout, within 0.25–30 s.</summary>
     public TimeSpan SweepPeriod

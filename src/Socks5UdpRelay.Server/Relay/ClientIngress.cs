@@ -3,8 +3,11 @@ using Socks5UdpRelay.Protocol;
 namespace Socks5UdpRelay.Server.Relay;
 
 /// <summary>A datagram from the client, its header parsed: where it goes and what it carries.</summary>
-internal readonly ref struct ClientDatagram(SocksAddress destination, ReadOnlySpan<byte> payload)
+internal readonly ref struct ClientDatagram(ushort mapping, SocksAddress destination, ReadOnlySpan<byte> payload)
 {
+    /// <summary>The header's RSV field: the mapping the datagram is for, once the client made one.</summary>
+    public ushort Mapping { get; } = mapping;
+
     public SocksAddress Destination { get; } = destination;
 
     public ReadOnlySpan<byte> Payload { get; } = payload;
@@ -34,12 +37,12 @@ internal sealed class ClientIngress(ClientSourceFilter filter, TokenBucket budge
             return IngressVerdict.ForeignSource;
         }
 
-        if (!UdpRequestHeader.TryParse(datagram, out byte fragment, out var destination, out int headerLength))
+        if (!UdpRequestHeader.TryParse(datagram, out ushort mapping, out byte fragment, out var destination, out int headerLength))
         {
             return IngressVerdict.Malformed;
         }
 
-        parsed = new ClientDatagram(destination, datagram[headerLength..]);
+        parsed = new ClientDatagram(mapping, destination, datagram[headerLength..]);
         if (!_budget.TryTake(now))
         {
             return IngressVerdict.RateLimited;

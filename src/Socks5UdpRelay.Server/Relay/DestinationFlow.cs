@@ -23,19 +23,29 @@ internal sealed class DestinationFlow : IDatagramHandler, IDisposable
     private readonly TimeProvider _time;
     private IDestinationSocket? _socket;
 
-    public DestinationFlow(DestinationKey key, ClientReplies replies, NoticeRouter notices, AssociationCounters counters, TimeProvider time)
+    public DestinationFlow(DestinationKey key, ushort mapping, ClientReplies replies, NoticeRouter notices, AssociationCounters counters, TimeProvider time)
     {
         Key = key;
+        Mapping = mapping;
         _replies = replies;
         _notices = notices;
         _counters = counters;
         _time = time;
         _replyHeader = new byte[key.IsIPv4 ? UdpRequestHeader.IPv4Length : UdpRequestHeader.IPv6Length];
-        UdpRequestHeader.Write(_replyHeader, key.ToIPAddress(), key.Port);
+        UdpRequestHeader.Write(_replyHeader, key.ToIPAddress(), key.Port, mapping); // RSV names the mapping (0 for a client that never sent MAP)
         LastActivity = time.GetTimestamp();
     }
 
     public DestinationKey Key { get; }
+
+    /// <summary>The mapping this flow belongs to.</summary>
+    public ushort Mapping { get; }
+
+    /// <summary>The TTL the client set here (<c>SET</c>), 0 when it set none or set the default again.</summary>
+    public int Ttl { get; private set; }
+
+    /// <summary>Whether the client set something here: its closing is then told (<c>DST-CLOSED</c>).</summary>
+    public bool HasSettings { get; private set; }
 
     /// <summary>The name the client last used for this destination, or null when it sent to the address.</summary>
     public string? AddressedAs { get; private set; }
@@ -55,6 +65,23 @@ internal sealed class DestinationFlow : IDatagramHandler, IDisposable
     public long BytesReceived { get; private set; }
 
     public void Attach(IDestinationSocket socket) => _socket = socket;
+
+    /// <summary>
+    /// Datagrams from now on leave with <paramref name="ttl"/> (0: the default); the flow
+    /// remembers that the client set it. Returns 0, or the kernel's errno.
+    /// </summary>
+    public int SetTtl(int ttl, string? addressedAs)
+    {
+        int errno = _socket!.SetTtl(ttl);
+        if (errno == 0)
+        {
+            Ttl = ttl;
+            HasSettings = true;
+            AddressedAs = addressedAs;
+        }
+
+        return errno;
+    }
 
     /// <summary>
     /// Sends one datagram. A send that fails on an error the kernel held from an earlier datagram
@@ -123,9 +150,19 @@ internal sealed class DestinationFlow : IDatagramHandler, IDisposable
                 continue;
             }
 
-            _notices.Error(Key, AddressedAs, error);
+            _notices.Error(Key, AddressedAs, Mapping, error);
         }
     }
 
-    public void Dispose() => _socket?.Dispose();
+    /// <summary>Closes the socket; a flow the client held a setting on is told closed, unless its owner is closing anyway.</summary>
+    public void Close(FlowCloseReason reason)
+    {
+        _socket?.Dispose();
+        if (HasSettings && reason != FlowCloseReason.Owner)
+        {
+            _notices.DestinationClosed(Key, AddressedAs, Mapping, reason == FlowCloseReason.Idle ? DestinationClosedReasons.Idle : DestinationClosedReasons.Evicted);
+        }
+    }
+
+    public void Dispose() => Close(FlowCloseReason.Owner);
 }

@@ -110,17 +110,31 @@ internal sealed class DestinationTable(
 
         foreach (var flow in idle)
         {
-            Close(flow, "idle");
+            Close(flow, FlowCloseReason.Idle);
         }
     }
 
-    /// <summary>Closes every flow and gives the outbound port back.</summary>
+    /// <summary>
+    /// Takes the outbound port now if none is held yet (a new mapping reports it in <c>MAP-OK</c>);
+    /// 0 when none was free.
+    /// </summary>
+    public int ReservePort()
+    {
+        if (OutboundPort == 0)
+        {
+            OutboundPort = ports.Allocate();
+        }
+
+        return OutboundPort;
+    }
+
+    /// <summary>Closes every flow and gives the outbound port back (the mapping or the association is closing).</summary>
     public void CloseAll()
     {
         foreach (var flow in _flows.Values)
         {
-            flow.Dispose();
-            LogClosed(flow, "association closed");
+            flow.Close(FlowCloseReason.Owner);
+            LogClosed(flow, "closed with its owner");
         }
 
         _flows.Clear();
@@ -144,16 +158,16 @@ internal sealed class DestinationTable(
 
         if (oldest is not null)
         {
-            Close(oldest, "evicted: destination cap");
+            Close(oldest, FlowCloseReason.Evicted);
         }
     }
 
-    private void Close(DestinationFlow flow, string reason)
+    private void Close(DestinationFlow flow, FlowCloseReason reason)
     {
         if (_flows.Remove(flow.Key))
         {
-            flow.Dispose();
-            LogClosed(flow, reason);
+            flow.Close(reason);
+            LogClosed(flow, reason == FlowCloseReason.Evicted ? "evicted: destination cap" : "idle");
         }
     }
 

@@ -81,7 +81,7 @@ internal sealed class NameTable
     /// with <paramref name="failure"/> saying why for <see cref="NameLookup.Failed"/>.
     /// <paramref name="name"/> is the association's one string for the name.
     /// </summary>
-    public NameLookup Lookup(in SocksAddress destination, ReadOnlySpan<byte> payload, long now, out DestinationKey key, out string name, out ResolveFailure failure)
+    public NameLookup Lookup(in SocksAddress destination, ushort mapping, ReadOnlySpan<byte> payload, long now, out DestinationKey key, out string name, out ResolveFailure failure)
     {
         key = default;
         failure = ResolveFailure.None;
@@ -135,7 +135,7 @@ internal sealed class NameTable
         }
 
         _pendingBytes += payload.Length;
-        state.Pending.Add(new PendingDatagram(destination.Port, payload.ToArray()));
+        state.Pending.Add(new PendingDatagram(destination.Port, mapping, payload.ToArray()));
         return NameLookup.Queued;
     }
 
@@ -235,7 +235,7 @@ internal sealed class NameTable
 internal sealed record NameLimits(int MaxLookups, long MaxPendingBytes);
 
 /// <summary>A datagram that waited for its name.</summary>
-internal readonly record struct PendingDatagram(ushort Port, byte[] Payload);
+internal readonly record struct PendingDatagram(ushort Port, ushort Mapping, byte[] Payload);
 
 /// <summary>A lookup's result with the datagrams that waited for it: <paramref name="Address"/> null when it failed, for <paramref name="Failure"/>.</summary>
 internal sealed record NameResolution(string Name, IPAddress? Address, ResolveFailure Failure, List<PendingDatagram> Pending);

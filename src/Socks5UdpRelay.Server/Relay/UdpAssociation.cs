@@ -25,7 +25,7 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
     private readonly IClientSocket _client;
     private readonly IPEndPoint _peer;
     private readonly ClientIngress _ingress;
-    private readonly DestinationTable _destinations;
+    private readonly MappingTable _mappings;
     private readonly NameTable _names;
     private readonly NoticeRouter _notices;
     private readonly SourceMismatchReporter _sourceMismatch;
@@ -69,7 +69,10 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
         var filter = new ClientSourceFilter(peer.Address, fixedPort);
         _ingress = new ClientIngress(filter, new TokenBucket(settings.DatagramsPerSecond, settings.DatagramBurst, _startedAt, time.TimestampFrequency), settings.MaxDatagramSize);
         var replies = new ClientReplies(client, filter, settings.MaxDatagramSize, client.LocalEndPoint.AddressFamily, counters);
-        _destinations = new DestinationTable(client.Loop, ports, key => new DestinationFlow(key, replies, notices, counters, time), settings.MaxDestinations, logger, peer);
+        _mappings = new MappingTable(
+            mapping => new DestinationTable(client.Loop, ports, key => new DestinationFlow(key, mapping, replies, notices, counters, time), settings.MaxDestinations, logger, peer),
+            settings.MaxMappings, notices, time);
+        Commands = new AssociationCommands(this, _mappings);
         _names = new NameTable(resolver, client.Loop, time, settings.ResolverCacheTime, settings.Names, nameBytes, OnNameResolved, _end.Token);
     }
 
@@ -77,11 +80,17 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
 
     public IPEndPoint RelayEndPoint => _client.LocalEndPoint;
 
-    public int DestinationCount => _destinations.Count;
+    public int DestinationCount => _mappings.DestinationCount;
+
+    /// <summary>What the client's commands do (<c>SET</c>, <c>MAP</c>, <c>UNMAP</c>); call on <see cref="Loop"/>.</summary>
+    public AssociationCommands Commands { get; }
 
     public long NoticesDropped => _notices.Dropped;
 
     public AssociationEnd EndReason => (AssociationEnd)Volatile.Read(ref _endReason);
+
+    /// <summary>True once the association is ending or closed: nothing new is opened for it.</summary>
+    public bool IsEnding => _closed || EndReason != AssociationEnd.None;
 
     /// <summary>The loop the association runs on: whatever is posted there after something else runs after it.</summary>
     public IRelayLoop Loop => _client.Loop;
@@ -131,8 +140,8 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
         }
     }
 
-    /// <summary>Writes the first line, <c>NOTICES version=1</c>.</summary>
-    public void AnnounceNotices() => _notices.Announce();
+    /// <summary>Writes the first line, <c>NOTICES version=1</c>, naming the commands the client may send.</summary>
+    public void AnnounceNotices(OfferedCommands commands) => _notices.Announce(commands);
 
     /// <summary>Writes <c>CLOSING reason=…</c> when the end is one the client should hear about.</summary>
     public void AnnounceClosing()
@@ -195,61 +204,89 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
 
     private void Route(in ClientDatagram datagram, long now)
     {
-        var destination = datagram.Destination;
-        if (destination.Type != AddressType.DomainName)
+        var mapping = _mappings.ForDatagram(datagram.Mapping);
+        if (mapping is null)
         {
-            Forward(DestinationKey.From(destination), null, destination, datagram.Payload, now);
+            Counters.Drop(DropReason.UnknownMapping); // a mapping the client does not hold (never made, or unmapped)
             return;
         }
 
-        switch (_names.Lookup(destination, datagram.Payload, now, out var key, out string name, out var failure))
+        mapping.Touch(now);
+        var destination = datagram.Destination;
+        if (destination.Type != AddressType.DomainName)
+        {
+            Forward(mapping, DestinationKey.From(destination), null, destination, datagram.Payload, now);
+            return;
+        }
+
+        switch (_names.Lookup(destination, mapping.Number, datagram.Payload, now, out var key, out string name, out var failure))
         {
             case NameLookup.Resolved:
-                Forward(key, name, destination, datagram.Payload, now);
+                Forward(mapping, key, name, destination, datagram.Payload, now);
                 break;
             case NameLookup.Failed:
                 Counters.Drop(DropReason.Unresolved);
-                _notices.Unresolved(name, destination.Port, failure);
+                _notices.Unresolved(name, destination.Port, failure, mapping.Number);
                 break;
             case NameLookup.QueueFull:
                 Counters.Drop(DropReason.Unresolved);
                 break;
             case NameLookup.Busy:
                 Counters.Drop(DropReason.ResolverBusy);
-                _notices.Unresolved(name, destination.Port, failure);
+                _notices.Unresolved(name, destination.Port, failure, mapping.Number);
                 break;
         }
     }
 
-    /// <summary>To the destination's flow, opening it first (under the destination policy) when there is none.</summary>
-    private void Forward(DestinationKey key, string? name, in SocksAddress addressedAs, ReadOnlySpan<byte> payload, long now)
+    /// <summary>To the destination's flow in <paramref name="mapping"/>, opened first when there is none.</summary>
+    private void Forward(Mapping mapping, DestinationKey key, string? name, in SocksAddress addressedAs, ReadOnlySpan<byte> payload, long now)
     {
-        if (!_destinations.TryGet(key, out var flow))
+        var flow = GetOrOpen(mapping, key, name, addressedAs, out _);
+        if (flow is null)
         {
-            if (!_policy.IsAllowed(key))
-            {
-                Counters.Drop(DropReason.Policy);
-                _notices.Denied(addressedAs, key, name, DenyReason.Policy);
-                return;
-            }
-
-            var opened = _destinations.Open(key, out int errno);
-            if (opened is null)
-            {
-                Counters.Drop(DropReason.SendFailed);
-                if (errno != 0)
-                {
-                    _notices.Error(key, name, ErrorReport.FromErrno(errno));
-                }
-
-                return;
-            }
-
-            Counters.DestinationsOpened++;
-            flow = opened;
+            return;
         }
 
         flow.Send(name, payload, now);
+    }
+
+    /// <summary>
+    /// The flow to <paramref name="key"/> in <paramref name="mapping"/>, opened under the
+    /// destination policy when there is none: what a datagram meets, and a <c>SET</c> too. Null
+    /// when refused (counted and noticed), with <paramref name="refusal"/> saying why.
+    /// </summary>
+    internal DestinationFlow? GetOrOpen(Mapping mapping, DestinationKey key, string? name, in SocksAddress addressedAs, out Protocol.CommandFailureReason refusal)
+    {
+        refusal = Protocol.CommandFailureReason.Other;
+        var table = mapping.Destinations;
+        if (table.TryGet(key, out var flow))
+        {
+            return flow;
+        }
+
+        if (!_policy.IsAllowed(key))
+        {
+            refusal = Protocol.CommandFailureReason.Policy;
+            Counters.Drop(DropReason.Policy);
+            _notices.Denied(addressedAs, key, name, DenyReason.Policy, mapping.Number);
+            return null;
+        }
+
+        var opened = table.Open(key, out int errno);
+        if (opened is null)
+        {
+            refusal = Protocol.CommandFailureReason.Limit;
+            Counters.Drop(DropReason.SendFailed);
+            if (errno != 0)
+            {
+                _notices.Error(key, name, mapping.Number, ErrorReport.FromErrno(errno));
+            }
+
+            return null;
+        }
+
+        Counters.DestinationsOpened++;
+        return opened;
     }
 
     private void OnNameResolved(NameResolution resolution)
@@ -262,20 +299,21 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
         long now = _time.GetTimestamp();
         Span<byte> nameBytes = stackalloc byte[SocksAddressCodec.MaxDomainNameLength];
         int nameLength = Encoding.Latin1.GetBytes(resolution.Name, nameBytes);
-        foreach (var (port, payload) in resolution.Pending)
+        foreach (var (port, number, payload) in resolution.Pending)
         {
-            if (resolution.Address is null)
+            var mapping = _mappings.Get(number);
+            if (resolution.Address is null || mapping is null)
             {
-                Counters.Drop(DropReason.Unresolved);
+                Counters.Drop(resolution.Address is null ? DropReason.Unresolved : DropReason.UnknownMapping);
                 continue;
             }
 
-            Forward(DestinationKey.From(resolution.Address, port), resolution.Name, new SocksAddress(AddressType.DomainName, nameBytes[..nameLength], port), payload, now);
+            Forward(mapping, DestinationKey.From(resolution.Address, port), resolution.Name, new SocksAddress(AddressType.DomainName, nameBytes[..nameLength], port), payload, now);
         }
 
         if (resolution.Address is null && resolution.Pending.Count > 0)
         {
-            _notices.Unresolved(resolution.Name, resolution.Pending[0].Port, resolution.Failure);
+            _notices.Unresolved(resolution.Name, resolution.Pending[0].Port, resolution.Failure, resolution.Pending[0].Mapping);
         }
     }
 
@@ -293,9 +331,9 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
         }
 
         long now = _time.GetTimestamp();
-        _destinations.SweepIdle(now, _settings.DestinationIdleTimeout, _time);
+        _mappings.SweepIdle(now, _settings.DestinationIdleTimeout);
         var idleLimit = _settings.AssociationIdleTimeout;
-        if (idleLimit > TimeSpan.Zero && _time.GetElapsedTime(_destinations.LastActivity(_lastClientActivity), now) >= idleLimit)
+        if (idleLimit > TimeSpan.Zero && _time.GetElapsedTime(_mappings.LastActivity(_lastClientActivity), now) >= idleLimit)
         {
             End(AssociationEnd.IdleTimeout);
         }
@@ -311,7 +349,7 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
         }
         finally
         {
-            _destinations.CloseAll();
+            _mappings.CloseAll();
         }
     }
 

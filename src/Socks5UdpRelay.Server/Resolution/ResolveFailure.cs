@@ -22,7 +22,7 @@ internal static class ResolveFailures
         ResolveFailure.NoSuchName => UnresolvedReasons.NoSuchName,
         ResolveFailure.NoAddress => UnresolvedReasons.NoAddress,
         ResolveFailure.Timeout => UnresolvedReasons.Timeout,
-        ResolveFailure.Busy => "busy",
+        ResolveFailure.Busy => UnresolvedReasons.Busy,
         _ => UnresolvedReasons.Failure,
     };
 }

@@ -12,4 +12,10 @@ internal interface IDestinationSocket : IDisposable
     /// the caller's choice.
     /// </summary>
     SendResult Send(ReadOnlySpan<byte> payload);
+
+    /// <summary>
+    /// Every datagram sent from now on leaves with IPv4 TTL / IPv6 hop limit <paramref name="ttl"/>
+    /// (1-255), or the system default again for 0. Returns 0, or the errno when the kernel refused.
+    /// </summary>
+    int SetTtl(int ttl);
 }

@@ -23,7 +23,7 @@ public sealed class DoctorOurServerTests
         run.AssertMatches("ours");
         Assert.StartsWith(DoctorExpectations.Nat["ours"], run.Saw("nat"), StringComparison.Ordinal);
         Assert.Contains("NOTICES version=1", run.Saw("notices"), StringComparison.Ordinal);
-        Assert.Contains("`s5nc trace` needs commands=set", run.Saw("notices"), StringComparison.Ordinal);
+        Assert.Contains("`s5nc trace` works", run.Saw("notices"), StringComparison.Ordinal);
         Assert.False(run.Stage("udp-over-tcp").GetProperty("details").GetProperty("offered").GetBoolean());
         Assert.Equal(7, run.Stage("udp-over-tcp").GetProperty("details").GetProperty("reply").GetInt32());
         Assert.True(run.Stage("datagrams").GetProperty("details").GetProperty("echo").GetBoolean());

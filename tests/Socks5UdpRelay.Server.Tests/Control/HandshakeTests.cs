@@ -130,6 +130,6 @@ public sealed class HandshakeTests : IAsyncLifetime
         await using var raw = await RawSocks.ConnectAsync(_server.EndPoint);
         var relay = await raw.AssociateAsync();
         Assert.Equal(IPAddress.Loopback, relay.Address);
-        Assert.Equal("NOTICES version=1", await raw.ReadLineAsync());
+        Assert.Equal("NOTICES version=1 commands=set,map", await raw.ReadLineAsync());
     }
 }

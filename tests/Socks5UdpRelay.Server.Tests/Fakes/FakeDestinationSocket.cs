@@ -17,6 +17,9 @@ internal sealed class FakeDestinationSocket(FakeLoop loop, DestinationKey key, i
 
     public bool Disposed { get; private set; }
 
+    /// <summary>The TTL set last (0: the default).</summary>
+    public int Ttl { get; private set; }
+
     /// <summary>How the next sends end (then <see cref="SendResult.Sent"/> again); an error result reports <paramref name="reports"/> first, as the engine does.</summary>
     public Queue<(SendResult Result, ErrorReport[] Reports)> NextSends { get; } = new();
 
@@ -50,6 +53,12 @@ internal sealed class FakeDestinationSocket(FakeLoop loop, DestinationKey key, i
 
     /// <summary>The kernel reports errors for this socket.</summary>
     public void Fail(params ErrorReport[] reports) => handler.OnErrors(reports);
+
+    public int SetTtl(int ttl)
+    {
+        Ttl = ttl;
+        return 0;
+    }
 
     public void Dispose() => Disposed = true;
 }

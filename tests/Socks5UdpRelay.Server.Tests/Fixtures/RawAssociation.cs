@@ -30,7 +30,7 @@ internal sealed class RawAssociation : IAsyncDisposable
         var relay = await control.AssociateAsync(request);
         if (readNoticesLine)
         {
-            Assert.Equal("NOTICES version=1", await control.ReadLineAsync());
+            Assert.Equal("NOTICES version=1 commands=set,map", await control.ReadLineAsync());
         }
 
         if (udp is null)

@@ -129,7 +129,7 @@ public sealed class DestinationTableTests : IDisposable
         var notices = new NoticeService(new NoticeSettings(true, 64, 5, 5), metrics, _time, NullLoggerFactory.Instance).CreateRouter(new RecordingNoticeSink(), _counters, Peer);
         var client = new FakeClientSocket(_loop, new IPEndPoint(IPAddress.Loopback, 1080));
         var replies = new ClientReplies(client, new ClientSourceFilter(Peer.Address, 0), 65_000, System.Net.Sockets.AddressFamily.InterNetwork, _counters);
-        return new DestinationTable(_loop, _ports, key => new DestinationFlow(key, replies, notices, _counters, _time), capacity, NullLogger.Instance, Peer);
+        return new DestinationTable(_loop, _ports, key => new DestinationFlow(key, 0, replies, notices, _counters, _time), capacity, NullLogger.Instance, Peer);
     }
 
     private static DestinationKey Key(string address, int port) => DestinationKey.From(IPAddress.Parse(address), port);

@@ -224,7 +224,7 @@ public sealed class NoticeTests
 
     /// <summary>Drops keys a later issue may add (icmp=, from=) so the line can be compared with DESIGN.md's core keys.</summary>
     private static string? StripQueueFields(string? line)
-        => line is null ? null : string.Join(' ', line.Split(' ').Where(f => !f.StartsWith("icmp", StringComparison.Ordinal) && !f.StartsWith("from=", StringComparison.Ordinal)));
+        => line is null ? null : string.Join(' ', line.Split(' ').Where(f => !f.StartsWith("icmp", StringComparison.Ordinal) && !f.StartsWith("from=", StringComparison.Ordinal) && !f.StartsWith("rttl=", StringComparison.Ordinal)));
 
     internal static IPEndPoint FreeUdpPort(IPAddress ip)
     {

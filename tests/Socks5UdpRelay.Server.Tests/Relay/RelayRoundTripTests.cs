@@ -120,7 +120,7 @@ public sealed class RelayRoundTripTests
         await using var association = await OpenAsync(server);
         Assert.True(await association.NoticesSupported.Bounded());
         var first = await association.Notices.ReadAsync(TestTimeout.Token());
-        Assert.Equal("NOTICES version=1", first.Line);
+        Assert.Equal("NOTICES version=1 commands=set,map", first.Line);
 
         var closed = NoticeTests.FreeUdpPort(IPAddress.Loopback);
         await association.SendAsync(closed, "anyone?"u8.ToArray(), TestTimeout.Token());

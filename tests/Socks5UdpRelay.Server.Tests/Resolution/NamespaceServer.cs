@@ -68,7 +68,7 @@ internal sealed partial class NamespaceServer
         }).WaitAsync(TestTimeouts.Default);
         using var timeout = new CancellationTokenSource(TestTimeouts.Default);
         var first = await association.Notices.ReadAsync(timeout.Token);
-        return first.Line == "NOTICES version=1"
+        return first.Line == "NOTICES version=1 commands=set,map"
             ? association
             : throw new InvalidOperationException($"The first notice was `{first.Line}`.");
     }

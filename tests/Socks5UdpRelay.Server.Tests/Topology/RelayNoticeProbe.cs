@@ -40,13 +40,15 @@ internal static class RelayNoticeProbe
         SendAndAwaitNoticeAsync(association, () => association.SendAsync(destination, Payload(size)), row);
 
     /// <summary>
-    /// The <c>UDP-ERROR</c> fields DESIGN.md prescribes: <c>dst</c> as addressed, <c>addr</c> for a
+    /// The <c>UDP-ERROR</c> fields the README prescribes: <c>dst</c> as addressed, <c>addr</c> for a
     /// name, <c>error</c>, <c>errno</c>, and, from the error queue, <c>icmp</c>/<c>icmp6</c>,
-    /// <c>from</c> and <c>mtu</c> (null leaves a key out).
+    /// <c>from</c>, <c>mtu</c> and <c>rttl</c> (null leaves a key out). With a reporter and no
+    /// <paramref name="rttl"/> given, rttl is what the reporter's distance from the relay implies
+    /// (<see cref="RttlFrom"/>).
     /// </summary>
     public static Dictionary<string, string> UdpError(
         string dst, string error, string errno, AddressFamily family = AddressFamily.InterNetwork, string? typeCode = null, IPAddress? from = null,
-        int? mtu = null, string? addr = null)
+        int? mtu = null, string? addr = null, int? rttl = null)
     {
         var fields = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -74,7 +76,30 @@ internal static class RelayNoticeProbe
             fields["mtu"] = mtu.Value.ToString(CultureInfo.InvariantCulture);
         }
 
+        if ((rttl ?? (from is null ? null : RttlFrom(from))) is { } ttl)
+        {
+            fields["rttl"] = ttl.ToString(CultureInfo.InvariantCulture);
+        }
+
         return fields;
+    }
+
+    /// <summary>
+    /// The TTL an ICMP error from <paramref name="reporter"/> arrives with at the relay: every host
+    /// here starts at 64, and each router on the way back takes one: router1 (10.201.2.2) 64,
+    /// router2 (10.201.3.2) 63, the target (10.201.4.2) 62; IPv6 alike.
+    /// </summary>
+    public static int RttlFrom(IPAddress reporter)
+    {
+        byte[] bytes = reporter.GetAddressBytes();
+        int subnet = reporter.AddressFamily == AddressFamily.InterNetwork ? bytes[2] : bytes[5];
+        return subnet switch
+        {
+            2 => 64,
+            3 => 63,
+            4 => 62,
+            _ => throw new ArgumentOutOfRangeException(nameof(reporter), reporter, "not an address of the topology's routers or target"),
+        };
     }
 
     /// <summary>An endpoint as a notice writes it: <c>10.0.0.1:53</c>, <c>[fd00::1]:53</c>, <c>name.example:53</c>.</summary>

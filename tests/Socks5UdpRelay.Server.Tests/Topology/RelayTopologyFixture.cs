@@ -92,7 +92,7 @@ public partial class RelayTopologyFixture : IAsyncLifetime
         {
             using var timeout = new CancellationTokenSource(TestTimeouts.Default);
             var first = await association.Notices.ReadAsync(timeout.Token);
-            Assert.Equal("NOTICES version=1", first.Line);
+            Assert.Equal("NOTICES version=1 commands=set,map", first.Line);
             return association;
         }
         catch

@@ -53,7 +53,7 @@ internal sealed class ScaleOutClient : IAsyncDisposable
         }).WaitAsync(TestTimeouts.Default);
         var client = new ScaleOutClient(id, association);
         var first = await client.NextNoticeAsync();
-        if (first.Line != "NOTICES version=1")
+        if (first.Line != "NOTICES version=1 commands=set,map")
         {
             await client.DisposeAsync();
             throw new InvalidOperationException($"client {id}: first line '{first.Line}', expected NOTICES version=1");

@@ -14,11 +14,13 @@ namespace Socks5UdpRelay.Server.Transport.Epoll;
 internal sealed unsafe class EpollDestinationSocket : EpollSocket, IDestinationSocket
 {
     private readonly ErrorSource _errors;
+    private readonly bool _ipv6;
 
-    private EpollDestinationSocket(SafeHandle handle, EventLoop loop, ErrorSource errors)
+    private EpollDestinationSocket(SafeHandle handle, EventLoop loop, ErrorSource errors, bool ipv6)
         : base(handle, loop)
     {
         _errors = errors;
+        _ipv6 = ipv6;
     }
 
     protected override bool WithSources => false;
@@ -45,7 +47,7 @@ internal sealed unsafe class EpollDestinationSocket : EpollSocket, IDestinationS
 
             UdpDescriptor.Connect(handle, destination);
             DiscardQueued(handle, errors);
-            var socket = new EpollDestinationSocket(handle, loop, errors);
+            var socket = new EpollDestinationSocket(handle, loop, errors, family == AddressFamily.InterNetworkV6);
             socket.Register(handler);
             return socket;
         }
@@ -94,6 +96,23 @@ internal sealed unsafe class EpollDestinationSocket : EpollSocket, IDestinationS
                     ReportErrors(errno);
                     return SendResult.ErrorReported;
             }
+        }
+    }
+
+    public int SetTtl(int ttl)
+    {
+        // -1 is the kernel's "back to the default" for both IP_TTL and IPV6_UNICAST_HOPS.
+        int value = ttl == 0 ? -1 : ttl;
+        try
+        {
+            int result = _ipv6
+                ? Sys.SetSockOpt(Handle, SocketOptions.SOL_IPV6, SocketOptions.IPV6_UNICAST_HOPS, &value, sizeof(int))
+                : Sys.SetSockOpt(Handle, SocketOptions.SOL_IP, SocketOptions.IP_TTL, &value, sizeof(int));
+            return result == 0 ? 0 : Marshal.GetLastPInvokeError();
+        }
+        catch (ObjectDisposedException)
+        {
+            return Errno.EBADF;
         }
     }
 

@@ -35,7 +35,7 @@ internal sealed class AssociationCommands(UdpAssociation association, MappingTab
             return CommandResult.Refused(CommandFailureReason.Invalid);
         }
 
-        var flow = association.GetOrOpen(target, key, name, addressedAs, out var refusal);
+        var flow = association.GetOrOpen(target, key, name, addressedAs, forDatagram: false, out var refusal);
         if (flow is null)
         {
             return CommandResult.Refused(refusal);

@@ -241,7 +241,7 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
     /// <summary>To the destination's flow in <paramref name="mapping"/>, opened first when there is none.</summary>
     private void Forward(Mapping mapping, DestinationKey key, string? name, in SocksAddress addressedAs, ReadOnlySpan<byte> payload, long now)
     {
-        var flow = GetOrOpen(mapping, key, name, addressedAs, out _);
+        var flow = GetOrOpen(mapping, key, name, addressedAs, forDatagram: true, out _);
         if (flow is null)
         {
             return;
@@ -253,9 +253,10 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
     /// <summary>
     /// The flow to <paramref name="key"/> in <paramref name="mapping"/>, opened under the
     /// destination policy when there is none: what a datagram meets, and a <c>SET</c> too. Null
-    /// when refused (counted and noticed), with <paramref name="refusal"/> saying why.
+    /// when refused, with <paramref name="refusal"/> saying why; a refused datagram is counted and
+    /// noticed, a refused command is answered instead.
     /// </summary>
-    internal DestinationFlow? GetOrOpen(Mapping mapping, DestinationKey key, string? name, in SocksAddress addressedAs, out Protocol.CommandFailureReason refusal)
+    internal DestinationFlow? GetOrOpen(Mapping mapping, DestinationKey key, string? name, in SocksAddress addressedAs, bool forDatagram, out Protocol.CommandFailureReason refusal)
     {
         refusal = Protocol.CommandFailureReason.Other;
         var table = mapping.Destinations;
@@ -267,8 +268,12 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
         if (!_policy.IsAllowed(key))
         {
             refusal = Protocol.CommandFailureReason.Policy;
-            Counters.Drop(DropReason.Policy);
-            _notices.Denied(addressedAs, key, name, DenyReason.Policy, mapping.Number);
+            if (forDatagram)
+            {
+                Counters.Drop(DropReason.Policy);
+                _notices.Denied(addressedAs, key, name, DenyReason.Policy, mapping.Number);
+            }
+
             return null;
         }
 
@@ -276,7 +281,11 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
         if (opened is null)
         {
             refusal = Protocol.CommandFailureReason.Limit;
-            Counters.Drop(DropReason.SendFailed);
+            if (forDatagram)
+            {
+                Counters.Drop(DropReason.SendFailed);
+            }
+
             if (errno != 0)
             {
                 _notices.Error(key, name, mapping.Number, ErrorReport.FromErrno(errno));

@@ -39,11 +39,16 @@ internal static class SendCommand
             },
         };
         var interval = Seconds.Create("--interval", "-i", "Pause between datagrams sent with --count.", 1, allowZero: true);
+        var anySource = new Option<bool>("--any-source", "-a")
+        {
+            Description = "Print each datagram's source before it (\"SOURCE: \"): replies from the destination and datagrams from anyone else the "
+                + "proxy's filtering lets in (a full-cone proxy: STUN, peers, hole punching).",
+        };
 
         var command = new Command("send", "Send datagrams to HOST PORT through the proxy, like nc -u: each stdin line is one datagram, replies go to stdout, "
             + "notices to stderr. An unreachable-destination notice ends it with exit code 1.")
         {
-            host, port, data, file, raw, wait, keepGoing, count, interval,
+            host, port, data, file, raw, wait, keepGoing, count, interval, anySource,
         };
         command.Validators.Add(result =>
         {
@@ -76,7 +81,8 @@ internal static class SendCommand
                 Seconds.ToTimeSpan(result.GetValue(wait)),
                 result.GetValue(keepGoing),
                 result.GetValue(count),
-                Seconds.ToTimeSpan(result.GetValue(interval))),
+                Seconds.ToTimeSpan(result.GetValue(interval)),
+                result.GetValue(anySource)),
             common.CreateSession(result, console),
             cancellationToken));
         return command;

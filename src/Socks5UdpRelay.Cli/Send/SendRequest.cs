@@ -13,4 +13,5 @@ internal sealed record SendRequest(
     TimeSpan Wait,
     bool KeepGoing,
     int Count,
-    TimeSpan Interval);
+    TimeSpan Interval,
+    bool AnySource = false);

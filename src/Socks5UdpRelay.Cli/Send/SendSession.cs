@@ -21,7 +21,7 @@ internal sealed class SendSession(CliConsole console)
         await using var association = await session.OpenAsync(cancellationToken).ConfigureAwait(false);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
-        var receiving = ReceiveAsync(association, session.Verbose, stop.Token);
+        var receiving = ReceiveAsync(association, session.Verbose, request.AnySource, stop.Token);
         var reading = ReadNoticesAsync(association, session, request.KeepGoing, stop.Token);
         var watching = WatchClosedAsync(association, session, stop.Token);
         var sending = SendAllAsync(association, host, request, fixedPayload, stop.Token);
@@ -112,7 +112,7 @@ internal sealed class SendSession(CliConsole console)
         }
     }
 
-    private async Task ReceiveAsync(Socks5UdpAssociation association, bool verbose, CancellationToken cancellationToken)
+    private async Task ReceiveAsync(Socks5UdpAssociation association, bool verbose, bool withSource, CancellationToken cancellationToken)
     {
         var buffer = new byte[65_535];
         try
@@ -125,7 +125,12 @@ internal sealed class SendSession(CliConsole console)
                     console.Say($"{result.Length} bytes from {result.Source}");
                 }
 
-                // nc writes replies as they are, adding nothing; so does this.
+                // nc writes replies as they are, adding nothing; so does this, unless asked to name each source.
+                if (withSource)
+                {
+                    await console.Out.WriteAsync($"{result.Source}: ").ConfigureAwait(false);
+                }
+
                 await console.Out.WriteAsync(console.DataEncoding.GetString(buffer, 0, result.Length)).ConfigureAwait(false);
                 await console.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             }

@@ -89,6 +89,32 @@ internal static class RawSocketAddress
         return false;
     }
 
+    /// <summary>Reads an address as a destination key without allocating (a v4-mapped IPv6 address is the IPv4 one, as keys hold it). False for anything else.</summary>
+    public static bool TryReadKey(ReadOnlySpan<byte> sockaddr, out DestinationKey key)
+    {
+        key = default;
+        if (sockaddr.Length < sizeof(ushort))
+        {
+            return false;
+        }
+
+        ushort family = MemoryMarshal.Read<ushort>(sockaddr);
+        if (family == AddressFamilies.AF_INET && sockaddr.Length >= Sockaddr.InSize)
+        {
+            key = new DestinationKey(
+                ((UInt128)0xFFFF << 32) | BinaryPrimitives.ReadUInt32BigEndian(sockaddr[4..]), BinaryPrimitives.ReadUInt16BigEndian(sockaddr[PortOffset..]));
+            return true;
+        }
+
+        if (family == AddressFamilies.AF_INET6 && sockaddr.Length >= Sockaddr.In6Size)
+        {
+            key = new DestinationKey(BinaryPrimitives.ReadUInt128BigEndian(sockaddr[8..]), BinaryPrimitives.ReadUInt16BigEndian(sockaddr[PortOffset..]));
+            return true;
+        }
+
+        return false;
+    }
+
     /// <summary>For logs: <c>1.2.3.4:5</c>, <c>[::1]:5</c>, or the bytes in hex when they are no address.</summary>
     public static string Describe(ReadOnlySpan<byte> sockaddr)
         => TryRead(sockaddr, out var address, out int port) ? new IPEndPoint(address, port).ToString() : Convert.ToHexString(sockaddr);

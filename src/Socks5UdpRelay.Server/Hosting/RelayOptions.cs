@@ -38,6 +38,21 @@ internal sealed class RelayOptions
     /// <summary>Commands one association may send at once above the steady rate.</summary>
     public int CommandBurst { get; set; } = 2000;
 
+    /// <summary>
+    /// Who besides the destinations a mapping sent to may send in through its outbound port
+    /// (README, "NAT behaviour"; RFC 4787 REQ-8): <c>address-dependent</c> (default: any port of an
+    /// address sent to), <c>address-and-port-dependent</c> (only an address and port sent to),
+    /// <c>endpoint-independent</c> (anyone: full cone, for STUN, WebRTC, games). Anything but the
+    /// second costs one more socket per mapping and family in use.
+    /// </summary>
+    public string Filtering { get; set; } = "address-dependent";
+
+    /// <summary>Unsolicited datagrams per second one mapping may relay after the burst (those from a source with no destination socket of its own); the rest are dropped and counted.</summary>
+    public int InboundDatagramsPerSecond { get; set; } = 5000;
+
+    /// <summary>Unsolicited datagrams one mapping may relay at once above the steady rate.</summary>
+    public int InboundBurst { get; set; } = 5000;
+
     /// <summary>Largest payload relayed either way. 65 000 leaves room for any SOCKS header inside a 65 507-byte IPv4 datagram.</summary>
     public int MaxDatagramSize { get; set; } = 65_000;
 

@@ -55,6 +55,10 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
         Check(errors, o.MaxMappingsPerAssociation is >= 1 and <= 65_536, $"{S}:MaxMappingsPerAssociation = {o.MaxMappingsPerAssociation}: use 1 to 65536 (1: no MAP beyond mapping 0).");
         Check(errors, o.CommandsPerSecond >= 0, $"{S}:CommandsPerSecond = {o.CommandsPerSecond}: must be zero (no limit) or positive.");
         Check(errors, o.CommandBurst >= 1, $"{S}:CommandBurst = {o.CommandBurst}: must be at least 1.");
+        Check(errors, Relay.FilteringModes.TryParse(o.Filtering, out _),
+            $"{S}:Filtering = '{o.Filtering}': use address-dependent, address-and-port-dependent or endpoint-independent.");
+        Check(errors, o.InboundDatagramsPerSecond >= 0, $"{S}:InboundDatagramsPerSecond = {o.InboundDatagramsPerSecond}: must be zero (no limit) or positive.");
+        Check(errors, o.InboundBurst >= 1, $"{S}:InboundBurst = {o.InboundBurst}: must be at least 1.");
         Check(errors, o.ErrorQueue is not null && (o.ErrorQueue.Equals("auto", StringComparison.OrdinalIgnoreCase) || o.ErrorQueue.Equals("off", StringComparison.OrdinalIgnoreCase)),
             $"{S}:ErrorQueue = '{o.ErrorQueue}': use auto or off.");
         Check(errors, o.Resolver is not null && (o.Resolver.Equals("dns", StringComparison.OrdinalIgnoreCase) || o.UsesSystemResolver),

@@ -71,7 +71,10 @@ internal static class RelayServiceCollectionExtensions
             var limits = sp.GetRequiredService<IOptions<LimitsOptions>>().Value;
             return new AssociationSettings(o.MaxDatagramSize, o.DestinationIdleTimeout, o.AssociationIdleTimeout, o.MaxDestinationsPerAssociation,
                 o.ResolverCacheTime, limits.DatagramsPerSecond, limits.DatagramBurst,
-                new NameLimits(o.MaxLookupsPerAssociation, o.MaxPendingNameBytesPerAssociation), o.MaxMappingsPerAssociation);
+                new NameLimits(o.MaxLookupsPerAssociation, o.MaxPendingNameBytesPerAssociation),
+                new InboundSettings(FilteringModes.TryParse(o.Filtering, out var filtering) ? filtering : FilteringMode.AddressDependent,
+                    o.InboundDatagramsPerSecond, o.InboundBurst, MaxAddresses: 4096),
+                o.MaxMappingsPerAssociation);
         });
         services.AddSingleton<AssociationFactory>();
 

@@ -17,6 +17,9 @@ internal sealed class AssociationCounters
     public long Errors;
     public long StaleErrors;
 
+    /// <summary>Unsolicited datagrams (from sources the client did not send to) admitted by the filtering and relayed.</summary>
+    public long InboundRelayed;
+
     public void Drop(DropReason reason) => _dropped[(int)reason]++;
 
     public void Drop(DropReason reason, long count) => _dropped[(int)reason] += count;

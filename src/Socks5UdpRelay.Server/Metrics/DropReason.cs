@@ -38,6 +38,15 @@ internal enum DropReason
 
     /// <summary>For a mapping (RSV) the association does not hold.</summary>
     UnknownMapping,
+
+    /// <summary>An unsolicited datagram the mapping's filtering does not admit (<c>Relay:Filtering</c>).</summary>
+    InboundFiltered,
+
+    /// <summary>An unsolicited datagram from a source the destination policy refuses.</summary>
+    InboundDenied,
+
+    /// <summary>Unsolicited datagrams past the mapping's inbound budget.</summary>
+    InboundRateLimited,
 }
 
 internal static class DropReasons
@@ -58,6 +67,9 @@ internal static class DropReasons
         DropReason.BufferFull => "buffer-full",
         DropReason.ReplyTooLarge => "reply-too-large",
         DropReason.UnknownMapping => "unknown-mapping",
+        DropReason.InboundFiltered => "inbound-filtered",
+        DropReason.InboundDenied => "inbound-denied",
+        DropReason.InboundRateLimited => "inbound-rate-limit",
         _ => "unknown",
     };
 }

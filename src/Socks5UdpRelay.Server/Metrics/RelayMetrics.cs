@@ -45,6 +45,8 @@ internal sealed class RelayMetrics
         Meter.CreateObservableCounter("socks5udprelay.commands", () => _commands.Select(c => new Measurement<long>(
             Volatile.Read(ref c.Value.Value), new KeyValuePair<string, object?>("verb", c.Key.Verb), new KeyValuePair<string, object?>("outcome", c.Key.Outcome))),
             description: "Client commands answered, by verb and outcome (ok, or the failure's reason)");
+        Meter.CreateObservableCounter("socks5udprelay.inbound", () => Totals().Inbound(),
+            description: "Unsolicited datagrams (from sources the client has no destination socket for), by outcome: relayed, filtered, denied, rate-limited");
         Meter.CreateObservableCounter("socks5udprelay.auth.failures", () => Volatile.Read(ref _authFailures), description: "Failed RFC 1929 authentications");
         Meter.CreateObservableCounter("socks5udprelay.connections.refused", () => Tagged(_refusedConnections, "reason", ConnectionRefusals), description: "Control connections closed on accept, by reason (allow-list, limit)");
         Meter.CreateObservableCounter("socks5udprelay.associations.refused", () => Tagged(_refusedAssociations, "reason", AssociationRefusals), description: "UDP ASSOCIATE requests refused, by reason (limit, udp-port-range)");
@@ -128,6 +130,7 @@ internal sealed class RelayMetrics
         public (long Out, long In) Datagrams;
         public (long Out, long In) Bytes;
         public long NoticesDropped;
+        public long InboundRelayed;
 
         public void Add(IAssociationStatistics association)
         {
@@ -137,6 +140,7 @@ internal sealed class RelayMetrics
             Bytes.Out += Volatile.Read(ref c.BytesFromClient);
             Bytes.In += Volatile.Read(ref c.BytesToClient);
             NoticesDropped += association.NoticesDropped;
+            InboundRelayed += Volatile.Read(ref c.InboundRelayed);
             for (int i = 0; i < _drops.Length; i++)
             {
                 _drops[i] += c.Dropped((DropReason)i);
@@ -150,6 +154,7 @@ internal sealed class RelayMetrics
             Bytes.Out += other.Bytes.Out;
             Bytes.In += other.Bytes.In;
             NoticesDropped += other.NoticesDropped;
+            InboundRelayed += other.InboundRelayed;
             for (int i = 0; i < _drops.Length; i++)
             {
                 _drops[i] += other._drops[i];
@@ -161,6 +166,16 @@ internal sealed class RelayMetrics
             var (o, i) = select(this);
             yield return new Measurement<long>(o, new KeyValuePair<string, object?>("direction", "client-to-destination"));
             yield return new Measurement<long>(i, new KeyValuePair<string, object?>("direction", "destination-to-client"));
+        }
+
+        public IEnumerable<Measurement<long>> Inbound()
+        {
+            yield return Outcome(InboundRelayed, "relayed");
+            yield return Outcome(_drops[(int)DropReason.InboundFiltered], "filtered");
+            yield return Outcome(_drops[(int)DropReason.InboundDenied], "denied");
+            yield return Outcome(_drops[(int)DropReason.InboundRateLimited], "rate-limited");
+
+            static Measurement<long> Outcome(long value, string outcome) => new(value, new KeyValuePair<string, object?>("outcome", outcome));
         }
 
         public IEnumerable<Measurement<long>> Drops()

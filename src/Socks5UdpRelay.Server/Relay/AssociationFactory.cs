@@ -15,6 +15,7 @@ internal sealed class AssociationFactory(
     OutboundPortRegistry ports,
     CachingResolver resolver,
     ByteBudget nameBytes,
+    LocalAddresses hostAddresses,
     NoticeService notices,
     RelayMetrics metrics,
     TimeProvider time,
@@ -31,6 +32,6 @@ internal sealed class AssociationFactory(
     {
         var counters = new AssociationCounters();
         var router = notices.CreateRouter(writer, counters, peer);
-        return new UdpAssociation(settings, client, peer, fixedPort, router, counters, policy, ports, resolver, nameBytes, metrics, time, _logger);
+        return new UdpAssociation(settings, client, peer, fixedPort, router, counters, policy, ports, resolver, nameBytes, hostAddresses, metrics, time, _logger);
     }
 }

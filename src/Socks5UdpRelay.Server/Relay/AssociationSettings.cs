@@ -10,6 +10,7 @@ internal sealed record AssociationSettings(
     int DatagramsPerSecond,
     int DatagramBurst,
     NameLimits Names,
+    InboundSettings Inbound,
     int MaxMappings = 64)
 {
     /// <summary>How often idle destinations and the association's own idleness are checked: a quarter of the shorter timeout, within 0.25–30 s.</summary>

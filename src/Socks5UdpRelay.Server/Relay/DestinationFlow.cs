@@ -56,6 +56,9 @@ internal sealed class DestinationFlow : IDatagramHandler, IDisposable
     /// <summary>When the client last sent here.</summary>
     public long LastSent { get; private set; }
 
+    /// <summary>When the mapping's inbound filter last heard that the client sends here (0: never).</summary>
+    public long InboundNotedAt;
+
     public long DatagramsSent { get; private set; }
 
     public long BytesSent { get; private set; }

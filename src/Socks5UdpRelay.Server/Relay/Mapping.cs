@@ -5,11 +5,14 @@ namespace Socks5UdpRelay.Server.Relay;
 /// and destination flows, selected by a datagram's RSV field. Mapping 0 is the association's
 /// first, the only one a client that never sends <c>MAP</c> ever sees. Loop thread only.
 /// </summary>
-internal sealed class Mapping(ushort number, DestinationTable destinations, long createdAt)
+internal sealed class Mapping(ushort number, DestinationTable destinations, MappingInbound inbound, long createdAt)
 {
     public ushort Number { get; } = number;
 
     public DestinationTable Destinations { get; } = destinations;
+
+    /// <summary>What sources it has no destination socket for may send in, under the filtering.</summary>
+    public MappingInbound Inbound { get; } = inbound;
 
     private long _lastUsed = createdAt;
 
@@ -18,4 +21,11 @@ internal sealed class Mapping(ushort number, DestinationTable destinations, long
 
     /// <summary>The client sent through the mapping (outbound traffic refreshes it: RFC 4787 REQ-6).</summary>
     public void Touch(long now) => _lastUsed = now;
+
+    /// <summary>Closes its sockets (destinations and inbound) and gives its outbound port back.</summary>
+    public void Close()
+    {
+        Inbound.Dispose();
+        Destinations.CloseAll();
+    }
 }

@@ -13,19 +13,19 @@ namespace Socks5UdpRelay.Server.Relay;
 internal sealed class MappingTable
 {
     private readonly Dictionary<ushort, Mapping> _others = [];
-    private readonly Func<ushort, DestinationTable> _createTable;
+    private readonly Func<ushort, long, Mapping> _create;
     private readonly NoticeRouter _notices;
     private readonly TimeProvider _time;
     private readonly int _max;
     private ushort _next = 1;
 
-    public MappingTable(Func<ushort, DestinationTable> createTable, int maxMappings, NoticeRouter notices, TimeProvider time)
+    public MappingTable(Func<ushort, long, Mapping> create, int maxMappings, NoticeRouter notices, TimeProvider time)
     {
-        _createTable = createTable;
+        _create = create;
         _max = maxMappings;
         _notices = notices;
         _time = time;
-        First = new Mapping(0, createTable(0), time.GetTimestamp());
+        First = create(0, time.GetTimestamp());
     }
 
     /// <summary>Mapping 0.</summary>
@@ -72,7 +72,7 @@ internal sealed class MappingTable
         }
 
         ushort number = _next;
-        var mapping = new Mapping(number, _createTable(number), _time.GetTimestamp());
+        var mapping = _create(number, _time.GetTimestamp());
         if (mapping.Destinations.ReservePort() == 0)
         {
             return null; // no outbound port free: a limit of the host
@@ -92,7 +92,7 @@ internal sealed class MappingTable
             return false;
         }
 
-        mapping.Destinations.CloseAll();
+        mapping.Close();
         return true;
     }
 
@@ -100,10 +100,12 @@ internal sealed class MappingTable
     public void SweepIdle(long now, TimeSpan timeout)
     {
         First.Destinations.SweepIdle(now, timeout, _time);
+        First.Inbound.SweepIdle(now, timeout);
         List<ushort>? idle = null;
         foreach (var (number, mapping) in _others)
         {
             mapping.Destinations.SweepIdle(now, timeout, _time);
+            mapping.Inbound.SweepIdle(now, timeout);
             if (_time.GetElapsedTime(mapping.LastActivity, now) >= timeout)
             {
                 (idle ??= []).Add(number);
@@ -131,10 +133,10 @@ internal sealed class MappingTable
 
     public void CloseAll()
     {
-        First.Destinations.CloseAll();
+        First.Close();
         foreach (var mapping in _others.Values)
         {
-            mapping.Destinations.CloseAll();
+            mapping.Close();
         }
 
         _others.Clear();

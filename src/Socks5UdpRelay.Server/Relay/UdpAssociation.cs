@@ -30,6 +30,8 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
     private readonly NoticeRouter _notices;
     private readonly SourceMismatchReporter _sourceMismatch;
     private readonly DestinationPolicy _policy;
+    private readonly OutboundPortRegistry _ports;
+    private readonly LocalAddresses _hostAddresses;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _end = new();
@@ -51,6 +53,7 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
         OutboundPortRegistry ports,
         CachingResolver resolver,
         ByteBudget nameBytes,
+        LocalAddresses hostAddresses,
         RelayMetrics metrics,
         TimeProvider time,
         ILogger logger)
@@ -69,8 +72,14 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
         var filter = new ClientSourceFilter(peer.Address, fixedPort);
         _ingress = new ClientIngress(filter, new TokenBucket(settings.DatagramsPerSecond, settings.DatagramBurst, _startedAt, time.TimestampFrequency), settings.MaxDatagramSize);
         var replies = new ClientReplies(client, filter, settings.MaxDatagramSize, client.LocalEndPoint.AddressFamily, counters);
+        _ports = ports;
+        _hostAddresses = hostAddresses;
         _mappings = new MappingTable(
-            mapping => new DestinationTable(client.Loop, ports, key => new DestinationFlow(key, mapping, replies, notices, counters, time), settings.MaxDestinations, logger, peer),
+            (number, now) => new Mapping(
+                number,
+                new DestinationTable(client.Loop, ports, key => new DestinationFlow(key, number, replies, notices, counters, time), settings.MaxDestinations, logger, peer),
+                new MappingInbound(number, settings.Inbound, policy, client.Loop, replies, counters, time),
+                now),
             settings.MaxMappings, notices, time);
         Commands = new AssociationCommands(this, _mappings);
         _names = new NameTable(resolver, client.Loop, time, settings.ResolverCacheTime, settings.Names, nameBytes, OnNameResolved, _end.Token);
@@ -247,6 +256,15 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
             return;
         }
 
+        if (now - flow.InboundNotedAt > _time.TimestampFrequency || flow.InboundNotedAt == 0)
+        {
+            // Address-dependent filtering admits what comes from an address sent to: noted at most
+            // once a second per destination, and before the datagram leaves, since an answer from
+            // another port or host (a STUN server's other address) can be back at once.
+            flow.InboundNotedAt = now;
+            mapping.Inbound.OnSent(key, mapping.Destinations.OutboundPort, now);
+        }
+
         flow.Send(name, payload, now);
     }
 
@@ -265,7 +283,7 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
             return flow;
         }
 
-        if (!_policy.IsAllowed(key))
+        if (!_policy.IsAllowed(key) && !IsHairpin(key))
         {
             refusal = Protocol.CommandFailureReason.Policy;
             if (forDatagram)
@@ -297,6 +315,13 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
         Counters.DestinationsOpened++;
         return opened;
     }
+
+    /// <summary>
+    /// To one of the relay host's own addresses and the outbound port of one of its mappings:
+    /// hairpinning (RFC 4787 REQ-9), which the kernel then delivers to that mapping as from this
+    /// one's address and port (REQ-9a), under that mapping's filtering.
+    /// </summary>
+    private bool IsHairpin(in DestinationKey key) => _hostAddresses.IsLocal(key) && _ports.IsHeld(key.Port);
 
     private void OnNameResolved(NameResolution resolution)
     {

@@ -18,6 +18,15 @@ internal interface IRelayLoop
     /// </summary>
     IDestinationSocket OpenDestination(in DestinationKey destination, int localPort, IDatagramHandler handler);
 
+    /// <summary>
+    /// An unconnected UDP socket of <paramref name="family"/> joined to <paramref name="localPort"/>
+    /// (SO_REUSEPORT alone, as the destination sockets there): it receives exactly the datagrams to
+    /// that port that no connected socket matches (anyone's, with their sources), while each
+    /// destination socket keeps its own replies and ICMP errors. Call on this loop. Throws
+    /// <see cref="TransportException"/> with the errno when the kernel refuses.
+    /// </summary>
+    IInboundSocket OpenInbound(System.Net.Sockets.AddressFamily family, int localPort, IDatagramHandler handler);
+
     /// <summary>Runs <paramref name="work"/> on this loop's thread, after what it is doing now, in the order posted. Callable from any thread.</summary>
     void Post(Action<object?> work, object? state);
 }

@@ -36,6 +36,7 @@ internal sealed class AssociationHarness : IAsyncDisposable
             Ports,
             resolver,
             NameBytes,
+            HostAddresses,
             new NoticeService(new NoticeSettings(true, 64, notices, notices), metrics, Time, NullLoggerFactory.Instance),
             metrics,
             Time,
@@ -57,15 +58,18 @@ internal sealed class AssociationHarness : IAsyncDisposable
 
     public ByteBudget NameBytes { get; }
 
+    /// <summary>The relay host's own addresses as the association sees them: 203.0.113.1 (hairpinning goes there).</summary>
+    public LocalAddresses HostAddresses { get; } = new(() => [(IPAddress.Parse("203.0.113.1"), IPAddress.Parse("255.255.255.0"))]);
+
     public UdpAssociation Association { get; }
 
     public AssociationCounters Counters => Association.Counters;
 
     public static AssociationSettings Settings(
         int maxDatagramSize = 65_000, TimeSpan? destinationIdle = null, TimeSpan? associationIdle = null, int maxDestinations = 256, int rate = 0, int burst = 0,
-        int lookups = 8, long nameBytes = 256 * 1024)
+        int lookups = 8, long nameBytes = 256 * 1024, FilteringMode filtering = FilteringMode.AddressDependent, int inboundRate = 0, int inboundBurst = 1000)
         => new(maxDatagramSize, destinationIdle ?? TimeSpan.FromMinutes(2), associationIdle ?? TimeSpan.FromMinutes(10), maxDestinations,
-            TimeSpan.FromSeconds(60), rate, burst, new NameLimits(lookups, nameBytes));
+            TimeSpan.FromSeconds(60), rate, burst, new NameLimits(lookups, nameBytes), new InboundSettings(filtering, inboundRate, inboundBurst, MaxAddresses: 4096));
 
     /// <summary>Starts the association as its control session does.</summary>
     public void Start() => _run = Association.RunAsync();

@@ -37,6 +37,16 @@ internal sealed class FakeLoop : IRelayLoop
         return socket;
     }
 
+    /// <summary>Every inbound (unconnected) socket opened, in order.</summary>
+    public List<FakeInboundSocket> Inbound { get; } = [];
+
+    public IInboundSocket OpenInbound(System.Net.Sockets.AddressFamily family, int localPort, IDatagramHandler handler)
+    {
+        var socket = new FakeInboundSocket(this, family, localPort, handler);
+        Inbound.Add(socket);
+        return socket;
+    }
+
     public void Post(Action<object?> work, object? state)
     {
         _posted.Enqueue((work, state));

@@ -29,7 +29,7 @@ public sealed class LifetimeTests
         var association = await RawAssociation.OpenAsync(server.EndPoint);
         await echoes.RoundTripAllAsync(association);
         int during = server.CountOpenFileDescriptors();
-        Assert.Equal(baseline + 1 + 1 + 3, during); // control TCP, client-facing UDP, one per destination
+        Assert.Equal(baseline + 1 + 1 + 3 + 1, during); // control TCP, client-facing UDP, one per destination, the mapping's inbound socket (address-dependent filtering)
 
         var relay = association.Relay;
         if (reset)

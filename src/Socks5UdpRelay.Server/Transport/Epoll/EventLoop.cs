@@ -84,6 +84,9 @@ internal sealed class EventLoop : IRelayLoop, IDisposable
     public IDestinationSocket OpenDestination(in DestinationKey destination, int localPort, IDatagramHandler handler)
         => EpollDestinationSocket.Open(destination, localPort, this, _errors, handler);
 
+    public IInboundSocket OpenInbound(System.Net.Sockets.AddressFamily family, int localPort, IDatagramHandler handler)
+        => EpollInboundSocket.Open(family, localPort, this, handler);
+
     public unsafe void Post(Action<object?> work, object? state)
     {
         lock (_stopLock)

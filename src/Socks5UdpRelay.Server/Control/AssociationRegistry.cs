@@ -20,6 +20,9 @@ internal sealed class AssociationRegistry
 
     public IEnumerable<UdpAssociation> Associations => _associations.Keys;
 
+    /// <summary>The live association with <paramref name="id"/>, or null.</summary>
+    public UdpAssociation? Find(long id) => _associations.Keys.FirstOrDefault(a => a.Id == id);
+
     public void Add(UdpAssociation association) => _associations.TryAdd(association, 0);
 
     /// <summary>Folds its totals into the metrics as it leaves the live set, so a scrape never counts it twice or not at all.</summary>

@@ -12,6 +12,9 @@ internal enum AssociationEnd
     Shutdown,
     Limit,
     Failed,
+
+    /// <summary>An operator ended it (the flow view's <c>DELETE /flows/{id}</c>).</summary>
+    Admin,
 }
 
 internal static class AssociationEndExtensions
@@ -21,6 +24,7 @@ internal static class AssociationEndExtensions
         AssociationEnd.IdleTimeout => ClosingReasons.IdleTimeout,
         AssociationEnd.Shutdown => ClosingReasons.Shutdown,
         AssociationEnd.Limit => ClosingReasons.Limit,
+        AssociationEnd.Admin => ClosingReasons.Admin,
         _ => null,
     };
 
@@ -32,6 +36,7 @@ internal static class AssociationEndExtensions
         AssociationEnd.Shutdown => "server shutdown",
         AssociationEnd.Limit => "limit",
         AssociationEnd.Failed => "failed",
+        AssociationEnd.Admin => "ended by an operator",
         _ => "unknown",
     };
 }

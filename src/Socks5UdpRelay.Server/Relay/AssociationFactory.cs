@@ -22,16 +22,18 @@ internal sealed class AssociationFactory(
     ILoggerFactory loggers)
 {
     private readonly ILogger _logger = loggers.CreateLogger("Socks5UdpRelay.Udp");
+    private long _nextId;
 
     /// <summary>
     /// An association on <paramref name="client"/> for the TCP peer <paramref name="peer"/>
     /// (datagrams accepted from its address, and from <paramref name="fixedPort"/> when not 0),
     /// reporting through <paramref name="writer"/>.
     /// </summary>
-    public UdpAssociation Create(IClientSocket client, IPEndPoint peer, ushort fixedPort, INoticeSink writer)
+    public UdpAssociation Create(IClientSocket client, IPEndPoint peer, ushort fixedPort, INoticeSink writer, string? user = null)
     {
         var counters = new AssociationCounters();
         var router = notices.CreateRouter(writer, counters, peer);
-        return new UdpAssociation(settings, client, peer, fixedPort, router, counters, policy, ports, resolver, nameBytes, hostAddresses, metrics, time, _logger);
+        return new UdpAssociation(settings, client, peer, fixedPort, router, counters, policy, ports, resolver, nameBytes, hostAddresses, metrics, time, _logger,
+            Interlocked.Increment(ref _nextId), user);
     }
 }

@@ -136,6 +136,13 @@ internal sealed class DestinationFlow : IDatagramHandler, IDisposable
         _replies.Send(batch, _replyHeader.Length);
     }
 
+    /// <summary>The last error the kernel reported for this destination (and believed), when it came, and how many in all.</summary>
+    public ErrorReport? LastError { get; private set; }
+
+    public long LastErrorAt { get; private set; }
+
+    public long ErrorCount { get; private set; }
+
     public void OnErrors(ReadOnlySpan<ErrorReport> errors)
     {
         if (_time.GetElapsedTime(LastSent) > RecentSendWindow)
@@ -153,6 +160,9 @@ internal sealed class DestinationFlow : IDatagramHandler, IDisposable
                 continue;
             }
 
+            LastError = error;
+            LastErrorAt = _time.GetTimestamp();
+            ErrorCount++;
             _notices.Error(Key, AddressedAs, Mapping, error);
         }
     }

@@ -38,6 +38,9 @@ internal sealed class DestinationTable(
 
     public bool TryGet(DestinationKey key, out DestinationFlow flow) => _flows.TryGetValue(key, out flow!);
 
+    /// <summary>The open flows (loop thread only).</summary>
+    public IEnumerable<DestinationFlow> Flows => _flows.Values;
+
     /// <summary>
     /// Opens the flow to <paramref name="key"/>; null when no socket could be made (the reason is
     /// logged; <paramref name="errno"/> is the kernel's, or 0 when no outbound port was free).

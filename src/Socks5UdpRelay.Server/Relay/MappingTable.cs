@@ -56,6 +56,9 @@ internal sealed class MappingTable
 
     public Mapping? Get(ushort number) => number == 0 ? First : _others.GetValueOrDefault(number);
 
+    /// <summary>Every mapping, 0 first (loop thread only).</summary>
+    public IEnumerable<Mapping> All => _others.Values.Prepend(First);
+
     /// <summary>A new mapping with its outbound port taken; null with the failure's reason.</summary>
     public Mapping? Add(out CommandFailureReason failure)
     {

@@ -56,8 +56,12 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
         LocalAddresses hostAddresses,
         RelayMetrics metrics,
         TimeProvider time,
-        ILogger logger)
+        ILogger logger,
+        long id = 0,
+        string? user = null)
     {
+        Id = id;
+        User = user;
         _sourceMismatch = new SourceMismatchReporter(peer, notices, metrics, time, logger);
         _settings = settings;
         _client = client;
@@ -86,6 +90,12 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
     }
 
     public AssociationCounters Counters { get; }
+
+    /// <summary>The association's number in this process, for the flow view and logs.</summary>
+    public long Id { get; }
+
+    /// <summary>The user it authenticated as, or null without authentication.</summary>
+    public string? User { get; }
 
     public IPEndPoint RelayEndPoint => _client.LocalEndPoint;
 
@@ -147,6 +157,53 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
                 LogClosed();
             }
         }
+    }
+
+    /// <summary>The association as it stands; call on <see cref="Loop"/> (<see cref="RelayLoopExtensions.InvokeAsync"/>).</summary>
+    public AssociationSnapshot Snapshot()
+    {
+        long now = _time.GetTimestamp();
+        var c = Counters;
+        var drops = new Dictionary<string, long>();
+        foreach (var reason in Enum.GetValues<DropReason>())
+        {
+            long count = c.Dropped(reason);
+            if (count > 0)
+            {
+                drops[reason.WireName()] = count;
+            }
+        }
+
+        var idle = _settings.AssociationIdleTimeout;
+        TimeSpan? idleLeft = idle > TimeSpan.Zero ? idle - _time.GetElapsedTime(_mappings.LastActivity(_lastClientActivity), now) : null;
+        var client = _ingress.Filter.Client;
+        var mappings = _mappings.All.Select(m => new MappingSnapshot(
+            m.Number,
+            m.Destinations.OutboundPort,
+            m.Inbound.KnownAddresses,
+            m.Destinations.Flows.Select(f => Describe(f, now)).ToList())).ToList();
+        return new AssociationSnapshot(
+            Id, User, _peer,
+            RawSocketAddress.TryRead(client, out var address, out int port) ? new IPEndPoint(address, port) : null,
+            _client.LocalEndPoint, "udp", _settings.Inbound.Filtering.WireName(),
+            _time.GetElapsedTime(_startedAt, now), idleLeft is { } left && left < TimeSpan.Zero ? TimeSpan.Zero : idleLeft,
+            c.DatagramsFromClient, c.BytesFromClient, c.DatagramsToClient, c.BytesToClient, c.InboundRelayed, drops, mappings);
+    }
+
+    private DestinationSnapshot Describe(DestinationFlow flow, long now)
+    {
+        string address = flow.Key.ToString();
+        ErrorSnapshot? error = null;
+        if (flow.LastError is { } e)
+        {
+            string? icmp = e.Origin is ErrorOrigin.Icmp or ErrorOrigin.Icmp6 ? $"{(e.Origin == ErrorOrigin.Icmp ? "icmp" : "icmp6")} {e.IcmpType}/{e.IcmpCode}" : null;
+            error = new ErrorSnapshot(e.Kind.ToWireName(), e.ErrnoName, icmp, e.Offender?.ToString(), e.Mtu > 0 ? e.Mtu : null,
+                e.ReceivedTtl > 0 ? e.ReceivedTtl : null, _time.GetElapsedTime(flow.LastErrorAt, now), flow.ErrorCount);
+        }
+
+        return new DestinationSnapshot(
+            flow.AddressedAs is { } name ? $"{name}:{flow.Key.Port}" : address, address, flow.HasSettings && flow.Ttl != 0 ? flow.Ttl : null,
+            flow.DatagramsSent, flow.BytesSent, flow.DatagramsReceived, flow.BytesReceived, _time.GetElapsedTime(flow.LastActivity, now), error);
     }
 
     /// <summary>Writes the first line, <c>NOTICES version=1</c>, naming the commands the client may send.</summary>

@@ -22,12 +22,15 @@ public enum AuthMethod : byte
     NoAcceptableMethods = 0xFF,
 }
 
-/// <summary>CMD values of RFC 1928 §4.</summary>
+/// <summary>CMD values of RFC 1928 §4, and hev-socks5's extension.</summary>
 public enum Socks5Command : byte
 {
     Connect = 0x01,
     Bind = 0x02,
     UdpAssociate = 0x03,
+
+    /// <summary>hev-socks5's "FWD UDP": datagrams framed on the TCP connection itself (<see cref="UdpOverTcpFrame"/>).</summary>
+    UdpOverTcp = 0x05,
 }
 
 /// <summary>ATYP values of RFC 1928 §4/§5/§7.</summary>

@@ -19,7 +19,7 @@ internal sealed class AssociateCommand(
     ClientTracker clients,
     IUdpTransport transport,
     AssociationFactory associations,
-    AssociationRegistry registry,
+    AssociationLifetime lifetime,
     AdvertisedAddresses advertised,
     NoticeService notices,
     RelayMetrics metrics,
@@ -29,12 +29,10 @@ internal sealed class AssociateCommand(
     TimeProvider time,
     ILogger logger)
 {
-    private static readonly TimeSpan NoticeFlushTime = TimeSpan.FromSeconds(2);
-
     /// <summary>What clients send on an association's control connection is read and thrown away; one buffer serves every connection.</summary>
     private static readonly byte[] DiscardBuffer = new byte[256];
 
-    /// <summary>Runs the association until it ends; one method, since every suspended async method is an object an idle association keeps.</summary>
+    /// <summary>Opens the association, answers the client, and runs it until it ends.</summary>
     public async Task RunAsync(Socket control, IPEndPoint peer, Destination requested, CancellationToken stopping)
     {
         if (!clients.TryOpenAssociation(peer.Address, out string? limit))
@@ -55,37 +53,16 @@ internal sealed class AssociateCommand(
                 return;
             }
 
-            var stop = default(CancellationTokenRegistration);
-            var watch = Task.CompletedTask;
-            try
+            await lifetime.RunAsync(control, association, writer, () =>
             {
-                // Registered before the client hears of it, so shutdown, metrics and limits see it at once.
-                registry.Add(association);
-                stop = stopping.Register(static a => ((UdpAssociation)a!).End(AssociationEnd.Shutdown), association);
                 var relay = association.RelayEndPoint;
                 ReplyWriter.Send(control, static (b, s) => Socks5Reply.Write(b, ReplyCode.Succeeded, s.Address, s.Port), (Address: advertised.For(relay.Address), Port: (ushort)relay.Port));
                 association.AnnounceNotices(commands.Offered);
                 Log.AssociationOpened(logger, peer, relay, fixedPort == 0 ? $"{peer.Address}:any" : $"{peer.Address}:{fixedPort}");
-                watch = commands.Offered == Protocol.OfferedCommands.None
+                return commands.Offered == Protocol.OfferedCommands.None
                     ? WatchAsync(control, association)
-                    : new CommandReader(control, association, writer, commands, resolver, metrics, time, logger, peer).RunAsync();
-            }
-            catch
-            {
-                association.End(AssociationEnd.ClientReset); // RunAsync below then only closes what the association opened
-                throw;
-            }
-            finally
-            {
-                try
-                {
-                    await association.RunAsync().ConfigureAwait(false);
-                }
-                finally
-                {
-                    await CloseAsync(control, association, writer, stop, watch).ConfigureAwait(false);
-                }
-            }
+                    : new CommandReader(control, association, writer, new CommandExecutor(association, commands, resolver, metrics, time, logger, peer)).RunAsync();
+            }, stopping).ConfigureAwait(false);
         }
         finally
         {
@@ -162,23 +139,6 @@ internal sealed class AssociateCommand(
         catch (ObjectDisposedException)
         {
             association.End(AssociationEnd.ClientClosed);
-        }
-    }
-
-    /// <summary>After the association's sockets are closed: its last notice, flushed for a while, then the control connection.</summary>
-    private async Task CloseAsync(Socket control, UdpAssociation association, NoticeWriter writer, CancellationTokenRegistration stop, Task watch)
-    {
-        try
-        {
-            stop.Dispose();
-            registry.Remove(association);
-            association.AnnounceClosing();
-            await writer.CompleteAsync().WaitAsync(NoticeFlushTime).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-        finally
-        {
-            control.Dispose();
-            await watch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 }

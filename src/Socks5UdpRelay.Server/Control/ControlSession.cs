@@ -11,7 +11,7 @@ namespace Socks5UdpRelay.Server.Control;
 /// connection and whatever the command opened; everything is closed when <see cref="RunAsync"/>
 /// returns.
 /// </summary>
-internal sealed class ControlSession(Socket socket, Handshake handshake, AssociateCommand associate, ConnectRelay connect, ILogger logger)
+internal sealed class ControlSession(Socket socket, Handshake handshake, AssociateCommand associate, UdpOverTcp.UdpOverTcpCommand udpOverTcp, ConnectRelay connect, ILogger logger)
 {
     private readonly IPEndPoint _peer = EndPoints.Normalize(socket.RemoteEndPoint);
 
@@ -26,12 +26,15 @@ internal sealed class ControlSession(Socket socket, Handshake handshake, Associa
                 return;
             }
 
-            // Bytes a client sent ahead of our reply: CONNECT passes them on; on an association's control connection they mean nothing.
+            // Bytes a client sent ahead of our reply: CONNECT passes them on, UDP over TCP reads them as frames; on an association's control connection they mean nothing.
             byte[] early = input.Release();
             switch (r.Command)
             {
                 case Socks5Command.UdpAssociate:
                     await associate.RunAsync(socket, _peer, r.Destination, stopping).ConfigureAwait(false);
+                    break;
+                case Socks5Command.UdpOverTcp:
+                    await udpOverTcp.RunAsync(socket, _peer, r.Destination, early, stopping).ConfigureAwait(false);
                     break;
                 case Socks5Command.Connect:
                     await connect.RunAsync(socket, _peer, r.Destination, early, stopping).ConfigureAwait(false);

@@ -26,6 +26,13 @@ internal sealed class RelayOptions
     public string Commands { get; set; } = "on";
 
     /// <summary>
+    /// <c>on</c> (default) or <c>off</c>: whether a client may ask for <c>CMD=0x05</c>, datagrams
+    /// framed on its TCP connection (README, "UDP over TCP"), for networks that block UDP to the
+    /// proxy. Off, the request is answered "command not supported" (0x07).
+    /// </summary>
+    public string UdpOverTcp { get; set; } = "on";
+
+    /// <summary>
     /// Mappings (<c>MAP</c>) one association may hold, mapping 0 included. Each holds an outbound
     /// port (a host has about 28 000) and a socket per destination; 64 lets a TUN gateway give as
     /// many program sockets their own port on one association, and it opens another when full.
@@ -130,6 +137,8 @@ internal sealed class RelayOptions
     public bool UsesSystemResolver => string.Equals(Resolver, "system", StringComparison.OrdinalIgnoreCase);
 
     public bool NoticesEnabled => string.Equals(Notices, "on", StringComparison.OrdinalIgnoreCase);
+
+    public bool UdpOverTcpEnabled => string.Equals(UdpOverTcp, "on", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Commands are offered only with notices on (the greeting offers them).</summary>
     public bool CommandsEnabled => NoticesEnabled && string.Equals(Commands, "on", StringComparison.OrdinalIgnoreCase);

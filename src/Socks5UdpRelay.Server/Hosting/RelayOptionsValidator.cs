@@ -52,6 +52,8 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
             $"{S}:Notices = '{o.Notices}': use on or off.");
         Check(errors, o.Commands is not null && (o.Commands.Equals("on", StringComparison.OrdinalIgnoreCase) || o.Commands.Equals("off", StringComparison.OrdinalIgnoreCase)),
             $"{S}:Commands = '{o.Commands}': use on or off.");
+        Check(errors, o.UdpOverTcp is not null && (o.UdpOverTcp.Equals("on", StringComparison.OrdinalIgnoreCase) || o.UdpOverTcp.Equals("off", StringComparison.OrdinalIgnoreCase)),
+            $"{S}:UdpOverTcp = '{o.UdpOverTcp}': use on or off.");
         Check(errors, o.MaxMappingsPerAssociation is >= 1 and <= 65_536, $"{S}:MaxMappingsPerAssociation = {o.MaxMappingsPerAssociation}: use 1 to 65536 (1: no MAP beyond mapping 0).");
         Check(errors, o.CommandsPerSecond >= 0, $"{S}:CommandsPerSecond = {o.CommandsPerSecond}: must be zero (no limit) or positive.");
         Check(errors, o.CommandBurst >= 1, $"{S}:CommandBurst = {o.CommandBurst}: must be at least 1.");

@@ -14,6 +14,7 @@ using Socks5UdpRelay.Server.Policy;
 using Socks5UdpRelay.Server.Relay;
 using Socks5UdpRelay.Server.Resolution;
 using Socks5UdpRelay.Server.Transport;
+using Socks5UdpRelay.Server.UdpOverTcp;
 using Socks5UdpRelay.Server.Transport.Epoll;
 
 namespace Socks5UdpRelay.Server.Hosting;
@@ -134,13 +135,19 @@ internal static class RelayServiceCollectionExtensions
         services.AddSingleton(sp => new AdvertisedAddresses(
             Relay(sp).AdvertisedAddress.Select(a => System.Net.IPAddress.Parse(a.Trim())).ToList()));
         services.AddSingleton<AssociationRegistry>();
+        services.AddSingleton<AssociationLifetime>();
         services.AddSingleton(sp => new Handshake(
             Relay(sp).HandshakeTimeout, sp.GetRequiredService<UserDirectory>(), sp.GetRequiredService<RelayMetrics>(), sp.GetRequiredService<TimeProvider>(),
             ControlLogger(sp)));
         services.AddSingleton(sp => new AssociateCommand(
             sp.GetRequiredService<ClientTracker>(), sp.GetRequiredService<IUdpTransport>(), sp.GetRequiredService<AssociationFactory>(),
-            sp.GetRequiredService<AssociationRegistry>(), sp.GetRequiredService<AdvertisedAddresses>(), sp.GetRequiredService<NoticeService>(),
+            sp.GetRequiredService<AssociationLifetime>(), sp.GetRequiredService<AdvertisedAddresses>(), sp.GetRequiredService<NoticeService>(),
             sp.GetRequiredService<RelayMetrics>(), Relay(sp).UdpPortRange, CommandSettings(Relay(sp)), sp.GetRequiredService<CachingResolver>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Udp")));
+        services.AddSingleton(sp => new UdpOverTcpCommand(
+            new UdpOverTcpSettings(Relay(sp).UdpOverTcpEnabled, Relay(sp).MaxDatagramSize, Relay(sp).NoticesEnabled, CommandSettings(Relay(sp))),
+            sp.GetRequiredService<ClientTracker>(), sp.GetRequiredService<IUdpTransport>(), sp.GetRequiredService<AssociationFactory>(),
+            sp.GetRequiredService<AssociationLifetime>(), sp.GetRequiredService<CachingResolver>(), sp.GetRequiredService<RelayMetrics>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Udp")));
         services.AddSingleton(sp => new ConnectRelay(
             sp.GetRequiredService<CachingResolver>(), sp.GetRequiredService<DestinationPolicy>(), Relay(sp).ConnectTimeout, ControlLogger(sp)));

@@ -14,7 +14,7 @@ namespace Socks5UdpRelay.Server.Notices;
 /// Most connections never fill their socket, so an idle association holds no writer task, queue
 /// or wake-up primitive: with thousands of associations open that is a good part of their memory.
 /// </remarks>
-internal sealed class NoticeWriter : INoticeSink
+internal sealed class NoticeWriter : IControlWriter
 {
     private readonly Socket _control;
     private readonly bool _enabled;

@@ -15,6 +15,9 @@ internal enum AssociationEnd
 
     /// <summary>An operator ended it (the flow view's <c>DELETE /flows/{id}</c>).</summary>
     Admin,
+
+    /// <summary>A malformed frame on a UDP-over-TCP connection, after which the stream cannot be read on.</summary>
+    Malformed,
 }
 
 internal static class AssociationEndExtensions
@@ -37,6 +40,7 @@ internal static class AssociationEndExtensions
         AssociationEnd.Limit => "limit",
         AssociationEnd.Failed => "failed",
         AssociationEnd.Admin => "ended by an operator",
+        AssociationEnd.Malformed => "malformed frame",
         _ => "unknown",
     };
 }

@@ -7,10 +7,13 @@ namespace Socks5UdpRelay.Server.Relay;
 /// <summary>
 /// The way back to the client: replies of one read, each already behind its header, leave in one
 /// batch to the client's UDP address. A reply over the configured payload limit, or too large for
-/// one UDP datagram with its header, is dropped and counted alone.
+/// one UDP datagram with its header, is dropped and counted alone. What the channel cannot take
+/// is counted as <paramref name="unsent"/>.
 /// </summary>
-internal sealed class ClientReplies(IClientChannel channel, ClientSourceFilter filter, int maxPayload, AddressFamily clientFamily, AssociationCounters counters)
+internal sealed class ClientReplies(IClientChannel channel, ClientSourceFilter filter, int maxPayload, AddressFamily clientFamily, AssociationCounters counters, DropReason unsent)
 {
+    private readonly int _maxPayload = Math.Min(maxPayload, channel.MaxReplyPayload);
+
     /// <summary>The largest UDP payload of the client socket's family (65 535 minus the IP and UDP headers).</summary>
     private readonly int _maxDatagram = clientFamily == AddressFamily.InterNetwork ? 65_507 : 65_527;
 
@@ -26,7 +29,7 @@ internal sealed class ClientReplies(IClientChannel channel, ClientSourceFilter f
         for (int i = 0; i < batch.Count; i++)
         {
             int payload = batch.Payload(i).Length;
-            if (payload > maxPayload || headerLength + payload > _maxDatagram)
+            if (payload > _maxPayload || headerLength + payload > _maxDatagram)
             {
                 batch.Drop(i);
                 counters.Drop(DropReason.ReplyTooLarge);
@@ -46,7 +49,7 @@ internal sealed class ClientReplies(IClientChannel channel, ClientSourceFilter f
         counters.BytesToClient += bytes;
         if (sent < attempted)
         {
-            counters.Drop(DropReason.SendFailed, attempted - sent);
+            counters.Drop(unsent, attempted - sent);
         }
     }
 }

@@ -75,7 +75,9 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
         _lastClientActivity = _startedAt;
         var filter = new ClientSourceFilter(peer.Address, fixedPort);
         _ingress = new ClientIngress(filter, new TokenBucket(settings.DatagramsPerSecond, settings.DatagramBurst, _startedAt, time.TimestampFrequency), settings.MaxDatagramSize);
-        var replies = new ClientReplies(client, filter, settings.MaxDatagramSize, client.LocalEndPoint.AddressFamily, counters);
+        // A UDP send that fails is lost as UDP may lose it; a stream's writer drops what a client too slow to read has no room for.
+        var unsent = client.Transport == ClientTransport.Tcp ? DropReason.BufferFull : DropReason.SendFailed;
+        var replies = new ClientReplies(client, filter, settings.MaxDatagramSize, client.LocalEndPoint.AddressFamily, counters, unsent);
         _ports = ports;
         _hostAddresses = hostAddresses;
         _mappings = new MappingTable(
@@ -185,7 +187,7 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
         return new AssociationSnapshot(
             Id, User, _peer,
             RawSocketAddress.TryRead(client, out var address, out int port) ? new IPEndPoint(address, port) : null,
-            _client.LocalEndPoint, "udp", _settings.Inbound.Filtering.WireName(),
+            _client.LocalEndPoint, _client.Transport == ClientTransport.Tcp ? "tcp" : "udp", _settings.Inbound.Filtering.WireName(),
             _time.GetElapsedTime(_startedAt, now), idleLeft is { } left && left < TimeSpan.Zero ? TimeSpan.Zero : idleLeft,
             c.DatagramsFromClient, c.BytesFromClient, c.DatagramsToClient, c.BytesToClient, c.InboundRelayed, drops, mappings);
     }

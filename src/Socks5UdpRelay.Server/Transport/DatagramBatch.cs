@@ -15,8 +15,11 @@ internal sealed unsafe class DatagramBatch : IDisposable
 {
     public const int Capacity = 32;
 
-    /// <summary>Room in front of each payload for a reply header: the longest one names an IPv6 source (22 bytes).</summary>
-    public const int HeaderRoom = UdpRequestHeader.IPv6Length;
+    /// <summary>
+    /// Room in front of each payload for a reply header: the longest one names an IPv6 source
+    /// (22 bytes), and a UDP-over-TCP frame of a mapping needs 2 more (<see cref="UdpOverTcpFrame.RewriteUdpHeader"/>).
+    /// </summary>
+    public const int HeaderRoom = UdpRequestHeader.IPv6Length + UdpOverTcpFrame.MappingLength;
 
     /// <summary>The largest UDP payload, and then some: nothing is ever truncated silently.</summary>
     public const int MaxPayload = 65_536;
@@ -117,6 +120,38 @@ internal sealed unsafe class DatagramBatch : IDisposable
                 return errno == Errno.EAGAIN ? 0 : -errno;
             }
         }
+    }
+
+    /// <summary>Empties the batch for <see cref="Append"/>.</summary>
+    public void Clear()
+    {
+        Count = 0;
+        _touched = Capacity;
+    }
+
+    /// <summary>
+    /// Adds a datagram of <paramref name="length"/> bytes from <paramref name="source"/> (a raw
+    /// socket address) as a read would, and returns its payload for the caller to fill: how
+    /// datagrams that did not come from a UDP socket (UDP over TCP) enter the relay. False when
+    /// the batch is full.
+    /// </summary>
+    public bool TryAppend(int length, ReadOnlySpan<byte> source, out Span<byte> payload)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)length, (uint)MaxPayload, nameof(length));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(source.Length, AddressSize, nameof(source));
+        if (Count == Capacity)
+        {
+            payload = default;
+            return false;
+        }
+
+        int i = Count++;
+        source.CopyTo(new Span<byte>(_addresses + (i * AddressSize), AddressSize));
+        _messages[i].Header.NameLength = (uint)source.Length;
+        _messages[i].Length = (uint)length;
+        _dropped[i] = false;
+        payload = new Span<byte>(SlotPayload(i), length);
+        return true;
     }
 
     /// <summary>Puts datagrams into the batch as a read would: how the engine's test double delivers datagrams.</summary>

@@ -3,6 +3,9 @@ namespace Socks5UdpRelay.Server.Transport;
 /// <summary>Where an association's replies leave for its client.</summary>
 internal interface IClientChannel
 {
+    /// <summary>The largest reply payload the client accepts; a longer one is dropped and counted before it reaches the channel.</summary>
+    int MaxReplyPayload => int.MaxValue;
+
     /// <summary>
     /// Sends every datagram of <paramref name="batch"/> not marked dropped, each as the frame
     /// <see cref="DatagramBatch.Frame"/> gives for <paramref name="headerLength"/> (the caller

@@ -16,4 +16,10 @@ internal interface IUdpTransport
     /// taken. Throws <see cref="TransportException"/> for other failures.
     /// </summary>
     IClientSocket? BindClient(IPAddress local);
+
+    /// <summary>
+    /// The loop a new association without a UDP socket of its own (UDP over TCP) runs on. Throws
+    /// <see cref="TransportException"/> when the engine has stopped.
+    /// </summary>
+    IRelayLoop PickLoop();
 }

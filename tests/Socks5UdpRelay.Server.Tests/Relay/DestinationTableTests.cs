@@ -128,7 +128,7 @@ public sealed class DestinationTableTests : IDisposable
         var metrics = new RelayMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         var notices = new NoticeService(new NoticeSettings(true, 64, 5, 5), metrics, _time, NullLoggerFactory.Instance).CreateRouter(new RecordingNoticeSink(), _counters, Peer);
         var client = new FakeClientSocket(_loop, new IPEndPoint(IPAddress.Loopback, 1080));
-        var replies = new ClientReplies(client, new ClientSourceFilter(Peer.Address, 0), 65_000, System.Net.Sockets.AddressFamily.InterNetwork, _counters);
+        var replies = new ClientReplies(client, new ClientSourceFilter(Peer.Address, 0), 65_000, System.Net.Sockets.AddressFamily.InterNetwork, _counters, DropReason.SendFailed);
         return new DestinationTable(_loop, _ports, key => new DestinationFlow(key, 0, replies, notices, _counters, _time), capacity, NullLogger.Instance, Peer);
     }
 

@@ -44,5 +44,7 @@ internal sealed class EpollTransport : IUdpTransport, IDisposable
         }
     }
 
+    public IRelayLoop PickLoop() => _loop.IsStopped ? throw new TransportException("UDP event loop stopped", Interop.Errno.ENETDOWN) : _loop;
+
     public void Dispose() => _loop.Dispose();
 }

@@ -1,0 +1,18 @@
+namespace Socks5UdpRelay.Server.Notices;
+
+/// <summary>
+/// What is written on an association's control connection: notices (dropped past a bound),
+/// answers to commands (never dropped: the caller waits instead), and the end. Lines as
+/// <see cref="NoticeWriter"/> writes them, or as control frames over UDP over TCP.
+/// </summary>
+internal interface IControlWriter : INoticeSink
+{
+    /// <summary>
+    /// Sends or queues an answer line (its <c>\n</c> included). The task completes once there is
+    /// room for more: the caller reads no further command until then.
+    /// </summary>
+    ValueTask WriteAnswerAsync(ReadOnlySpan<byte> line);
+
+    /// <summary>No more lines; the task ends when what is queued has been written or the connection failed.</summary>
+    Task CompleteAsync();
+}

@@ -5,7 +5,7 @@ using Socks5UdpRelay.Gateway.Packets;
 using Socks5UdpRelay.Gateway.Plane;
 using Socks5UdpRelay.Gateway.Tests.Fakes;
 using Socks5UdpRelay.Protocol;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 
 namespace Socks5UdpRelay.Gateway.Tests.Host;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Gateway.Routing;
 using Socks5UdpRelay.Gateway.Tests.Fakes;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 
 namespace Socks5UdpRelay.Gateway.Tests.Host;
 

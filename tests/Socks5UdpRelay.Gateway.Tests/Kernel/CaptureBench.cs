@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Socks5UdpRelay.Gateway.Tests.Host;
 using Socks5UdpRelay.Gateway.Tun;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
-using Socks5UdpRelay.Server.Tests.Topology;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Topology;
 
 namespace Socks5UdpRelay.Gateway.Tests.Kernel;
 

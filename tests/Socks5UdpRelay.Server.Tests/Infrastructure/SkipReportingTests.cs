@@ -1,5 +1,6 @@
 using System.Reflection;
 using Socks5UdpRelay.Server.Tests.Deployment;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
 using Xunit.Sdk;

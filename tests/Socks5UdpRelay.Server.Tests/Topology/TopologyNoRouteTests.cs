@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -14,7 +15,7 @@ namespace Socks5UdpRelay.Server.Tests.Topology;
 /// </summary>
 public sealed class TopologyNoRouteTests(TopologyFixture fixture, ITestOutputHelper output) : IClassFixture<TopologyFixture>
 {
-    [Infrastructure.RootTheory]
+    [RootTheory]
     [InlineData(AddressFamily.InterNetwork)]
     [InlineData(AddressFamily.InterNetworkV6)]
     public async Task SubnetRouterHasNoRouteFor_ReportsNetUnreachable(AddressFamily family)

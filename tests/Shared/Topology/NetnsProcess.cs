@@ -1,9 +1,9 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 
-namespace Socks5UdpRelay.Server.Tests.Topology;
+namespace Socks5UdpRelay.Tests.Shared.Topology;
 
 /// <summary>
 /// A long-running process started by <see cref="NetnsTopology.StartProcess"/>: its standard output

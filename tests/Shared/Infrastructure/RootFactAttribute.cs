@@ -1,7 +1,7 @@
 using Xunit;
 using Xunit.Sdk;
 
-namespace Socks5UdpRelay.Server.Tests.Infrastructure;
+namespace Socks5UdpRelay.Tests.Shared.Infrastructure;
 
 /// <summary>
 /// A fact that needs root, iproute2, nftables and iptables, and a working <c>ip netns add</c>.

@@ -1,4 +1,4 @@
-namespace Socks5UdpRelay.Server.Tests.Topology;
+namespace Socks5UdpRelay.Tests.Shared.Topology;
 
 /// <summary>Choices made when a <see cref="NetnsTopology"/> is built.</summary>
 public sealed record NetnsTopologyOptions

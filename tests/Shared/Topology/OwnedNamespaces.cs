@@ -1,6 +1,6 @@
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 
-namespace Socks5UdpRelay.Server.Tests.Topology;
+namespace Socks5UdpRelay.Tests.Shared.Topology;
 
 /// <summary>
 /// The network namespaces and processes one topology made, for <see cref="NetnsTopology"/> and

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Socks5UdpRelay.Server.Tests.Topology;
+namespace Socks5UdpRelay.Tests.Shared.Topology;
 
 /// <summary>One interface's (or one role's) IPv4 and IPv6 address, picked by family in theories.</summary>
 public sealed record AddressPair(IPAddress V4, IPAddress V6)

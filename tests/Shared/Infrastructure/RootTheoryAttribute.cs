@@ -1,7 +1,7 @@
 using Xunit;
 using Xunit.Sdk;
 
-namespace Socks5UdpRelay.Server.Tests.Infrastructure;
+namespace Socks5UdpRelay.Tests.Shared.Infrastructure;
 
 /// <summary>The theory counterpart of <see cref="RootFactAttribute"/>: same preconditions, same skip rule.</summary>
 [AttributeUsage(AttributeTargets.Method)]

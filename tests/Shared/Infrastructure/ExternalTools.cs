@@ -1,4 +1,4 @@
-namespace Socks5UdpRelay.Server.Tests.Infrastructure;
+namespace Socks5UdpRelay.Tests.Shared.Infrastructure;
 
 /// <summary>Finds system tools by name even when PATH lacks the sbin directories (as it does for many non-root users).</summary>
 public static class ExternalTools

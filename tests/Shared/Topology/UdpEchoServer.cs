@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Socks5UdpRelay.Server.Tests.Topology;
+namespace Socks5UdpRelay.Tests.Shared.Topology;
 
 /// <summary>
 /// A UDP echo server (RFC 862) inside one namespace of a topology, on a dual-mode socket so one

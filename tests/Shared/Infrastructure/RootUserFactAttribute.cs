@@ -1,7 +1,7 @@
 using Xunit;
 using Xunit.Sdk;
 
-namespace Socks5UdpRelay.Server.Tests.Infrastructure;
+namespace Socks5UdpRelay.Tests.Shared.Infrastructure;
 
 /// <summary>
 /// A fact that needs root only, to run a program as another user (setpriv), as the container

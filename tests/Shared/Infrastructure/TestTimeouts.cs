@@ -1,4 +1,4 @@
-namespace Socks5UdpRelay.Server.Tests.Infrastructure;
+namespace Socks5UdpRelay.Tests.Shared.Infrastructure;
 
 /// <summary>Bounds for every await in the tests, so a missing event fails a test instead of hanging the run.</summary>
 public static class TestTimeouts

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Socks5UdpRelay.Server.Tests.Infrastructure;
+namespace Socks5UdpRelay.Tests.Shared.Infrastructure;
 
 /// <summary>
 /// What the environment-dependent tests need, and why a test skips. Each probe runs once per

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Socks5UdpRelay.Server.Tests.Infrastructure;
+namespace Socks5UdpRelay.Tests.Shared.Infrastructure;
 
 /// <summary>The outcome of one finished external command.</summary>
 public sealed record CommandResult(IReadOnlyList<string> Command, int ExitCode, string StandardOutput, string StandardError)

@@ -16,9 +16,6 @@ public sealed class DanteProcess : IAsyncDisposable
 {
     public const string DantedPath = "/usr/sbin/danted";
 
-    /// <summary>Bounds the start and the stop; Dante starts in well under a second here.</summary>
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
-
     private readonly Process _process;
     private readonly string _directory;
     private readonly StringBuilder _log = new();
@@ -102,7 +99,7 @@ public sealed class DanteProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         try
         {
-            await running.Task.WaitAsync(StartTimeout);
+            await running.Task.WaitAsync(TestTimeout.Default);
         }
         catch (Exception e)
         {
@@ -120,7 +117,7 @@ public sealed class DanteProcess : IAsyncDisposable
             _process.Kill(entireProcessTree: true);
         }
 
-        await _process.WaitForExitAsync().WaitAsync(StartTimeout);
+        await _process.WaitForExitAsync().WaitAsync(TestTimeout.Default);
         _process.Dispose();
         Directory.Delete(_directory, recursive: true);
     }

@@ -14,9 +14,6 @@ namespace Socks5UdpRelay.Tests.Shared;
 /// </summary>
 public sealed class PeerProcess : IAsyncDisposable
 {
-    /// <summary>Bounds the start and the stop; every program here starts in well under a second.</summary>
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
-
     private static readonly TimeSpan ReadyPoll = TimeSpan.FromMilliseconds(20);
 
     private readonly Process _process;
@@ -90,9 +87,9 @@ public sealed class PeerProcess : IAsyncDisposable
             var clock = Stopwatch.StartNew();
             while (!await ready())
             {
-                if (clock.Elapsed > StartTimeout)
+                if (clock.Elapsed > TestTimeout.Default)
                 {
-                    throw new TimeoutException($"{program} did not serve within {StartTimeout.TotalSeconds} s.");
+                    throw new TimeoutException($"{program} did not serve within {TestTimeout.Default.TotalSeconds} s.");
                 }
 
                 await Task.Delay(ReadyPoll);
@@ -155,7 +152,7 @@ public sealed class PeerProcess : IAsyncDisposable
             _process.Kill(entireProcessTree: true);
         }
 
-        await _process.WaitForExitAsync().WaitAsync(StartTimeout);
+        await _process.WaitForExitAsync().WaitAsync(TestTimeout.Default);
         _process.Dispose();
         System.IO.Directory.Delete(Directory, recursive: true);
     }
@@ -197,7 +194,7 @@ public sealed class PeerProcess : IAsyncDisposable
         {
             using var process = Process.GetProcessById(pid);
             process.Kill();
-            process.WaitForExit(StartTimeout);
+            process.WaitForExit(TestTimeout.Default);
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {

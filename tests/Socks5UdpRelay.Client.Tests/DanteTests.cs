@@ -13,7 +13,7 @@ public sealed class DanteTests
     {
         await using var dante = await DanteProcess.StartAsync();
         await using var echo = new UdpEchoServer(IPAddress.Loopback);
-        var options = new Socks5ProxyOptions { Host = "127.0.0.1", Port = dante.EndPoint.Port, ConnectTimeout = TestTimeout.Value, HandshakeTimeout = TestTimeout.Value };
+        var options = new Socks5ProxyOptions { Host = "127.0.0.1", Port = dante.EndPoint.Port, ConnectTimeout = TestTimeout.Default, HandshakeTimeout = TestTimeout.Default };
         var buffer = new byte[100];
 
         await using var association = await Socks5UdpAssociation.OpenAsync(options, TestTimeout.Token).Within();
@@ -35,7 +35,7 @@ public sealed class DanteTests
         {
             Host = "127.0.0.1",
             Port = dante.EndPoint.Port,
-            ConnectTimeout = TestTimeout.Value,
+            ConnectTimeout = TestTimeout.Default,
             // Also how long a command waits for a greeting that Dante never sends.
             HandshakeTimeout = TimeSpan.FromSeconds(2),
         };

@@ -44,7 +44,7 @@ public static class CommandRunner
 
         process.StandardInput.Close();
 
-        var limit = timeout ?? TestTimeouts.Default;
+        var limit = timeout ?? TestTimeout.Default;
         if (!process.WaitForExit(limit))
         {
             process.Kill(entireProcessTree: true);

@@ -103,7 +103,7 @@ public sealed class NetnsProcess : IDisposable, IAsyncDisposable
             _waiters.Add((text, seen));
         }
 
-        var limit = timeout ?? TestTimeouts.Default;
+        var limit = timeout ?? TestTimeout.Default;
         var exited = _process.WaitForExitAsync();
         var first = await Task.WhenAny(seen.Task, exited, Task.Delay(limit)).ConfigureAwait(false);
         if (first == seen.Task)
@@ -124,7 +124,7 @@ public sealed class NetnsProcess : IDisposable, IAsyncDisposable
     /// <summary>Waits for the process to exit on its own and returns its exit code; throws <see cref="TimeoutException"/> after the timeout.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan? timeout = null)
     {
-        var limit = timeout ?? TestTimeouts.Default;
+        var limit = timeout ?? TestTimeout.Default;
         try
         {
             await _process.WaitForExitAsync().WaitAsync(limit).ConfigureAwait(false);
@@ -160,7 +160,7 @@ public sealed class NetnsProcess : IDisposable, IAsyncDisposable
             if (!_process.HasExited)
             {
                 _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(TestTimeouts.Default);
+                _process.WaitForExit(TestTimeout.Default);
             }
         }
         catch (Exception exception) when (exception is InvalidOperationException or Win32Exception)

@@ -255,9 +255,9 @@ public sealed class NetnsTopology : IAsyncDisposable, IDisposable
             Name = $"setns {ns}",
         };
         thread.Start();
-        if (!thread.Join(TestTimeouts.Default))
+        if (!thread.Join(TestTimeout.Default))
         {
-            throw new TimeoutException($"Creating a socket in {ns} did not finish within {TestTimeouts.Default.TotalSeconds} s.");
+            throw new TimeoutException($"Creating a socket in {ns} did not finish within {TestTimeout.Default.TotalSeconds} s.");
         }
 
         return socket ?? throw new InvalidOperationException($"Could not create a {family} {type} socket in namespace {ns}.", failure);
@@ -381,7 +381,7 @@ public sealed class NetnsTopology : IAsyncDisposable, IDisposable
         {
             using var process = Process.GetProcessById(pid);
             process.Kill(entireProcessTree: true);
-            process.WaitForExit(TestTimeouts.Default);
+            process.WaitForExit(TestTimeout.Default);
         }
         catch (Exception exception) when (exception is ArgumentException or InvalidOperationException or Win32Exception)
         {

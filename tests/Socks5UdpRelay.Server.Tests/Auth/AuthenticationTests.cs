@@ -3,6 +3,7 @@ using System.Text;
 using Socks5UdpRelay.Client;
 using Socks5UdpRelay.Server.Auth;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Auth;
@@ -19,9 +20,9 @@ public sealed class AuthenticationTests
         await using var server = await RelayServer.StartAsync(Users(("alice", AliceHash)));
         await using var echo = new UdpEcho(IPAddress.Loopback);
         await using var association = await Socks5UdpAssociation.OpenAsync(
-            new Socks5ProxyOptions { Host = "127.0.0.1", Port = server.EndPoint.Port, Credentials = new NetworkCredential("alice", "wonderland") }, TestTimeout.Token());
-        await association.SendAsync(echo.EndPoint, "in"u8.ToArray(), TestTimeout.Token());
-        Assert.Equal(2, (await association.ReceiveAsync(new byte[16], TestTimeout.Token())).Length);
+            new Socks5ProxyOptions { Host = "127.0.0.1", Port = server.EndPoint.Port, Credentials = new NetworkCredential("alice", "wonderland") }, TestTimeout.Token);
+        await association.SendAsync(echo.EndPoint, "in"u8.ToArray(), TestTimeout.Token);
+        Assert.Equal(2, (await association.ReceiveAsync(new byte[16], TestTimeout.Token)).Length);
     }
 
     [Fact]
@@ -47,7 +48,7 @@ public sealed class AuthenticationTests
     {
         await using var server = await RelayServer.StartAsync(Users(("alice", AliceHash), ("Auth:FailureDelay", "00:00:00")));
         var error = await Assert.ThrowsAsync<Socks5Exception>(() => Socks5UdpAssociation.OpenAsync(
-            new Socks5ProxyOptions { Host = "127.0.0.1", Port = server.EndPoint.Port, Credentials = new NetworkCredential("mallory", "wonderland") }, TestTimeout.Token()));
+            new Socks5ProxyOptions { Host = "127.0.0.1", Port = server.EndPoint.Port, Credentials = new NetworkCredential("mallory", "wonderland") }, TestTimeout.Token));
         Assert.Equal(Socks5ErrorKind.AuthenticationFailed, error.Kind);
     }
 
@@ -79,8 +80,8 @@ public sealed class AuthenticationTests
             foreach (var (user, password) in new[] { ("filed", "from-a-file"), ("env", "from-a-variable") })
             {
                 await using var association = await Socks5UdpAssociation.OpenAsync(
-                    new Socks5ProxyOptions { Host = "127.0.0.1", Port = server.EndPoint.Port, Credentials = new NetworkCredential(user, password) }, TestTimeout.Token());
-                Assert.True(await association.NoticesSupported.Bounded());
+                    new Socks5ProxyOptions { Host = "127.0.0.1", Port = server.EndPoint.Port, Credentials = new NetworkCredential(user, password) }, TestTimeout.Token);
+                Assert.True(await association.NoticesSupported.Within());
             }
         }
         finally

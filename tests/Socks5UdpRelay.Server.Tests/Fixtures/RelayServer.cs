@@ -7,6 +7,7 @@ using Socks5UdpRelay.Server.Control;
 using Socks5UdpRelay.Server.Hosting;
 using Socks5UdpRelay.Server.Resolution;
 using Socks5UdpRelay.Server.Transport;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Server.Tests.Fixtures;
 
@@ -62,7 +63,7 @@ internal sealed class RelayServer : IAsyncDisposable
         }
 
         var host = builder.Build();
-        await host.StartAsync(TestTimeout.Token());
+        await host.StartAsync(TestTimeout.Token);
         var server = new RelayServer(host);
         server.Logs.Adopt(capture);
         return server;

@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Socks5UdpRelay.Server.Metrics;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Hosting;
@@ -62,12 +63,12 @@ public sealed class MetricsEndpointTests
     internal static async Task<string> GetAsync(IPEndPoint endpoint, string path)
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(endpoint, TestTimeout.Token());
-        await socket.SendAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: test\r\n\r\n"), SocketFlags.None, TestTimeout.Token());
+        await socket.ConnectAsync(endpoint, TestTimeout.Token);
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: test\r\n\r\n"), SocketFlags.None, TestTimeout.Token);
         var response = new MemoryStream();
         byte[] buffer = new byte[4096];
         int n;
-        while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, TestTimeout.Token())) > 0)
+        while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, TestTimeout.Token)) > 0)
         {
             response.Write(buffer, 0, n);
         }

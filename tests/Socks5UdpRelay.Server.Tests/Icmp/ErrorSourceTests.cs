@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Protocol;
 using Socks5UdpRelay.Server.Icmp;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 using static Socks5UdpRelay.Server.Tests.Icmp.LoopbackUdp;
 
@@ -101,7 +102,7 @@ public sealed class ErrorSourceTests
 
         // Without a receive to consume it, the error stays pending after the send that caused it.
         socket.Send("1"u8);
-        Assert.True(socket.Poll(TestTimeout, SelectMode.SelectError));
+        Assert.True(socket.Poll(TestTimeout.Default, SelectMode.SelectError));
         Assert.Equal(1, reader.Drain(socket, []));
 
         Assert.Equal(1, socket.Send("2"u8));
@@ -148,7 +149,7 @@ public sealed class ErrorSourceTests
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
 
         socket.SendTo("x"u8, new IPEndPoint(IPAddress.Loopback, ports[0]));
-        Assert.True(socket.Poll(TestTimeout, SelectMode.SelectError));
+        Assert.True(socket.Poll(TestTimeout.Default, SelectMode.SelectError));
 
         // The pending error fails a send to another destination; the entry survives the exception.
         var e = Assert.Throws<SocketException>(() => socket.SendTo("y"u8, new IPEndPoint(IPAddress.Loopback, ports[1])));
@@ -179,7 +180,7 @@ public sealed class ErrorSourceTests
         Assert.True(reader.Enable(socket));
         socket.Connect(new IPEndPoint(IPAddress.Loopback, ClosedPort(IPAddress.Loopback)));
         socket.Send("x"u8);
-        Assert.True(socket.Poll(TestTimeout, SelectMode.SelectError));
+        Assert.True(socket.Poll(TestTimeout.Default, SelectMode.SelectError));
         socket.Dispose();
 
         AssertNoEntries(reader, socket);

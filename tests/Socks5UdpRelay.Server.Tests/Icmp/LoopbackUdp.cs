@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Server.Icmp;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Icmp;
@@ -8,9 +9,6 @@ namespace Socks5UdpRelay.Server.Tests.Icmp;
 /// <summary>Loopback sockets and bounded waits shared by the error-queue tests.</summary>
 internal static class LoopbackUdp
 {
-    /// <summary>The bound on every wait in these tests; loopback ICMP arrives in well under a millisecond.</summary>
-    public static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(10);
-
     /// <summary>The error-queue source, or a failed test naming why it fell back to errnos.</summary>
     public static ErrorSource CreateReader()
     {
@@ -69,8 +67,8 @@ internal static class LoopbackUdp
     /// </summary>
     public static SocketError WaitForPendingError(Socket socket)
     {
-        var deadline = DateTime.UtcNow + TestTimeout;
-        Assert.True(socket.Poll(TestTimeout, SelectMode.SelectError), "no error became pending");
+        var deadline = DateTime.UtcNow + TestTimeout.Default;
+        Assert.True(socket.Poll(TestTimeout.Default, SelectMode.SelectError), "no error became pending");
         var spin = default(SpinWait);
         while (true)
         {
@@ -88,7 +86,7 @@ internal static class LoopbackUdp
     /// <summary>Awaits a receive that the arriving ICMP error must fault; returns its SocketError.</summary>
     public static async Task<SocketError> ReceiveFaultAsync(Task<int> pendingReceive)
     {
-        var e = await Assert.ThrowsAsync<SocketException>(() => pendingReceive.WaitAsync(TestTimeout));
+        var e = await Assert.ThrowsAsync<SocketException>(() => pendingReceive.WaitAsync(TestTimeout.Default));
         return e.SocketErrorCode;
     }
 

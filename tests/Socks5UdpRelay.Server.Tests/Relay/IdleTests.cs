@@ -1,5 +1,6 @@
 using System.Net;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Relay;
@@ -99,7 +100,7 @@ public sealed class IdleTests
         }
 
         await stop.CancelAsync();
-        await sweeper.Bounded();
+        await sweeper.Within();
 
         // The burst overran the relay's receive buffer, as a burst may; a datagram sent while it
         // drains can be lost like any UDP datagram, so the proof is that one gets through.

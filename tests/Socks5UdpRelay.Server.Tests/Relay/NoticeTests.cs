@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Protocol;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Relay;
@@ -34,7 +35,7 @@ public sealed class NoticeTests
         opened.Bind(closed);
         await association.SendToAsync(closed, "after"u8.ToArray());
         byte[] buffer = new byte[64];
-        int n = await opened.ReceiveAsync(buffer, SocketFlags.None, TestTimeout.Token());
+        int n = await opened.ReceiveAsync(buffer, SocketFlags.None, TestTimeout.Token);
         Assert.Equal("after"u8.ToArray(), buffer[..n]);
     }
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Protocol;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Relay;
@@ -32,7 +33,7 @@ public sealed class ReplyBurstTests
         // One datagram out tells the target where the relay sends from; the burst goes back there.
         await association.SendToAsync(targetEndPoint, "hello"u8.ToArray());
         byte[] buffer = new byte[2048];
-        var first = await target.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(ip.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0), TestTimeout.Token());
+        var first = await target.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(ip.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0), TestTimeout.Token);
         var relayOut = (IPEndPoint)first.RemoteEndPoint;
 
         const int Count = 150;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Relay;
@@ -50,7 +51,7 @@ public sealed class StrangerTests
         finally
         {
             await stop.CancelAsync();
-            await spray.Bounded();
+            await spray.Within();
             foreach (var socket in silent)
             {
                 socket.Dispose();

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Socks5UdpRelay.Client;
 using Socks5UdpRelay.Protocol;
+using Socks5UdpRelay.Tests.Shared;
 using Socks5UdpRelay.Tests.Shared.Infrastructure;
 using Socks5UdpRelay.Tests.Shared.Topology;
 using Xunit;
@@ -88,10 +89,10 @@ public partial class RelayTopologyFixture : IAsyncLifetime
             Host = topology.Relay.V4.ToString(),
             Port = SocksPort,
             SocketFactory = (family, type, protocol) => topology.CreateSocket(topology.ClientNamespace, family, type, protocol),
-        }).WaitAsync(TestTimeouts.Default);
+        }).WaitAsync(TestTimeout.Default);
         try
         {
-            using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+            using var timeout = new CancellationTokenSource(TestTimeout.Default);
             var first = await association.Notices.ReadAsync(timeout.Token);
             Assert.Equal("NOTICES version=1", first.Line);
             return association;

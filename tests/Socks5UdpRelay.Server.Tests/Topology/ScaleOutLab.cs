@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Socks5UdpRelay.Tests.Shared.Infrastructure;
+using Socks5UdpRelay.Tests.Shared;
 using Socks5UdpRelay.Tests.Shared.Topology;
 
 namespace Socks5UdpRelay.Server.Tests.Topology;
@@ -77,7 +77,7 @@ internal sealed class ScaleOutLab : IAsyncDisposable
     public async Task<string> MetricsAsync(int i)
     {
         using var socket = Topology.CreateSocket(Topology.ReplicaNamespace(i), AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        using var timeout = new CancellationTokenSource(TestTimeout.Default);
         await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, MetricsPort), timeout.Token);
         await socket.SendAsync("GET /metrics HTTP/1.1\r\nHost: replica\r\n\r\n"u8.ToArray(), SocketFlags.None, timeout.Token);
         var response = new MemoryStream();

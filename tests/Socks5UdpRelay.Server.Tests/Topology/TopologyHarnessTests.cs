@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Socks5UdpRelay.Tests.Shared;
 using Socks5UdpRelay.Tests.Shared.Infrastructure;
 using Socks5UdpRelay.Tests.Shared.Topology;
 using Xunit;
@@ -140,7 +141,7 @@ public sealed class TopologyHarnessTests : IClassFixture<TopologyFixture>
         Assert.Equal(SocketError.HostUnreachable, error.SocketErrorCode);
         Assert.Equal(family == AddressFamily.InterNetwork ? "3/1" : "1/3", icmp.TypeCode);
         Assert.Equal(Topology.Router1.For(family), icmp.From);
-        Assert.InRange(elapsed, TimeSpan.FromSeconds(1), TestTimeouts.Default);
+        Assert.InRange(elapsed, TimeSpan.FromSeconds(1), TestTimeout.Default);
     }
 
     [RootTheory]
@@ -231,7 +232,7 @@ public sealed class TopologyHarnessTests : IClassFixture<TopologyFixture>
 
         var start = Stopwatch.GetTimestamp();
         await socket.SendAsync(payload, SocketFlags.None);
-        var received = await socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).AsTask().WaitAsync(TestTimeouts.Default);
+        var received = await socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).AsTask().WaitAsync(TestTimeout.Default);
 
         _output.WriteLine($"echo {family}: {Stopwatch.GetElapsedTime(start).TotalMilliseconds:F2} ms");
         Assert.Equal(payload, buffer[..received]);
@@ -291,7 +292,7 @@ public sealed class TopologyHarnessTests : IClassFixture<TopologyFixture>
         var receive = socket.ReceiveAsync(new byte[2048].AsMemory(), SocketFlags.None).AsTask();
         var start = Stopwatch.GetTimestamp();
         await socket.SendAsync(Payload(size), SocketFlags.None);
-        var error = await Assert.ThrowsAsync<SocketException>(() => receive.WaitAsync(TestTimeouts.Default));
+        var error = await Assert.ThrowsAsync<SocketException>(() => receive.WaitAsync(TestTimeout.Default));
         return (error, Stopwatch.GetElapsedTime(start), flow);
     }
 

@@ -5,6 +5,7 @@ using Socks5UdpRelay.Server.Icmp;
 using Socks5UdpRelay.Server.Tests.Fixtures;
 using Socks5UdpRelay.Server.Transport;
 using Socks5UdpRelay.Server.Transport.Epoll;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 using static Socks5UdpRelay.Server.Interop;
 
@@ -28,12 +29,12 @@ public sealed class EpollEngineTests
             Assert.Equal(SendResult.Sent, socket.Send("ping"u8));
         });
 
-        Assert.Equal("ping", await handler.Replies.Reader.ReadAsync(TestTimeout.Token()));
+        Assert.Equal("ping", await handler.Replies.Reader.ReadAsync(TestTimeout.Token));
         Assert.Equal("test-loop", handler.Thread);
 
         var closed = DestinationKey.From(IPAddress.Loopback, Relay.NoticeTests.FreeUdpPort(IPAddress.Loopback).Port);
         await loop.InvokeAsync(() => Assert.Equal(SendResult.Sent, loop.OpenDestination(closed, 0, handler).Send("x"u8)));
-        var error = await handler.Errors.Reader.ReadAsync(TestTimeout.Token());
+        var error = await handler.Errors.Reader.ReadAsync(TestTimeout.Token);
         Assert.Equal(Errno.ECONNREFUSED, error.Errno);
         Assert.Equal(ErrorOrigin.Icmp, error.Origin);
         await loop.InvokeAsync(() => socket!.Dispose());
@@ -89,7 +90,7 @@ public sealed class EpollEngineTests
             Interlocked.Decrement(ref running);
             Interlocked.Increment(ref ran);
         })));
-        await Task.WhenAll(posts).Bounded();
+        await Task.WhenAll(posts).Within();
         Assert.Equal(8, ran);
         Assert.Throws<TransportException>(() => transport.BindClient(IPAddress.Loopback));
     }

@@ -25,8 +25,6 @@ public sealed class PeerProcess : IAsyncDisposable
         Directory = directory;
     }
 
-    public static bool RequireAll => Environment.GetEnvironmentVariable("SOCKS5UDPRELAY_REQUIRE_ALL") == "1";
-
     /// <summary>The temporary folder: configuration files go here; it is on the program's command line.</summary>
     public string Directory { get; }
 
@@ -116,27 +114,6 @@ public sealed class PeerProcess : IAsyncDisposable
         catch (SocketException)
         {
             return false;
-        }
-    }
-
-    /// <summary>A port free on 127.0.0.1 for TCP and UDP alike (bound and released: a small race that start-up failure would show).</summary>
-    public static int FreePort()
-    {
-        while (true)
-        {
-            using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            tcp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            int port = ((IPEndPoint)tcp.LocalEndPoint!).Port;
-            using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-            try
-            {
-                udp.Bind(new IPEndPoint(IPAddress.Loopback, port));
-                return port;
-            }
-            catch (SocketException)
-            {
-                // Taken for UDP: another one.
-            }
         }
     }
 

@@ -1,7 +1,7 @@
 namespace Socks5UdpRelay.Tests.Shared;
 
 /// <summary>The one bound on every await in the tests, so a missing event fails a test instead of hanging the run.</summary>
-internal static class TestTimeout
+public static class TestTimeout
 {
     /// <summary>
     /// 15 s: long enough for the slowest expected event (an ARP/ND failure at a router takes about

@@ -46,7 +46,7 @@ public sealed partial class ForwardTests
     public async Task Forward_ToAClosedPort_LogsTheNoticeForThatPeer()
     {
         await using var server = await RelayServer.StartAsync();
-        int closed = FreePort.ClosedUdp();
+        int closed = FreePorts.ClosedUdp();
         var stderr = new LineWriter();
         using var stop = new CancellationTokenSource(TestTimeout.Default);
 
@@ -68,7 +68,7 @@ public sealed partial class ForwardTests
     [Fact]
     public async Task Forward_ProxyNotListening_ExitsThreeAtOnce()
     {
-        var result = await CliRun.InProcessAsync(string.Empty, "forward", "-l", "127.0.0.1:0", "-x", $"127.0.0.1:{FreePort.Tcp()}", "127.0.0.1", "7");
+        var result = await CliRun.InProcessAsync(string.Empty, "forward", "-l", "127.0.0.1:0", "-x", $"127.0.0.1:{FreePorts.Tcp()}", "127.0.0.1", "7");
 
         Assert.True(result.ExitCode == 3, result.ToString());
         Assert.DoesNotContain("forwarding", result.Stderr);

@@ -27,7 +27,7 @@ public sealed class AssociateRequestTests
     public async Task ASocketThatSendsFirst_CannotTakeTheAssociationOver()
     {
         await using var server = new FakeSocks5Server(IPAddress.Loopback);
-        await using var echo = new UdpEchoServer(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await Socks5UdpAssociation.OpenAsync(server.Options(), TestTimeout.Token).Within();
         var session = await server.NextSessionAsync();
         using var intruder = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);

@@ -121,6 +121,15 @@ public static class Requirements
         }
     }
 
+    /// <summary>The pure part of a peer-program probe: which of <paramref name="programs"/> (full paths) are missing, or null.</summary>
+    public static string? ProgramsMissing(IEnumerable<string> programs, Func<string, bool> exists)
+    {
+        var missing = programs.Where(p => !exists(p)).ToList();
+        return missing.Count == 0
+            ? null
+            : $"{string.Join(", ", missing)} not installed (apt-get install dante-server hpsockd microsocks v2ray shadowsocks-libev stun-server)";
+    }
+
     private static string? ProbeDante() =>
         File.Exists(ExternalTools.DanteServerPath) ? null : $"{ExternalTools.DanteServerPath} is not installed (apt-get install dante-server)";
 

@@ -46,7 +46,7 @@ public sealed class NetnsProcess : IDisposable, IAsyncDisposable
         }
     }
 
-    internal static NetnsProcess Start(IReadOnlyList<string> command, IReadOnlyDictionary<string, string?>? environment)
+    public static NetnsProcess Start(IReadOnlyList<string> command, IReadOnlyDictionary<string, string?>? environment)
     {
         var startInfo = new ProcessStartInfo(ExternalTools.Resolve(command[0]))
         {

@@ -230,7 +230,7 @@ public sealed class NetnsTopology : IAsyncDisposable, IDisposable
     }
 
     /// <summary><see cref="CreateSocket"/> for any namespace of the caller's (another topology's).</summary>
-    internal static Socket CreateSocketIn(string ns, AddressFamily family, SocketType type, ProtocolType protocol)
+    public static Socket CreateSocketIn(string ns, AddressFamily family, SocketType type, ProtocolType protocol)
     {
         Socket? socket = null;
         Exception? failure = null;
@@ -338,7 +338,7 @@ public sealed class NetnsTopology : IAsyncDisposable, IDisposable
         }
     }
 
-    internal static void RunBatch(string? ns, List<string> lines)
+    public static void RunBatch(string? ns, List<string> lines)
     {
         var script = string.Join('\n', lines) + "\n";
         string[] command = ns is null ? ["ip", "-batch", "-"] : ["ip", "-n", ns, "-batch", "-"];
@@ -352,7 +352,7 @@ public sealed class NetnsTopology : IAsyncDisposable, IDisposable
         }
     }
 
-    internal static void DeleteNamespace(string ns)
+    public static void DeleteNamespace(string ns)
     {
         // A process still inside would keep the namespace (and its veths) alive after the name is gone.
         var pids = CommandRunner.Run(["ip", "netns", "pids", ns]);

@@ -8,7 +8,7 @@ namespace Socks5UdpRelay.Tests.Shared.Topology;
 /// fails half-way still removes it; dispose kills the processes, then deletes the namespaces in
 /// reverse order, once, also when the test process exits first.
 /// </summary>
-internal sealed class OwnedNamespaces : IDisposable
+public sealed class OwnedNamespaces : IDisposable
 {
     private readonly List<string> _namespaces = [];
     private readonly List<NetnsProcess> _processes = [];

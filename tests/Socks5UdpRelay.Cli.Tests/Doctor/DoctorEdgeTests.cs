@@ -35,7 +35,7 @@ public sealed class DoctorEdgeTests
     [Fact]
     public async Task ClosedProxyPort_FailsAtStage1WithTheAddressTried_Exit3()
     {
-        int port = FreePort.Tcp();
+        int port = FreePorts.Tcp();
 
         var run = await DoctorRun.InProcessAsync(null, "--proxy", $"127.0.0.1:{port}");
 

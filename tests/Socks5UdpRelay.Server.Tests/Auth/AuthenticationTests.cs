@@ -18,7 +18,7 @@ public sealed class AuthenticationTests
     public async Task RightPassword_OpensAnAssociation()
     {
         await using var server = await RelayServer.StartAsync(Users(("alice", AliceHash)));
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await Socks5UdpAssociation.OpenAsync(
             new Socks5ProxyOptions { Host = "127.0.0.1", Port = server.EndPoint.Port, Credentials = new NetworkCredential("alice", "wonderland") }, TestTimeout.Token);
         await association.SendAsync(echo.EndPoint, "in"u8.ToArray(), TestTimeout.Token);

@@ -80,7 +80,7 @@ public sealed class ConnectTests
     public async Task ClosedPort_RepliesConnectionRefused()
     {
         await using var server = await RelayServer.StartAsync();
-        var closed = Relay.NoticeTests.FreeUdpPort(IPAddress.Loopback); // a port number nobody listens on over TCP either, most likely
+        var closed = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback); // a port number nobody listens on over TCP either, most likely
         using var check = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         check.Bind(new IPEndPoint(IPAddress.Loopback, 0)); // hold a port without listening: connects to it are refused
         await using var raw = await RawSocks.ConnectAsync(server.EndPoint);

@@ -87,7 +87,7 @@ public sealed partial class DockerfileRunTests(EmulatedImage image) : IClassFixt
         var built = await image.GetAsync();
         var (environment, first, last) = OperatorEnvironment();
         await using var server = await ServerProcess.StartAsync(built.Command(built.Dockerfile.Entrypoint, environment));
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
 
         await using var association = await RawAssociation.OpenAsync(Loopback(server));
         await association.SendToAsync(echo.EndPoint, "through the image"u8.ToArray());
@@ -188,9 +188,9 @@ public sealed partial class DockerfileRunTests(EmulatedImage image) : IClassFixt
         var (first, last) = FreePorts.UdpRange(4);
         return new()
         {
-            ["Relay__Listen__0"] = $"0.0.0.0:{FreePorts.Tcp()}",
+            ["Relay__Listen__0"] = $"0.0.0.0:{FreePorts.Tcp(IPAddress.Any)}",
             ["Relay__UdpPortRange"] = $"{first}-{last}",
-            ["Metrics__Listen"] = $"0.0.0.0:{FreePorts.Tcp()}",
+            ["Metrics__Listen"] = $"0.0.0.0:{FreePorts.Tcp(IPAddress.Any)}",
         };
     }
 

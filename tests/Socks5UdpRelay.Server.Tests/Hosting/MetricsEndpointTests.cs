@@ -17,7 +17,7 @@ public sealed class MetricsEndpointTests
     {
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Metrics:Enabled"] = "true", ["Metrics:Listen"] = "127.0.0.1:0" });
         var endpoint = server.Services.GetRequiredService<MetricsEndpoint>().EndPoint!;
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using (var association = await RawAssociation.OpenAsync(server.EndPoint))
         {
             for (int i = 0; i < 3; i++)
@@ -26,7 +26,7 @@ public sealed class MetricsEndpointTests
                 await association.ReceiveAsync();
             }
 
-            await association.SendToAsync(Relay.NoticeTests.FreeUdpPort(IPAddress.Loopback), "x"u8.ToArray());
+            await association.SendToAsync(FreePorts.ClosedUdpEndPoint(IPAddress.Loopback), "x"u8.ToArray());
             Assert.StartsWith("UDP-ERROR", await association.Control.ReadLineAsync());
             string live = await GetAsync(endpoint, "/metrics");
             Assert.Contains("socks5udprelay_associations 1\n", live);

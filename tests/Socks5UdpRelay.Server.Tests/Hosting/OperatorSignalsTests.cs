@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Socks5UdpRelay.Server.Metrics;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Hosting;
@@ -39,7 +40,7 @@ public sealed class OperatorSignalsTests
     [Fact]
     public async Task UdpPortRangeExhausted_IsAnsweredGeneralFailure_CountedAndNamedInTheLog()
     {
-        int port = Relay.NoticeTests.FreeUdpPort(IPAddress.Loopback).Port;
+        int port = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback).Port;
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?>
         {
             ["Relay:UdpPortRange"] = $"{port}-{port}",

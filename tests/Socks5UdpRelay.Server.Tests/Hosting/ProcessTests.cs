@@ -40,7 +40,7 @@ public sealed class ProcessTests
             Assert.Contains(check.Output, l => l.StartsWith("healthy", StringComparison.Ordinal));
         }
 
-        var free = Relay.NoticeTests.FreeUdpPort(IPAddress.Loopback);
+        var free = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback);
         await using var none = ServerProcess.Launch(["healthcheck", $"--Relay:Listen:0=127.0.0.1:{free.Port}"]);
         Assert.Equal(1, await none.WaitForExitAsync(TestTimeout.Default));
         Assert.Contains(none.Output, l => l.StartsWith("unhealthy", StringComparison.Ordinal));

@@ -33,34 +33,6 @@ internal static class LoopbackUdp
     public static int Drain(this ErrorSource source, Socket socket, List<ErrorReport> reports) => source.Read(socket.SafeHandle, 0, reports);
 
     /// <summary>
-    /// Ports that were free a moment ago on <paramref name="address"/>: bound together (so distinct),
-    /// then released. Nothing else on this host binds loopback UDP ports in the meantime.
-    /// </summary>
-    public static int[] ClosedPorts(IPAddress address, int count)
-    {
-        var sockets = new Socket[count];
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                sockets[i] = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-                sockets[i].Bind(new IPEndPoint(address, 0));
-            }
-
-            return sockets.Select(s => ((IPEndPoint)s.LocalEndPoint!).Port).ToArray();
-        }
-        finally
-        {
-            foreach (var socket in sockets)
-            {
-                socket?.Dispose();
-            }
-        }
-    }
-
-    public static int ClosedPort(IPAddress address) => ClosedPorts(address, 1)[0];
-
-    /// <summary>
     /// Waits, bounded, until the ICMP for the datagram just sent has set the socket's pending error,
     /// then reads (and so clears) that error: poll(POLLERR) blocks until an error or a queued entry
     /// exists; SO_ERROR tells a new error from entries queued before.

@@ -1,5 +1,6 @@
 using System.Net;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Policy;
@@ -32,7 +33,7 @@ public sealed class DeploymentSettingsTests
     [Fact]
     public async Task UdpPortRange_RelayPortsComeFromIt_ExhaustedRangeIsAnswered01()
     {
-        int port = Relay.NoticeTests.FreeUdpPort(IPAddress.Loopback).Port;
+        int port = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback).Port;
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:UdpPortRange"] = $"{port}-{port}" });
         await using var first = await RawAssociation.OpenAsync(server.EndPoint);
         Assert.Equal(port, first.Relay.Port);

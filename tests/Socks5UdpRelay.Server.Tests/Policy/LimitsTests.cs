@@ -2,6 +2,7 @@ using Socks5UdpRelay.Server.Metrics;
 using System.Net;
 using Socks5UdpRelay.Server.Tests.Fixtures;
 using Socks5UdpRelay.Server.Tests.Relay;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Policy;
@@ -19,7 +20,7 @@ public sealed class LimitsTests
         Assert.True(await third.ClosedByServerAsync());
         Assert.Contains(server.Logs.Events, e => e.EventId == 2011 && e.Message.Contains("Limits:MaxConnectionsPerClient=2"));
 
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await first.SendToAsync(echo.EndPoint, "still"u8.ToArray());
         Assert.Equal("still"u8.ToArray(), (await first.ReceiveAsync()).Payload);
 
@@ -60,7 +61,7 @@ public sealed class LimitsTests
         var time = new ManualTimeProvider();
         await using var server = await RelayServer.StartAsync(
             new Dictionary<string, string?> { ["Limits:DatagramsPerSecond"] = "10", ["Limits:DatagramBurst"] = "5" }, time: time);
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         var counters = AssociationRulesTests.Association(server).Counters;
         for (int i = 0; i < 8; i++)
@@ -103,7 +104,7 @@ public sealed class LimitsTests
     [Fact]
     public async Task DestinationRule_DeniesDatagramsAndConnect_OtherPortsPass()
     {
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?>
         {
             ["Policy:Destinations:0:Action"] = "deny",
@@ -115,7 +116,7 @@ public sealed class LimitsTests
         Assert.Equal($"UDP-DENIED dst=127.0.0.1:{echo.Port} reason=policy", await association.Control.ReadLineAsync());
         Assert.Empty(echo.Senders);
 
-        await using var other = new UdpEcho(IPAddress.Loopback);
+        await using var other = UdpResponder.Echo(IPAddress.Loopback);
         await association.SendToAsync(other.EndPoint, "yes"u8.ToArray());
         Assert.Equal("yes"u8.ToArray(), (await association.ReceiveAsync()).Payload);
 

@@ -6,6 +6,7 @@ using Socks5UdpRelay.Protocol;
 using Socks5UdpRelay.Server.Metrics;
 using Socks5UdpRelay.Server.Tests.Fixtures;
 using Socks5UdpRelay.Server.Tests.Hosting;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Policy;
@@ -24,7 +25,7 @@ public sealed class SourceMismatchTests
     {
         var time = new ManualTimeProvider();
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Metrics:Enabled"] = "true", ["Metrics:Listen"] = "127.0.0.1:0" }, time: time);
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         using var elsewhere = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         elsewhere.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
         await using var association = await RawAssociation.OpenAsync(server.EndPoint, udp: elsewhere);
@@ -56,7 +57,7 @@ public sealed class SourceMismatchTests
     {
         var time = new ManualTimeProvider();
         await using var server = await RelayServer.StartAsync(time: time);
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendToAsync(echo.EndPoint, "locks the port"u8.ToArray());
         await association.ReceiveAsync();

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Socks5UdpRelay.Server.Control;
 using Socks5UdpRelay.Server.Tests.Fixtures;
 using Socks5UdpRelay.Server.Relay;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Relay;
@@ -19,7 +20,7 @@ public sealed class AssociationRulesTests
     {
         var ip = IPAddress.Parse(loopback);
         await using var server = await RelayServer.StartAsync(listen: new IPEndPoint(ip, 0).ToString());
-        await using var echo = new UdpEcho(ip);
+        await using var echo = UdpResponder.Echo(ip);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendToAsync(echo.EndPoint, "first"u8.ToArray());
         Assert.Equal("first"u8.ToArray(), (await association.ReceiveAsync()).Payload);
@@ -40,7 +41,7 @@ public sealed class AssociationRulesTests
     public async Task RequestNamingPeerAddressAndPort_FixesThatPort()
     {
         await using var server = await RelayServer.StartAsync();
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         int port = ((IPEndPoint)udp.LocalEndPoint!).Port;
@@ -59,7 +60,7 @@ public sealed class AssociationRulesTests
     public async Task RequestNamingAnotherAddress_IsIgnoredAndLogged()
     {
         await using var server = await RelayServer.StartAsync();
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         byte[] request = [0x05, 0x03, 0x00, 0x01, 192, 168, 1, 20, 0x30, 0x39]; // a client behind NAT names its private address
         await using var association = await RawAssociation.OpenAsync(server.EndPoint, request);
         await association.SendToAsync(echo.EndPoint, "nat"u8.ToArray());
@@ -73,8 +74,8 @@ public sealed class AssociationRulesTests
     {
         var ip = IPAddress.Parse(loopback);
         await using var server = await RelayServer.StartAsync(listen: new IPEndPoint(ip, 0).ToString());
-        await using var echoA = new UdpEcho(ip);
-        await using var echoB = new UdpEcho(ip);
+        await using var echoA = UdpResponder.Echo(ip);
+        await using var echoB = UdpResponder.Echo(ip);
         await using var first = await RawAssociation.OpenAsync(server.EndPoint);
         await using var second = await RawAssociation.OpenAsync(server.EndPoint);
         foreach (var association in new[] { first, second })
@@ -100,7 +101,7 @@ public sealed class AssociationRulesTests
     public async Task LocalhostAndLoopbackAddress_ShareOneDestinationSocket()
     {
         await using var server = await RelayServer.StartAsync();
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendAsync(RawSocks.Datagram("localhost", echo.Port, "by-name"u8));
         var byName = await association.ReceiveAsync();
@@ -117,9 +118,9 @@ public sealed class AssociationRulesTests
     public async Task DestinationCap_EvictsLeastRecentlyUsed_NeverRefuses()
     {
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:MaxDestinationsPerAssociation"] = "2" });
-        await using var echoA = new UdpEcho(IPAddress.Loopback);
-        await using var echoB = new UdpEcho(IPAddress.Loopback);
-        await using var echoC = new UdpEcho(IPAddress.Loopback);
+        await using var echoA = UdpResponder.Echo(IPAddress.Loopback);
+        await using var echoB = UdpResponder.Echo(IPAddress.Loopback);
+        await using var echoC = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         foreach (var echo in new[] { echoA, echoB, echoC, echoA })
         {

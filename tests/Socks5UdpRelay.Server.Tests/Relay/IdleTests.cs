@@ -17,7 +17,7 @@ public sealed class IdleTests
             ["Relay:DestinationIdleTimeout"] = "00:01:00",
             ["Relay:AssociationIdleTimeout"] = "00:00:00",
         }, time: time);
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendToAsync(echo.EndPoint, "one"u8.ToArray());
         await association.ReceiveAsync();
@@ -42,7 +42,7 @@ public sealed class IdleTests
     {
         var time = new ManualTimeProvider();
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:AssociationIdleTimeout"] = "00:05:00" }, time: time);
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendToAsync(echo.EndPoint, "one"u8.ToArray());
         await association.ReceiveAsync();
@@ -61,7 +61,7 @@ public sealed class IdleTests
     {
         var time = new ManualTimeProvider();
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:AssociationIdleTimeout"] = "00:05:00" }, time: time);
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         for (int minute = 0; minute < 12; minute += 3)
         {
@@ -83,9 +83,9 @@ public sealed class IdleTests
             ["Relay:DestinationIdleTimeout"] = "00:00:01",
             ["Relay:AssociationIdleTimeout"] = "00:00:00",
         }, time: time);
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
-        var closed = Relay.NoticeTests.FreeUdpPort(IPAddress.Loopback);
+        var closed = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback);
         using var stop = new CancellationTokenSource();
         var sweeper = Task.Run(() =>
         {

@@ -79,7 +79,7 @@ public sealed class LifetimeTests
 
     private sealed class EchoSet(int count) : IAsyncDisposable
     {
-        private readonly UdpEcho[] _echoes = Enumerable.Range(0, count).Select(_ => new UdpEcho(IPAddress.Loopback)).ToArray();
+        private readonly UdpResponder[] _echoes = Enumerable.Range(0, count).Select(_ => UdpResponder.Echo(IPAddress.Loopback)).ToArray();
 
         public IPEndPoint[] EndPoints => _echoes.Select(e => e.EndPoint).ToArray();
 

@@ -19,7 +19,7 @@ public sealed class NoticeTests
     {
         var ip = IPAddress.Parse(loopback);
         await using var server = await RelayServer.StartAsync(listen: new IPEndPoint(ip, 0).ToString());
-        var closed = FreeUdpPort(ip);
+        var closed = FreePorts.ClosedUdpEndPoint(ip);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendToAsync(closed, "probe"u8.ToArray());
 
@@ -43,7 +43,7 @@ public sealed class NoticeTests
     public async Task ErrorForNamedDestination_NamesDstAndAddr()
     {
         await using var server = await RelayServer.StartAsync();
-        var closed = FreeUdpPort(IPAddress.Loopback);
+        var closed = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendAsync(RawSocks.Datagram("localhost", closed.Port, "x"u8));
         var line = await association.Control.ReadLineAsync();
@@ -56,7 +56,7 @@ public sealed class NoticeTests
         var time = new ManualTimeProvider();
         await using var server = await RelayServer.StartAsync(
             new Dictionary<string, string?> { ["Relay:NoticeBurst"] = "1", ["Relay:NoticesPerSecond"] = "1" }, time: time);
-        var closed = FreeUdpPort(IPAddress.Loopback);
+        var closed = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         var counters = AssociationRulesTests.Association(server).Counters;
 
@@ -77,8 +77,8 @@ public sealed class NoticeTests
     public async Task NoticesOff_WritesNothingAtAll()
     {
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:Notices"] = "off" });
-        await using var echo = new UdpEcho(IPAddress.Loopback);
-        var closed = FreeUdpPort(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
+        var closed = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint, readNoticesLine: false);
         await association.SendToAsync(closed, "x"u8.ToArray());
         await Eventually.TrueAsync(() => Interlocked.Read(ref AssociationRulesTests.Association(server).Counters.Errors) == 1);
@@ -103,7 +103,7 @@ public sealed class NoticeTests
     {
         Assert.NotEmpty(what);
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:MaxDatagramSize"] = "100" });
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendAsync(datagram);
         Assert.Equal(expected, await association.Control.ReadLineAsync());
@@ -116,7 +116,7 @@ public sealed class NoticeTests
     public async Task LoopbackDestinationDenied_GivesPolicyNotice()
     {
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Policy:LoopbackDestinations"] = "deny" });
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendToAsync(echo.EndPoint, "x"u8.ToArray());
         Assert.Equal($"UDP-DENIED dst=127.0.0.1:{echo.Port} reason=policy", await association.Control.ReadLineAsync());
@@ -128,7 +128,7 @@ public sealed class NoticeTests
     public async Task MalformedHeaders_AreDroppedAndCounted_AssociationLivesOn()
     {
         await using var server = await RelayServer.StartAsync();
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendAsync([0x00, 0x00]);                                   // shorter than RSV RSV FRAG
         await association.SendAsync([0x00, 0x00, 0x00, 0x07, 1, 2, 3, 4, 0, 53]);  // unknown ATYP
@@ -168,7 +168,7 @@ public sealed class NoticeTests
         var time = new ManualTimeProvider();
         var resolver = new FakeResolver().Hang("slow.test");
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:ResolveTimeout"] = "00:00:05" }, resolver, time);
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendAsync(RawSocks.Datagram("slow.test", 53, "q"u8));
         await Eventually.TrueAsync(() => resolver.Lookups == 1);
@@ -187,8 +187,8 @@ public sealed class NoticeTests
             ["Relay:NoticesPerSecond"] = "1000000",
             ["Relay:NoticeQueueLength"] = "8",
         });
-        await using var echo = new UdpEcho(IPAddress.Loopback);
-        var closed = FreeUdpPort(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
+        var closed = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback);
         var control = await RawSocks.ConnectAsync(server.EndPoint);
         control.Control.ReceiveBufferSize = 4096; // and then never read it
         await using var association = await OpenWithControlAsync(control);
@@ -226,11 +226,4 @@ public sealed class NoticeTests
     /// <summary>Drops keys a later issue may add (icmp=, from=) so the line can be compared with DESIGN.md's core keys.</summary>
     private static string? StripQueueFields(string? line)
         => line is null ? null : string.Join(' ', line.Split(' ').Where(f => !f.StartsWith("icmp", StringComparison.Ordinal) && !f.StartsWith("from=", StringComparison.Ordinal)));
-
-    internal static IPEndPoint FreeUdpPort(IPAddress ip)
-    {
-        using var probe = new Socket(ip.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        probe.Bind(new IPEndPoint(ip, 0));
-        return (IPEndPoint)probe.LocalEndPoint!;
-    }
 }

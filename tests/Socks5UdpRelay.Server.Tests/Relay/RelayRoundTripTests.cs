@@ -34,7 +34,7 @@ public sealed class RelayRoundTripTests
         var proxyIp = IPAddress.Parse(proxy);
         await using var server = await RelayServer.StartAsync(listen: new IPEndPoint(proxyIp, 0).ToString());
         var echoIp = destination == "localhost" ? IPAddress.Loopback : IPAddress.Parse(destination);
-        await using var echo = new UdpEcho(echoIp);
+        await using var echo = UdpResponder.Echo(echoIp);
         await using var association = await OpenAsync(server);
 
         byte[] payload = "hello through the relay"u8.ToArray();
@@ -65,7 +65,7 @@ public sealed class RelayRoundTripTests
     {
         var ip = IPAddress.Parse(loopback);
         await using var server = await RelayServer.StartAsync(listen: new IPEndPoint(ip, 0).ToString());
-        await using var echo = new UdpEcho(ip);
+        await using var echo = UdpResponder.Echo(ip);
         await using var association = await OpenAsync(server);
         byte[] payload = new byte[size];
         Random.Shared.NextBytes(payload);
@@ -80,7 +80,7 @@ public sealed class RelayRoundTripTests
     public async Task SeveralDestinationsInterleaved_EachReplyComesFromItsOwn()
     {
         await using var server = await RelayServer.StartAsync();
-        var echoes = new[] { new UdpEcho(IPAddress.Loopback), new UdpEcho(IPAddress.IPv6Loopback), new UdpEcho(IPAddress.Loopback) };
+        var echoes = new[] { UdpResponder.Echo(IPAddress.Loopback), UdpResponder.Echo(IPAddress.IPv6Loopback), UdpResponder.Echo(IPAddress.Loopback) };
         try
         {
             await using var association = await OpenAsync(server);
@@ -123,7 +123,7 @@ public sealed class RelayRoundTripTests
         var first = await association.Notices.ReadAsync(TestTimeout.Token);
         Assert.Equal("NOTICES version=1", first.Line);
 
-        var closed = NoticeTests.FreeUdpPort(IPAddress.Loopback);
+        var closed = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback);
         await association.SendAsync(closed, "anyone?"u8.ToArray(), TestTimeout.Token);
         var notice = await association.Notices.ReadAsync(TestTimeout.Token);
         Assert.Equal(NoticeVerbs.UdpError, notice.Verb);
@@ -136,10 +136,10 @@ public sealed class RelayRoundTripTests
     public async Task AssociationStaysUp_AfterErrors_AndKeepsRelayingToOthers()
     {
         await using var server = await RelayServer.StartAsync();
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await OpenAsync(server);
         await association.Notices.ReadAsync(TestTimeout.Token); // NOTICES version=1
-        var closed = NoticeTests.FreeUdpPort(IPAddress.Loopback);
+        var closed = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback);
         byte[] buffer = new byte[64];
         for (int i = 0; i < 5; i++)
         {

@@ -20,7 +20,7 @@ public sealed class StrangerTests
     public async Task StrangerSprayingTheOutboundPort_IsNeverRelayedAsADestinationsReply()
     {
         await using var server = await RelayServer.StartAsync();
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendToAsync(echo.EndPoint, "hello"u8.ToArray());
         await association.ReceiveAsync();

@@ -18,7 +18,7 @@ internal sealed class ScaleOutLab : IAsyncDisposable
     public const int EchoPort = 7;
     private const int MetricsPort = 9180;
 
-    private ScaleOutLab(ScaleOutTopology topology, NetnsProcess[] replicas, UdpEchoServer echo)
+    private ScaleOutLab(ScaleOutTopology topology, NetnsProcess[] replicas, UdpResponder echo)
     {
         Topology = topology;
         Replicas = replicas;
@@ -30,7 +30,7 @@ internal sealed class ScaleOutLab : IAsyncDisposable
     /// <summary>The server processes, by replica.</summary>
     public NetnsProcess[] Replicas { get; }
 
-    public UdpEchoServer Echo { get; }
+    public UdpResponder Echo { get; }
 
     public static IPEndPoint EchoEndPoint { get; } = new(ScaleOutTopology.Target, EchoPort);
 
@@ -46,7 +46,7 @@ internal sealed class ScaleOutLab : IAsyncDisposable
                 topology.LoadBalance([.. Enumerable.Range(0, ScaleOutTopology.ReplicaCount)], masquerade: true);
             }
 
-            var echo = UdpEchoServer.Start(topology.CreateSocket(topology.TargetNamespace, AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp), EchoPort);
+            var echo = UdpResponder.EchoOn(topology.CreateSocket(topology.TargetNamespace, AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp), EchoPort);
             var dll = Path.Combine(AppContext.BaseDirectory, "Socks5UdpRelay.Server.dll");
             var replicas = Enumerable.Range(0, ScaleOutTopology.ReplicaCount).Select(i => topology.StartDotNet(topology.ReplicaNamespace(i), dll,
             [

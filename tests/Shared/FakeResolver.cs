@@ -3,10 +3,13 @@ using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Server.Resolution;
 
-namespace Socks5UdpRelay.Server.Tests.Fixtures;
+namespace Socks5UdpRelay.Tests.Shared;
 
-/// <summary>A resolver the test controls: fixed answers per name, failures by SocketError, or lookups that never finish. Counts lookups.</summary>
-internal sealed class FakeResolver : IDestinationResolver
+/// <summary>
+/// The server's resolver in tests: fixed answers per name, failures by SocketError, or lookups that
+/// never finish; HostNotFound for any other name, so no name reaches the system resolver. Counts lookups.
+/// </summary>
+public sealed class FakeResolver : IDestinationResolver
 {
     private readonly ConcurrentDictionary<string, Func<Task<IPAddress[]>>> _answers = new(StringComparer.OrdinalIgnoreCase);
     private int _lookups;

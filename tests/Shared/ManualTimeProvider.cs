@@ -1,15 +1,27 @@
-namespace Socks5UdpRelay.Server.Tests.Fixtures;
+namespace Socks5UdpRelay.Tests.Shared;
 
 /// <summary>
-/// A clock that moves only when a test says so: timers created through it fire from
-/// <see cref="Advance"/>, so idle timeouts and deadlines are tested without waiting.
+/// A clock that moves only when a test says so (TimeProvider.Testing is not served here): timers
+/// created through it fire from <see cref="Advance"/>, so idle timeouts and deadlines are tested
+/// without waiting.
 /// </summary>
-internal sealed class ManualTimeProvider : TimeProvider
+public sealed class ManualTimeProvider : TimeProvider
 {
     private readonly Lock _lock = new();
     private readonly List<ManualTimer> _timers = [];
+    private readonly long _start;
     private DateTimeOffset _now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private long _ticks;
+
+    /// <summary>A clock whose timestamps start at <paramref name="startTimestamp"/> (ticks of 100 ns), for code that takes 0 to mean "never".</summary>
+    public ManualTimeProvider(long startTimestamp = 0)
+    {
+        _start = startTimestamp;
+        _ticks = startTimestamp;
+    }
+
+    /// <summary>How far the test has moved the clock.</summary>
+    public TimeSpan Elapsed => TimeSpan.FromTicks(GetTimestamp() - _start);
 
     public override DateTimeOffset GetUtcNow()
     {

@@ -18,7 +18,7 @@ public sealed class OperatorSignalsTests
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Metrics:Enabled"] = "true", ["Metrics:Listen"] = "127.0.0.1:0" });
         var endpoint = server.Services.GetRequiredService<MetricsEndpoint>().EndPoint!;
 
-        string text = await MetricsEndpointTests.GetAsync(endpoint, "/metrics");
+        string text = await RawHttp.GetAsync(endpoint, "/metrics");
 
         foreach (string series in new[]
         {
@@ -56,7 +56,7 @@ public sealed class OperatorSignalsTests
         var reply = await second.ReadAsync(10);
 
         Assert.Equal(0x01, reply[1]); // general SOCKS server failure
-        string text = await MetricsEndpointTests.GetAsync(server.Services.GetRequiredService<MetricsEndpoint>().EndPoint!, "/metrics");
+        string text = await RawHttp.GetAsync(server.Services.GetRequiredService<MetricsEndpoint>().EndPoint!, "/metrics");
         Assert.Contains("socks5udprelay_associations_refused_total{reason=\"udp-port-range\"} 1\n", text);
         Assert.Contains(server.Logs.Events, e => e.Level == LogLevel.Warning && e.Message.Contains($"Relay:UdpPortRange={port}-{port}", StringComparison.Ordinal));
     }

@@ -1,7 +1,6 @@
 using Socks5UdpRelay.Server.Metrics;
 using System.Net;
 using Socks5UdpRelay.Server.Tests.Fixtures;
-using Socks5UdpRelay.Server.Tests.Relay;
 using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
@@ -63,7 +62,7 @@ public sealed class LimitsTests
             new Dictionary<string, string?> { ["Limits:DatagramsPerSecond"] = "10", ["Limits:DatagramBurst"] = "5" }, time: time);
         await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
-        var counters = AssociationRulesTests.Association(server).Counters;
+        var counters = server.SingleAssociation().Counters;
         for (int i = 0; i < 8; i++)
         {
             await association.SendToAsync(echo.EndPoint, [(byte)i]);

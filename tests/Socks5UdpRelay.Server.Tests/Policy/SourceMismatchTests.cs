@@ -5,7 +5,6 @@ using Microsoft.Extensions.Logging;
 using Socks5UdpRelay.Protocol;
 using Socks5UdpRelay.Server.Metrics;
 using Socks5UdpRelay.Server.Tests.Fixtures;
-using Socks5UdpRelay.Server.Tests.Hosting;
 using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
@@ -46,7 +45,7 @@ public sealed class SourceMismatchTests
         Assert.Equal($"{expected} suppressed=5", await association.Control.ReadLineAsync()); // the five in between were not written
         Assert.Empty(echo.Senders);
         Assert.Single(server.Logs.Events, e => e.EventId == 3010 && e.Level == LogLevel.Warning && e.Message.Contains("127.0.0.2", StringComparison.Ordinal));
-        string metrics = await MetricsEndpointTests.GetAsync(server.Services.GetRequiredService<MetricsEndpoint>().EndPoint!, "/metrics");
+        string metrics = await RawHttp.GetAsync(server.Services.GetRequiredService<MetricsEndpoint>().EndPoint!, "/metrics");
         Assert.Contains("socks5udprelay_udp_source_mismatch_total 7\n", metrics);
         Assert.True(Notice.TryParse(expected, out var notice));
         Assert.Equal(DeniedReasons.SourceMismatch, notice.Reason);

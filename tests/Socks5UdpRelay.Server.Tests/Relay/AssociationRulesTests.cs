@@ -1,7 +1,6 @@
 using Socks5UdpRelay.Server.Metrics;
 using System.Net;
 using System.Net.Sockets;
-using Socks5UdpRelay.Server.Control;
 using Socks5UdpRelay.Server.Tests.Fixtures;
 using Socks5UdpRelay.Server.Relay;
 using Socks5UdpRelay.Tests.Shared;
@@ -12,7 +11,7 @@ namespace Socks5UdpRelay.Server.Tests.Relay;
 /// <summary>DESIGN.md "Association rules": who may send, the shared outbound port, one socket per resolved destination.</summary>
 public sealed class AssociationRulesTests
 {
-    public static TheoryData<string> Families => new() { "127.0.0.1", "::1" };
+    public static TheoryData<string> Families => Loopbacks.Families;
 
     [Theory]
     [MemberData(nameof(Families))]
@@ -32,7 +31,7 @@ public sealed class AssociationRulesTests
         // The intruder's datagram went first; the echo of the next one proves it was dropped, not queued.
         await association.SendToAsync(echo.EndPoint, "second"u8.ToArray());
         Assert.Equal("second"u8.ToArray(), (await association.ReceiveAsync()).Payload);
-        var counters = Association(server).Counters;
+        var counters = server.SingleAssociation().Counters;
         Assert.Equal(1, counters.Dropped(DropReason.ForeignSource));
         Assert.Equal(2, counters.DatagramsFromClient);
     }
@@ -53,7 +52,7 @@ public sealed class AssociationRulesTests
         await other.SendToAsync(RawSocks.Datagram(echo.EndPoint, "other"u8), SocketFlags.None, association.Relay);
         await association.SendToAsync(echo.EndPoint, "named"u8.ToArray());
         Assert.Equal("named"u8.ToArray(), (await association.ReceiveAsync()).Payload);
-        Assert.Equal(1, Association(server).Counters.Dropped(DropReason.ForeignSource));
+        Assert.Equal(1, server.SingleAssociation().Counters.Dropped(DropReason.ForeignSource));
     }
 
     [Fact]
@@ -111,7 +110,7 @@ public sealed class AssociationRulesTests
         Assert.Equal(echo.EndPoint.ToString(), byName.Source); // the reply names the resolved IP
         Assert.Equal(echo.EndPoint.ToString(), byAddress.Source);
         Assert.Single(echo.Senders);
-        Assert.Equal(1, Association(server).DestinationCount);
+        Assert.Equal(1, server.SingleAssociation().DestinationCount);
     }
 
     [Fact]
@@ -128,12 +127,9 @@ public sealed class AssociationRulesTests
             Assert.Equal(echo.EndPoint.ToString(), (await association.ReceiveAsync()).Source);
         }
 
-        var state = Association(server);
+        var state = server.SingleAssociation();
         Assert.Equal(2, state.DestinationCount);
         Assert.Equal(4, state.Counters.DestinationsOpened); // A, B, C, then A again after its eviction
         Assert.Contains(server.Logs.Events, e => e.EventId == 4002 && e.Message.Contains("evicted"));
     }
-
-    internal static UdpAssociation Association(RelayServer server)
-        => Assert.Single(((AssociationRegistry)server.Services.GetService(typeof(AssociationRegistry))!).Associations);
 }

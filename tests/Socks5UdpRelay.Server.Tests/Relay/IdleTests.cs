@@ -21,7 +21,7 @@ public sealed class IdleTests
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendToAsync(echo.EndPoint, "one"u8.ToArray());
         await association.ReceiveAsync();
-        var state = AssociationRulesTests.Association(server);
+        var state = server.SingleAssociation();
         Assert.Equal(1, state.DestinationCount);
 
         time.Advance(TimeSpan.FromSeconds(59));

@@ -11,7 +11,7 @@ namespace Socks5UdpRelay.Server.Tests.Relay;
 /// <summary>Notices on the control connection: errors, refusals, unresolved names, rate limits, and a client that never reads.</summary>
 public sealed class NoticeTests
 {
-    public static TheoryData<string> Families => AssociationRulesTests.Families;
+    public static TheoryData<string> Families => Loopbacks.Families;
 
     [Theory]
     [MemberData(nameof(Families))]
@@ -58,7 +58,7 @@ public sealed class NoticeTests
             new Dictionary<string, string?> { ["Relay:NoticeBurst"] = "1", ["Relay:NoticesPerSecond"] = "1" }, time: time);
         var closed = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
-        var counters = AssociationRulesTests.Association(server).Counters;
+        var counters = server.SingleAssociation().Counters;
 
         for (int i = 1; i <= 4; i++)
         {
@@ -81,7 +81,7 @@ public sealed class NoticeTests
         var closed = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint, readNoticesLine: false);
         await association.SendToAsync(closed, "x"u8.ToArray());
-        await Eventually.TrueAsync(() => Interlocked.Read(ref AssociationRulesTests.Association(server).Counters.Errors) == 1);
+        await Eventually.TrueAsync(() => Interlocked.Read(ref server.SingleAssociation().Counters.Errors) == 1);
         await association.SendToAsync(echo.EndPoint, "still relaying"u8.ToArray());
         Assert.Equal("still relaying"u8.ToArray(), (await association.ReceiveAsync()).Payload);
 
@@ -121,7 +121,7 @@ public sealed class NoticeTests
         await association.SendToAsync(echo.EndPoint, "x"u8.ToArray());
         Assert.Equal($"UDP-DENIED dst=127.0.0.1:{echo.Port} reason=policy", await association.Control.ReadLineAsync());
         Assert.Empty(echo.Senders);
-        Assert.Equal(1, AssociationRulesTests.Association(server).Counters.Dropped(DropReason.Policy));
+        Assert.Equal(1, server.SingleAssociation().Counters.Dropped(DropReason.Policy));
     }
 
     [Fact]
@@ -136,7 +136,7 @@ public sealed class NoticeTests
         await association.SendAsync([0x00, 0x00, 0x00, 0x04, 0, 0, 0, 1]);         // IPv6 address cut short
         await association.SendToAsync(echo.EndPoint, "alive"u8.ToArray());
         Assert.Equal("alive"u8.ToArray(), (await association.ReceiveAsync()).Payload);
-        Assert.Equal(4, AssociationRulesTests.Association(server).Counters.Dropped(DropReason.Malformed));
+        Assert.Equal(4, server.SingleAssociation().Counters.Dropped(DropReason.Malformed));
     }
 
     [Fact]
@@ -192,7 +192,7 @@ public sealed class NoticeTests
         var control = await RawSocks.ConnectAsync(server.EndPoint);
         control.Control.ReceiveBufferSize = 4096; // and then never read it
         await using var association = await OpenWithControlAsync(control);
-        var state = AssociationRulesTests.Association(server);
+        var state = server.SingleAssociation();
 
         // Each round: one error for the closed port (a notice line), one echo that must come back.
         const int Rounds = 20_000;
@@ -213,7 +213,7 @@ public sealed class NoticeTests
     }
 
     private static long NoticesDropped(RelayServer server)
-        => AssociationRulesTests.Association(server).NoticesDropped;
+        => server.SingleAssociation().NoticesDropped;
 
     private static async Task<RawAssociation> OpenWithControlAsync(RawSocks control)
     {

@@ -103,7 +103,7 @@ public sealed class RelayRoundTripTests
             }
 
             Assert.Empty(expected);
-            Assert.Equal(3, AssociationRulesTests.Association(server).DestinationCount);
+            Assert.Equal(3, server.SingleAssociation().DestinationCount);
         }
         finally
         {

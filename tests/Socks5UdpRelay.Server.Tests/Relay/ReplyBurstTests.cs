@@ -16,7 +16,7 @@ namespace Socks5UdpRelay.Server.Tests.Relay;
 public sealed class ReplyBurstTests
 {
     [Theory]
-    [MemberData(nameof(AssociationRulesTests.Families), MemberType = typeof(AssociationRulesTests))]
+    [MemberData(nameof(Loopbacks.Families), MemberType = typeof(Loopbacks))]
     public async Task BurstOfReplies_AllArriveInOrder_AndAnOversizedOneIsDroppedAlone(string loopback)
     {
         var ip = IPAddress.Parse(loopback);
@@ -59,7 +59,7 @@ public sealed class ReplyBurstTests
             Assert.Equal(8 + (i % 50), payload.Length);
         }
 
-        var counters = AssociationRulesTests.Association(server).Counters;
+        var counters = server.SingleAssociation().Counters;
         // The counters are added once the batch's send returns, which may be after the client read the last reply.
         await Eventually.TrueAsync(() => counters.Dropped(DropReason.ReplyTooLarge) == 1 && counters.DatagramsToClient == Count - 1);
         Assert.Equal(0, counters.Dropped(DropReason.SendFailed));

@@ -22,9 +22,9 @@ public sealed class TopologyNoRouteTests(TopologyFixture fixture, ITestOutputHel
     {
         var topology = fixture.Topology;
         await using var sniffer = IcmpSniffer.Start(topology, topology.RelayNamespace, family);
-        using var socket = TopologyHarnessTests.ConnectedUdp(topology, family, topology.Unrouted.For(family), fixture.NextPort(), recvErr: true);
+        using var socket = UdpFaults.ConnectedUdp(topology, family, topology.Unrouted.For(family), fixture.NextPort(), recvErr: true);
 
-        var (error, elapsed, flow) = await TopologyHarnessTests.SendAndAwaitFaultAsync(socket);
+        var (error, elapsed, flow) = await UdpFaults.SendAndAwaitFaultAsync(socket);
         var icmp = await sniffer.WaitForAsync(flow.Local, flow.Remote);
 
         output.WriteLine($"no route at router1 (RECVERR): {icmp} -> {error.SocketErrorCode} after {elapsed.TotalMilliseconds:F2} ms");

@@ -88,7 +88,7 @@ public sealed class NetnsTopology : IAsyncDisposable, IDisposable
     /// <summary>
     /// In a subnet router1 has no route for: router1 reports net unreachable (3/0, ICMPv6 1/0) (10.201.250.1, fd00:201:250::1).
     /// Caveat (IPv4): the kernel drops that 3/0 when router1 sent the relay any other ICMP error
-    /// within the last second (a shared per-host token bucket, see <see cref="TopologyNoRouteTests"/>):
+    /// within the last second (a shared per-host token bucket, see the server tests' <c>TopologyNoRouteTests</c>):
     /// test it in a topology of its own, or first.
     /// </summary>
     public AddressPair Unrouted { get; } = AddressPair.In(250, 1);

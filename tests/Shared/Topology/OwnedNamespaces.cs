@@ -4,7 +4,7 @@ namespace Socks5UdpRelay.Tests.Shared.Topology;
 
 /// <summary>
 /// The network namespaces and processes one topology made, for <see cref="NetnsTopology"/> and
-/// <see cref="ScaleOutTopology"/>: a namespace is listed before it is created, so a build that
+/// the server tests' <c>ScaleOutTopology</c>: a namespace is listed before it is created, so a build that
 /// fails half-way still removes it; dispose kills the processes, then deletes the namespaces in
 /// reverse order, once, also when the test process exits first.
 /// </summary>

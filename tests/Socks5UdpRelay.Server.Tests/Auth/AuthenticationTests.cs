@@ -40,7 +40,7 @@ public sealed class AuthenticationTests
         time.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(new byte[] { 0x01, 0x01 }, await raw.ReadAsync(2));
         Assert.True(await raw.ClosedByServerAsync());
-        Assert.Contains(server.Logs.Events, e => e.EventId == 2009 && e.Message.Contains("127.0.0.1"));
+        Assert.Contains(server.Logs.Events, e => e.Message.StartsWith("127.0.0.1:", StringComparison.Ordinal) && e.Message.Contains(": authentication failed: wrong user name or password", StringComparison.Ordinal));
     }
 
     [Fact]

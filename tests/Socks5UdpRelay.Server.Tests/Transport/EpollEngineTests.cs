@@ -31,7 +31,7 @@ public sealed class EpollEngineTests
         Assert.Equal("ping", await handler.Replies.Reader.ReadAsync(TestTimeout.Token));
         Assert.Equal("test-loop", handler.Thread);
 
-        var closed = DestinationKey.From(IPAddress.Loopback, FreePorts.ClosedUdpEndPoint(IPAddress.Loopback).Port);
+        var closed = DestinationKey.From(IPAddress.Loopback, FreePorts.ClosedUdp());
         await loop.InvokeAsync(() => Assert.Equal(SendResult.Sent, loop.OpenDestination(closed, 0, handler).Send("x"u8)));
         var error = await handler.Errors.Reader.ReadAsync(TestTimeout.Token);
         Assert.Equal(Errno.ECONNREFUSED, error.Errno);

@@ -17,22 +17,8 @@ public static class CommandRunner
     /// <summary>Runs the command and returns its result whatever the exit code; throws only if it cannot start or overruns <paramref name="timeout"/>.</summary>
     public static CommandResult Run(IReadOnlyList<string> command, string? standardInput = null, TimeSpan? timeout = null, string? workingDirectory = null)
     {
-        ArgumentOutOfRangeException.ThrowIfZero(command.Count);
-        var startInfo = new ProcessStartInfo(ExternalTools.Resolve(command[0]))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-            WorkingDirectory = workingDirectory ?? string.Empty,
-        };
-        foreach (var argument in command.Skip(1))
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
+        var startInfo = StartInfo(command);
+        startInfo.WorkingDirectory = workingDirectory ?? string.Empty;
         using var process = Process.Start(startInfo)
             ?? throw new InvalidOperationException($"Could not start `{string.Join(' ', command)}`.");
         var output = process.StandardOutput.ReadToEndAsync();
@@ -58,6 +44,27 @@ public static class CommandRunner
         }
 
         return new CommandResult(command, process.ExitCode, output.Result, error.Result);
+    }
+
+    /// <summary>How to start <paramref name="command"/> (the program found even off PATH, see <see cref="ExternalTools"/>): every stream redirected, UTF-8.</summary>
+    public static ProcessStartInfo StartInfo(IReadOnlyList<string> command)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(command.Count);
+        var startInfo = new ProcessStartInfo(ExternalTools.Resolve(command[0]))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var argument in command.Skip(1))
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        return startInfo;
     }
 
     /// <summary>Runs the command and returns its standard output; throws with its standard error if it fails.</summary>

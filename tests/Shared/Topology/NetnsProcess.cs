@@ -48,20 +48,7 @@ public sealed class NetnsProcess : IDisposable, IAsyncDisposable
 
     public static NetnsProcess Start(IReadOnlyList<string> command, IReadOnlyDictionary<string, string?>? environment)
     {
-        var startInfo = new ProcessStartInfo(ExternalTools.Resolve(command[0]))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        foreach (var argument in command.Skip(1))
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
+        var startInfo = CommandRunner.StartInfo(command);
         foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
         {
             if (value is null)

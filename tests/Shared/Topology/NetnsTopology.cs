@@ -97,22 +97,8 @@ public sealed class NetnsTopology : IAsyncDisposable, IDisposable
     /// Builds the topology. Throws (with the reason) when network namespaces are unavailable; if
     /// building fails half-way, whatever was made is deleted before the exception leaves.
     /// </summary>
-    public static NetnsTopology Create(NetnsTopologyOptions? options = null)
-    {
-        Requirements.EnsureNetworkNamespaces();
-        DeleteLeftovers();
-        var topology = new NetnsTopology(NamespaceNames.NextPrefix(), options ?? new NetnsTopologyOptions());
-        try
-        {
-            topology.Build();
-            return topology;
-        }
-        catch
-        {
-            topology.Dispose();
-            throw;
-        }
-    }
+    public static NetnsTopology Create(NetnsTopologyOptions? options = null) =>
+        OwnedNamespaces.Build(prefix => new NetnsTopology(prefix, options ?? new NetnsTopologyOptions()), topology => topology.Build());
 
     /// <summary>
     /// Deletes namespaces (and <c>/etc/netns</c> directories) named <c>s5t{pid}x…</c> whose owning

@@ -23,6 +23,30 @@ public sealed class OwnedNamespaces : IDisposable
         AppDomain.CurrentDomain.ProcessExit += _onProcessExit;
     }
 
+    /// <summary>
+    /// Makes a topology under a fresh prefix with <paramref name="create"/> and builds it with
+    /// <paramref name="build"/>, after checking that namespaces can be made (throws with the reason
+    /// when not) and deleting leftovers of runs whose process is gone. A topology that fails half-way
+    /// is disposed, so whatever it made is deleted before the exception leaves.
+    /// </summary>
+    public static T Build<T>(Func<string, T> create, Action<T> build)
+        where T : IDisposable
+    {
+        Requirements.EnsureNetworkNamespaces();
+        NetnsTopology.DeleteLeftovers();
+        var topology = create(NamespaceNames.NextPrefix());
+        try
+        {
+            build(topology);
+            return topology;
+        }
+        catch
+        {
+            topology.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>The unique name prefix, <c>s5t{pid}x{n}-</c>.</summary>
     public string Prefix { get; }
 

@@ -66,22 +66,7 @@ public sealed class ScaleOutTopology : IDisposable
 
     public string ReplicaNamespace(int i) => string.Create(CultureInfo.InvariantCulture, $"{Prefix}rep{i + 1}");
 
-    public static ScaleOutTopology Create()
-    {
-        Requirements.EnsureNetworkNamespaces();
-        NetnsTopology.DeleteLeftovers();
-        var topology = new ScaleOutTopology(NamespaceNames.NextPrefix());
-        try
-        {
-            topology.Build();
-            return topology;
-        }
-        catch
-        {
-            topology.Dispose();
-            throw;
-        }
-    }
+    public static ScaleOutTopology Create() => OwnedNamespaces.Build(prefix => new ScaleOutTopology(prefix), topology => topology.Build());
 
     /// <summary>
     /// Replaces lb's load-balancing rules in one nftables transaction: new connections to

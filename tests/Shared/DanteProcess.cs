@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
-using Xunit;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 
 namespace Socks5UdpRelay.Tests.Shared;
 
@@ -10,15 +9,9 @@ namespace Socks5UdpRelay.Tests.Shared;
 /// Dante in the foreground on 127.0.0.1 and a free port, with a temporary config: no
 /// authentication, clients from loopback, UDP and CONNECT to loopback destinations only (the
 /// tests send nowhere else, and Dante must not either), replies back. Killed on dispose.
-/// Shared by the client library's and the CLI's tests (linked into both projects).
 /// </summary>
 public sealed class DanteProcess : IAsyncDisposable
 {
-    public const string DantedPath = "/usr/sbin/danted";
-
-    /// <summary>Bounds the start and the stop; Dante starts in well under a second here.</summary>
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
-
     private readonly Process _process;
     private readonly string _directory;
     private readonly StringBuilder _log = new();
@@ -29,8 +22,6 @@ public sealed class DanteProcess : IAsyncDisposable
         _directory = directory;
         EndPoint = new IPEndPoint(IPAddress.Loopback, port);
     }
-
-    public static bool RequireAll => Environment.GetEnvironmentVariable("SOCKS5UDPRELAY_REQUIRE_ALL") == "1";
 
     public IPEndPoint EndPoint { get; }
 
@@ -48,8 +39,8 @@ public sealed class DanteProcess : IAsyncDisposable
 
     public static async Task<DanteProcess> StartAsync()
     {
-        Assert.True(File.Exists(DantedPath), $"{DantedPath} is missing and SOCKS5UDPRELAY_REQUIRE_ALL=1 requires it (apt-get install dante-server).");
-        int port = FreeTcpPort();
+        Assert.True(Requirements.DanteMissing is null, $"{Requirements.DanteMissing}, and SOCKS5UDPRELAY_REQUIRE_ALL=1 requires it.");
+        int port = FreePorts.Tcp();
         string directory = Directory.CreateTempSubdirectory("s5-dante-").FullName;
         string config = Path.Combine(directory, "danted.conf");
         await File.WriteAllTextAsync(config, $$"""
@@ -65,7 +56,7 @@ public sealed class DanteProcess : IAsyncDisposable
             socks pass { from: 127.0.0.0/8 to: 127.0.0.0/8 command: udpreply }
             """);
 
-        var start = new ProcessStartInfo(DantedPath)
+        var start = new ProcessStartInfo(ExternalTools.DanteServerPath)
         {
             ArgumentList = { "-f", config, "-p", Path.Combine(directory, "danted.pid"), "-N", "1" },
             RedirectStandardError = true,
@@ -102,7 +93,7 @@ public sealed class DanteProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         try
         {
-            await running.Task.WaitAsync(StartTimeout);
+            await running.Task.WaitAsync(TestTimeout.Default);
         }
         catch (Exception e)
         {
@@ -120,16 +111,8 @@ public sealed class DanteProcess : IAsyncDisposable
             _process.Kill(entireProcessTree: true);
         }
 
-        await _process.WaitForExitAsync().WaitAsync(StartTimeout);
+        await _process.WaitForExitAsync().WaitAsync(TestTimeout.Default);
         _process.Dispose();
         Directory.Delete(_directory, recursive: true);
-    }
-
-    private static int FreeTcpPort()
-    {
-        // Bound and released: a small race with other processes, which start-up failure would show.
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 }

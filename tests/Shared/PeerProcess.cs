@@ -14,9 +14,6 @@ namespace Socks5UdpRelay.Tests.Shared;
 /// </summary>
 public sealed class PeerProcess : IAsyncDisposable
 {
-    /// <summary>Bounds the start and the stop; every program here starts in well under a second.</summary>
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
-
     private static readonly TimeSpan ReadyPoll = TimeSpan.FromMilliseconds(20);
 
     private readonly Process _process;
@@ -27,8 +24,6 @@ public sealed class PeerProcess : IAsyncDisposable
         _process = process;
         Directory = directory;
     }
-
-    public static bool RequireAll => Environment.GetEnvironmentVariable("SOCKS5UDPRELAY_REQUIRE_ALL") == "1";
 
     /// <summary>The temporary folder: configuration files go here; it is on the program's command line.</summary>
     public string Directory { get; }
@@ -90,9 +85,9 @@ public sealed class PeerProcess : IAsyncDisposable
             var clock = Stopwatch.StartNew();
             while (!await ready())
             {
-                if (clock.Elapsed > StartTimeout)
+                if (clock.Elapsed > TestTimeout.Default)
                 {
-                    throw new TimeoutException($"{program} did not serve within {StartTimeout.TotalSeconds} s.");
+                    throw new TimeoutException($"{program} did not serve within {TestTimeout.Default.TotalSeconds} s.");
                 }
 
                 await Task.Delay(ReadyPoll);
@@ -122,27 +117,6 @@ public sealed class PeerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>A port free on 127.0.0.1 for TCP and UDP alike (bound and released: a small race that start-up failure would show).</summary>
-    public static int FreePort()
-    {
-        while (true)
-        {
-            using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            tcp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            int port = ((IPEndPoint)tcp.LocalEndPoint!).Port;
-            using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-            try
-            {
-                udp.Bind(new IPEndPoint(IPAddress.Loopback, port));
-                return port;
-            }
-            catch (SocketException)
-            {
-                // Taken for UDP: another one.
-            }
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
         foreach (int pid in DaemonPids())
@@ -155,7 +129,7 @@ public sealed class PeerProcess : IAsyncDisposable
             _process.Kill(entireProcessTree: true);
         }
 
-        await _process.WaitForExitAsync().WaitAsync(StartTimeout);
+        await _process.WaitForExitAsync().WaitAsync(TestTimeout.Default);
         _process.Dispose();
         System.IO.Directory.Delete(Directory, recursive: true);
     }
@@ -197,7 +171,7 @@ public sealed class PeerProcess : IAsyncDisposable
         {
             using var process = Process.GetProcessById(pid);
             process.Kill();
-            process.WaitForExit(StartTimeout);
+            process.WaitForExit(TestTimeout.Default);
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {

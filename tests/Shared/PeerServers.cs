@@ -87,7 +87,7 @@ public static class PeerServers
     /// </summary>
     public static async Task<(PeerProcess Server, PeerProcess Local)> StartShadowsocksAsync(int localPort)
     {
-        int serverPort = PeerProcess.FreePort();
+        int serverPort = FreePorts.TcpAndUdp();
         string serverDirectory = PeerProcess.NewDirectory("ss-server");
         var server = await PeerProcess.StartAsync(SsServer,
             ["-s", "127.0.0.1", "-p", Text(serverPort), "-k", "doctor-test", "-m", "aes-256-gcm", "-u"],

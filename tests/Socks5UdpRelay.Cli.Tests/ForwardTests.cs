@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using Socks5UdpRelay.Cli.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Cli.Tests;
 
@@ -15,7 +16,7 @@ public sealed partial class ForwardTests
         await using var server = await RelayServer.StartAsync();
         await using var echo = UdpResponder.Echo();
         var stderr = new LineWriter();
-        using var stop = new CancellationTokenSource(TestTimeout.Value);
+        using var stop = new CancellationTokenSource(TestTimeout.Default);
 
         var run = Cli.RunAsync(
             ["forward", "--listen", "127.0.0.1:0", "-x", server.Proxy, "127.0.0.1", $"{echo.Port}"],
@@ -45,9 +46,9 @@ public sealed partial class ForwardTests
     public async Task Forward_ToAClosedPort_LogsTheNoticeForThatPeer()
     {
         await using var server = await RelayServer.StartAsync();
-        int closed = FreePort.ClosedUdp();
+        int closed = FreePorts.ClosedUdp();
         var stderr = new LineWriter();
-        using var stop = new CancellationTokenSource(TestTimeout.Value);
+        using var stop = new CancellationTokenSource(TestTimeout.Default);
 
         var run = Cli.RunAsync(
             ["forward", "-l", "127.0.0.1:0", "-x", server.Proxy, "127.0.0.1", $"{closed}"],
@@ -67,7 +68,7 @@ public sealed partial class ForwardTests
     [Fact]
     public async Task Forward_ProxyNotListening_ExitsThreeAtOnce()
     {
-        var result = await CliRun.InProcessAsync(string.Empty, "forward", "-l", "127.0.0.1:0", "-x", $"127.0.0.1:{FreePort.Tcp()}", "127.0.0.1", "7");
+        var result = await CliRun.InProcessAsync(string.Empty, "forward", "-l", "127.0.0.1:0", "-x", $"127.0.0.1:{FreePorts.Tcp()}", "127.0.0.1", "7");
 
         Assert.True(result.ExitCode == 3, result.ToString());
         Assert.DoesNotContain("forwarding", result.Stderr);

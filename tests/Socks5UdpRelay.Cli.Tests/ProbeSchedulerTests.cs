@@ -1,6 +1,6 @@
 using System.Net;
 using Socks5UdpRelay.Cli.Probe;
-using Socks5UdpRelay.Cli.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Cli.Tests;
 
@@ -12,7 +12,7 @@ public sealed class ProbeSchedulerTests
     [Fact]
     public void FastStart_SendsUpToMaxInFlightAtOnce_ThenWaits()
     {
-        var clock = new ManualClock();
+        var clock = new ManualTimeProvider();
         var scheduler = new ProbeScheduler(new int[10], 1, Default with { MaxInFlight = 4 }, clock);
 
         var steps = Enumerable.Range(0, 5).Select(_ => scheduler.Next()).ToList();
@@ -27,7 +27,7 @@ public sealed class ProbeSchedulerTests
     [Fact]
     public void SilentPort_RetriedWithBackoff_ThenOpenFiltered()
     {
-        var clock = new ManualClock();
+        var clock = new ManualTimeProvider();
         var scheduler = new ProbeScheduler([0], 1, Default, clock);
         var sentAt = new List<TimeSpan>();
 
@@ -35,7 +35,7 @@ public sealed class ProbeSchedulerTests
         {
             if (step.Kind == ProbeStepKind.Send)
             {
-                sentAt.Add(clock.Now);
+                sentAt.Add(clock.Elapsed);
             }
             else
             {
@@ -45,14 +45,14 @@ public sealed class ProbeSchedulerTests
 
         // Three datagrams (Retries 2), each waited for twice as long as the one before: 1 s, 2 s, 4 s.
         Assert.Equal([TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3)], sentAt);
-        Assert.Equal(TimeSpan.FromSeconds(7), clock.Now);
+        Assert.Equal(TimeSpan.FromSeconds(7), clock.Elapsed);
         Assert.Equal(new ProbeVerdict(ProbeState.OpenFiltered, "silence", null, null), scheduler.VerdictOf(0));
     }
 
     [Fact]
     public void ReplyToARetry_IsOpenWithTheRetrysRoundTrip()
     {
-        var clock = new ManualClock();
+        var clock = new ManualTimeProvider();
         var scheduler = new ProbeScheduler([0], 1, Default, clock);
         Assert.Equal(ProbeStepKind.Send, scheduler.Next().Kind);
         clock.Advance(TimeSpan.FromSeconds(1));
@@ -68,7 +68,7 @@ public sealed class ProbeSchedulerTests
     [Fact]
     public void ProxyRateLimit_PausesEverythingAndDoesNotCountTheAttempt()
     {
-        var clock = new ManualClock();
+        var clock = new ManualTimeProvider();
         var scheduler = new ProbeScheduler([0, 0], 1, Default with { Retries = 0 }, clock);
         Assert.Equal(0, scheduler.Next().Target);
 
@@ -84,7 +84,7 @@ public sealed class ProbeSchedulerTests
     [Fact]
     public void HostError_DecidesEveryPortOfThatHostOnly()
     {
-        var clock = new ManualClock();
+        var clock = new ManualTimeProvider();
         var scheduler = new ProbeScheduler([0, 1, 0, 1], 2, Default, clock);
 
         scheduler.OnHostError(0, "no-such-name");
@@ -98,12 +98,12 @@ public sealed class ProbeSchedulerTests
     [Fact]
     public void UnlimitedHost_ThousandClosedPorts_TakeNoWaitingAtAll()
     {
-        var clock = new ManualClock();
+        var clock = new ManualTimeProvider();
         var host = new SimulatedHost(clock, closed: _ => true, icmpBurst: int.MaxValue);
         var result = Run(clock, host, ports: 1000, Default);
 
         Assert.All(result.Verdicts, v => Assert.Equal(ProbeState.Closed, v.State));
-        Assert.Equal(TimeSpan.Zero, clock.Now);
+        Assert.Equal(TimeSpan.Zero, clock.Elapsed);
         Assert.Equal(1000, result.Sent);
     }
 
@@ -111,7 +111,7 @@ public sealed class ProbeSchedulerTests
     public void LinuxRateLimitedHost_TwentyClosedPorts_AllClosedWithinTheIcmpBudget()
     {
         // A remote Linux host: 6 ICMP errors in a burst, then 1 per second, per source.
-        var clock = new ManualClock();
+        var clock = new ManualTimeProvider();
         var host = new SimulatedHost(clock, closed: _ => true, icmpBurst: 6, icmpPerSecond: 1);
 
         var result = Run(clock, host, ports: 20, Default);
@@ -119,7 +119,7 @@ public sealed class ProbeSchedulerTests
         Assert.All(result.Verdicts, v => Assert.Equal(ProbeState.Closed, v.State));
         Assert.True(result.Scheduler.IsPaced(0));
         // 6 in the burst, the rest at 1/s after the first timeout: about 16 s, far from 20 × 7 s.
-        Assert.InRange(clock.Now, TimeSpan.FromSeconds(12), TimeSpan.FromSeconds(25));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(12), TimeSpan.FromSeconds(25));
         // Paced: after the first two rounds no more datagrams than ICMP errors the host can send.
         Assert.InRange(result.Sent, 20, 20 + 14 + 14);
     }
@@ -127,7 +127,7 @@ public sealed class ProbeSchedulerTests
     [Fact]
     public void LinuxRateLimitedHost_MixOfClosedOpenAndSilent_EachRight()
     {
-        var clock = new ManualClock();
+        var clock = new ManualTimeProvider();
         var host = new SimulatedHost(clock, closed: p => p % 3 == 0, icmpBurst: 6, icmpPerSecond: 1, open: p => p % 3 == 1);
 
         var result = Run(clock, host, ports: 30, Default);
@@ -139,7 +139,7 @@ public sealed class ProbeSchedulerTests
         }
     }
 
-    private static (ProbeVerdict[] Verdicts, int Sent, ProbeScheduler Scheduler) Run(ManualClock clock, SimulatedHost host, int ports, ProbePacing pacing)
+    private static (ProbeVerdict[] Verdicts, int Sent, ProbeScheduler Scheduler) Run(ManualTimeProvider clock, SimulatedHost host, int ports, ProbePacing pacing)
     {
         var scheduler = new ProbeScheduler(new int[ports], 1, pacing, clock);
         for (int guard = 0; guard < 100_000; guard++)
@@ -174,7 +174,7 @@ public sealed class ProbeSchedulerTests
     }
 
     /// <summary>A remote host: replies from open ports, ICMP errors from closed ones within a Linux-style token bucket, silence otherwise.</summary>
-    private sealed class SimulatedHost(ManualClock clock, Func<int, bool> closed, int icmpBurst, double icmpPerSecond = 1, Func<int, bool>? open = null)
+    private sealed class SimulatedHost(ManualTimeProvider clock, Func<int, bool> closed, int icmpBurst, double icmpPerSecond = 1, Func<int, bool>? open = null)
     {
         private readonly List<(int Target, bool Error)> _pending = [];
         private double _tokens = icmpBurst;
@@ -193,8 +193,8 @@ public sealed class ProbeSchedulerTests
                 return;
             }
 
-            _tokens = Math.Min(icmpBurst, _tokens + ((clock.Now - _stamp).TotalSeconds * icmpPerSecond));
-            _stamp = clock.Now;
+            _tokens = Math.Min(icmpBurst, _tokens + ((clock.Elapsed - _stamp).TotalSeconds * icmpPerSecond));
+            _stamp = clock.Elapsed;
             if (_tokens >= 1)
             {
                 _tokens--;

@@ -1,6 +1,7 @@
 using System.Net;
 using Socks5UdpRelay.Cli.Tests.Fixtures;
 using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 
 namespace Socks5UdpRelay.Cli.Tests;
 
@@ -22,8 +23,8 @@ public sealed class ProbeTests : IAsyncLifetime
         await using var echo1 = UdpResponder.Echo();
         await using var echo2 = UdpResponder.Echo();
         await using var silent = UdpResponder.Silent();
-        int closed1 = FreePort.ClosedUdp();
-        int closed2 = FreePort.ClosedUdp();
+        int closed1 = FreePorts.ClosedUdp();
+        int closed2 = FreePorts.ClosedUdp();
 
         var result = await CliRun.InProcessAsync(string.Empty, [
             "probe", "-x", _server.Proxy, "127.0.0.1", $"{echo1.Port},{closed1}", $"{echo2.Port}", $"{closed2},{silent.Port}", "--json", .. Quick]);
@@ -49,7 +50,7 @@ public sealed class ProbeTests : IAsyncLifetime
     public async Task Probe_Table_ShowsOnlyNonClosedPortsUnlessAll()
     {
         await using var echo = UdpResponder.Echo();
-        int closed = FreePort.ClosedUdp();
+        int closed = FreePorts.ClosedUdp();
 
         var plain = await CliRun.InProcessAsync(string.Empty, ["probe", "-x", _server.Proxy, "127.0.0.1", $"{echo.Port}", $"{closed}", .. Quick]);
         var all = await CliRun.InProcessAsync(string.Empty, ["probe", "-x", _server.Proxy, "127.0.0.1", $"{echo.Port}", $"{closed}", "--all", .. Quick]);
@@ -72,7 +73,7 @@ public sealed class ProbeTests : IAsyncLifetime
             "ntp" => ProtocolResponders.Ntp,
             _ => ProtocolResponders.Snmp,
         };
-        var address = FreePort.UniqueLoopbackAddress();
+        var address = FreePorts.UniqueLoopbackAddress();
         await using var service = new UdpResponder(answer, address, port);
 
         var builtin = await CliRun.InProcessAsync(string.Empty, ["probe", "-x", _server.Proxy, address.ToString(), $"{port}", "--json", .. Quick]);
@@ -114,7 +115,7 @@ public sealed class ProbeTests : IAsyncLifetime
     public async Task Probe_NameResolvedByTheProxy_MatchesRepliesAndNotices()
     {
         await using var echo = UdpResponder.Echo();
-        int closed = FreePort.ClosedUdp();
+        int closed = FreePorts.ClosedUdp();
 
         var result = await CliRun.InProcessAsync(string.Empty, ["probe", "-x", _server.Proxy, "localhost", $"{echo.Port},{closed}", "--json", .. Quick]);
 
@@ -177,12 +178,12 @@ public sealed class ProbeTests : IAsyncLifetime
         Assert.DoesNotContain("   at ", result.Stderr);
     }
 
-    [DanteFact]
+    [RequiresDanteFact]
     public async Task Probe_ThroughDante_OpenAndOpenFilteredWithOneWarning()
     {
         await using var dante = await DanteProcess.StartAsync();
         await using var echo = UdpResponder.Echo();
-        int closed = FreePort.ClosedUdp();
+        int closed = FreePorts.ClosedUdp();
 
         var result = await CliRun.InProcessAsync(string.Empty, ["probe", "-x", dante.EndPoint.ToString(), "127.0.0.1", $"{echo.Port},{closed}", "--json", .. Quick]);
 

@@ -1,4 +1,3 @@
-using Socks5UdpRelay.Cli.Tests.Fixtures;
 
 namespace Socks5UdpRelay.Cli.Tests;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Socks5UdpRelay.Cli.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Cli.Tests;
 
@@ -28,7 +29,7 @@ public sealed class SendTests : IAsyncLifetime
     [Fact]
     public async Task Send_ClosedPort_ExitsOneWithConnectionRefused()
     {
-        int closed = FreePort.ClosedUdp();
+        int closed = FreePorts.ClosedUdp();
 
         // --wait 10: the notice, not the wait, must end it.
         var result = await CliRun.InProcessAsync("hello\n", "send", "--proxy", _server.Proxy, "127.0.0.1", $"{closed}", "--wait", "10");
@@ -41,7 +42,7 @@ public sealed class SendTests : IAsyncLifetime
     [Fact]
     public async Task Send_ClosedPortWithKeepGoing_SendsEveryLineAndExitsOneAtTheEnd()
     {
-        int closed = FreePort.ClosedUdp();
+        int closed = FreePorts.ClosedUdp();
 
         var result = await CliRun.InProcessAsync("a\nb\nc\n", "send", "--proxy", _server.Proxy, "127.0.0.1", $"{closed}", "--keep-going", "--wait", "0.5");
 
@@ -105,7 +106,7 @@ public sealed class SendTests : IAsyncLifetime
     [Fact]
     public async Task Send_ProxyNotListening_ExitsThree()
     {
-        var result = await CliRun.InProcessAsync("x\n", "send", "-x", $"127.0.0.1:{FreePort.Tcp()}", "127.0.0.1", "7");
+        var result = await CliRun.InProcessAsync("x\n", "send", "-x", $"127.0.0.1:{FreePorts.Tcp()}", "127.0.0.1", "7");
 
         Assert.True(result.ExitCode == 3, result.ToString());
         Assert.Contains("Connection refused", result.Stderr);
@@ -171,7 +172,7 @@ public sealed class SendTests : IAsyncLifetime
     [Fact]
     public async Task Process_ClosedPort_ExitCodeOne()
     {
-        int closed = FreePort.ClosedUdp();
+        int closed = FreePorts.ClosedUdp();
 
         var result = await CliRun.ProcessAsync("hello\n"u8.ToArray(), null, "send", "-x", _server.Proxy, "127.0.0.1", $"{closed}", "--wait", "10");
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Socks5UdpRelay.Client.Tests.Fakes;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Client.Tests;
 
@@ -26,7 +27,7 @@ public sealed class AssociateRequestTests
     public async Task ASocketThatSendsFirst_CannotTakeTheAssociationOver()
     {
         await using var server = new FakeSocks5Server(IPAddress.Loopback);
-        await using var echo = new UdpEchoServer(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await Socks5UdpAssociation.OpenAsync(server.Options(), TestTimeout.Token).Within();
         var session = await server.NextSessionAsync();
         using var intruder = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);

@@ -1,6 +1,7 @@
 using System.Net;
 using Socks5UdpRelay.Client.Tests.Fakes;
 using Socks5UdpRelay.Protocol;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Client.Tests;
 
@@ -67,7 +68,7 @@ public sealed class CommandTests
             DeniedPorts = setup == "denied" ? [53] : [],
             RateLimited = setup == "rate-limited",
         };
-        await using var echo = new UdpEchoServer(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await Socks5UdpAssociation.OpenAsync(server.Options(), TestTimeout.Token).Within();
         string host = setup == "unresolvable" ? "nowhere.test" : "127.0.0.1";
 

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Socks5UdpRelay.Client.Tests.Fakes;
 using Socks5UdpRelay.Protocol;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Client.Tests;
 

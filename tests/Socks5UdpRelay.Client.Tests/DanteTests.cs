@@ -1,19 +1,19 @@
 using System.Net;
 using System.Text;
-using Socks5UdpRelay.Client.Tests.Fakes;
 using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 
 namespace Socks5UdpRelay.Client.Tests;
 
 /// <summary>The library against a standard SOCKS5 server that sends no notices.</summary>
 public sealed class DanteTests
 {
-    [DanteFact]
+    [RequiresDanteFact]
     public async Task Dante_UdpEchoRoundTrip()
     {
         await using var dante = await DanteProcess.StartAsync();
-        await using var echo = new UdpEchoServer(IPAddress.Loopback);
-        var options = new Socks5ProxyOptions { Host = "127.0.0.1", Port = dante.EndPoint.Port, ConnectTimeout = TestTimeout.Value, HandshakeTimeout = TestTimeout.Value };
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
+        var options = new Socks5ProxyOptions { Host = "127.0.0.1", Port = dante.EndPoint.Port, ConnectTimeout = TestTimeout.Default, HandshakeTimeout = TestTimeout.Default };
         var buffer = new byte[100];
 
         await using var association = await Socks5UdpAssociation.OpenAsync(options, TestTimeout.Token).Within();
@@ -26,16 +26,16 @@ public sealed class DanteTests
         Assert.False(association.NoticesSupported.IsCompleted);
     }
 
-    [DanteFact]
+    [RequiresDanteFact]
     public async Task Dante_SendsNoGreeting_SetTtlAndMapFailClearly_DatagramsStillFlow()
     {
         await using var dante = await DanteProcess.StartAsync();
-        await using var echo = new UdpEchoServer(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         var options = new Socks5ProxyOptions
         {
             Host = "127.0.0.1",
             Port = dante.EndPoint.Port,
-            ConnectTimeout = TestTimeout.Value,
+            ConnectTimeout = TestTimeout.Default,
             // Also how long a command waits for a greeting that Dante never sends.
             HandshakeTimeout = TimeSpan.FromSeconds(2),
         };

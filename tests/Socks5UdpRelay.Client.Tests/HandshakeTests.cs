@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Client.Tests.Fakes;
 using Socks5UdpRelay.Protocol;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Client.Tests;
 

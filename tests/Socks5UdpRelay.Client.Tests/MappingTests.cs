@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Socks5UdpRelay.Client.Tests.Fakes;
 using Socks5UdpRelay.Protocol;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Client.Tests;
 
@@ -45,7 +46,7 @@ public sealed class MappingTests
         await using (server)
         await using (association)
         {
-            await using var echo = new UdpEchoServer(IPAddress.Loopback);
+            await using var echo = UdpResponder.Echo(IPAddress.Loopback);
             await using var one = await association.MapAsync(TestTimeout.Token).Within();
             await using var two = await association.MapAsync(TestTimeout.Token).Within();
             var buffer = new byte[100];
@@ -294,7 +295,7 @@ public sealed class MappingTests
         await using (server)
         await using (association)
         {
-            await using var echo = new UdpEchoServer(IPAddress.Loopback);
+            await using var echo = UdpResponder.Echo(IPAddress.Loopback);
             await using var one = await association.MapAsync(TestTimeout.Token).Within();
 
             await Task.WhenAll(Enumerable.Range(0, 20).Select(i => one.SendAsync(echo.EndPoint, BitConverter.GetBytes(i), TestTimeout.Token).AsTask())).Within();

@@ -1,6 +1,7 @@
 using System.Net;
 using Socks5UdpRelay.Client.Tests.Fakes;
 using Socks5UdpRelay.Protocol;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Client.Tests;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Socks5UdpRelay.Client.Tests.Fakes;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Client.Tests;
 
@@ -20,7 +21,7 @@ public sealed class UdpAssociationTests
     public async Task IPDestination_RoundTrip_ReportsTheSource(string proxy, string destination)
     {
         await using var server = new FakeSocks5Server(IPAddress.Parse(proxy));
-        await using var echo = new UdpEchoServer(IPAddress.Parse(destination));
+        await using var echo = UdpResponder.Echo(IPAddress.Parse(destination));
         await using var association = await Socks5UdpAssociation.OpenAsync(server.Options(), TestTimeout.Token).Within();
         var buffer = new byte[65_535];
 
@@ -43,7 +44,7 @@ public sealed class UdpAssociationTests
     {
         await using var server = new FakeSocks5Server(IPAddress.Loopback);
         var echoAddress = host == "[::1]" ? IPAddress.IPv6Loopback : IPAddress.Loopback;
-        await using var echo = new UdpEchoServer(echoAddress);
+        await using var echo = UdpResponder.Echo(echoAddress);
         await using var association = await Socks5UdpAssociation.OpenAsync(server.Options(), TestTimeout.Token).Within();
         var buffer = new byte[100];
 
@@ -58,7 +59,7 @@ public sealed class UdpAssociationTests
     public async Task ManyDatagrams_RoundTrip_InOrder()
     {
         await using var server = new FakeSocks5Server(IPAddress.Loopback);
-        await using var echo = new UdpEchoServer(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await Socks5UdpAssociation.OpenAsync(server.Options(), TestTimeout.Token).Within();
         var buffer = new byte[100];
 
@@ -168,7 +169,7 @@ public sealed class UdpAssociationTests
     public async Task IcmpErrorSurfacingOnSend_IsIgnoredAndTheDatagramSent()
     {
         await using var server = new FakeSocks5Server(IPAddress.Loopback);
-        await using var echo = new UdpEchoServer(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await Socks5UdpAssociation.OpenAsync(server.Options(), TestTimeout.Token).Within();
         var session = await server.NextSessionAsync();
         var buffer = new byte[100];
@@ -190,7 +191,7 @@ public sealed class UdpAssociationTests
     public async Task UnspecifiedBoundAddress_MeansTheProxyAddress(string proxy, string advertised)
     {
         await using var server = new FakeSocks5Server(IPAddress.Parse(proxy)) { AdvertisedAddress = IPAddress.Parse(advertised) };
-        await using var echo = new UdpEchoServer(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await Socks5UdpAssociation.OpenAsync(server.Options(), TestTimeout.Token).Within();
         var session = await server.NextSessionAsync();
         var buffer = new byte[100];

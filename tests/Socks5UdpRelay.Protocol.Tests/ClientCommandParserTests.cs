@@ -304,7 +304,7 @@ public class ClientCommandParserTests
 
         for (int split = 0; split <= all.Length; split++)
         {
-            var answers = ControlLineFramerTests.Frame([all[..split], all[split..]])
+            var answers = ControlLines.Frame([all[..split], all[split..]])
                 .Select(line => line == "(too long)" ? "COMMAND-FAILED reason=malformed\n" : ParseAndRefuse(Encoding.Latin1.GetBytes(line)).Refusal ?? "(valid)");
 
             Assert.Equal(expected, answers);

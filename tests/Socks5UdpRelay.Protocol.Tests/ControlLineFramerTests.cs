@@ -8,56 +8,6 @@ public class ControlLineFramerTests
 {
     private const int Max = NoticeFormat.MaxLineLength;
 
-    /// <summary>What a reader of the stream sees: each line as text, and "(too long)" for each over-long one.</summary>
-    internal static List<string> Frame(IEnumerable<byte[]> chunks, int bufferLength = Max)
-    {
-        var framer = new ControlLineFramer();
-        var buffer = new byte[bufferLength];
-        int have = 0;
-        var seen = new List<string>();
-        foreach (byte[] chunk in chunks)
-        {
-            var data = chunk.AsSpan();
-            while (!data.IsEmpty)
-            {
-                // As a socket would: never more than the room left.
-                int n = Math.Min(data.Length, buffer.Length - have);
-                Assert.True(n > 0, "the framer left no room in a buffer of MaxLineLength bytes");
-                data[..n].CopyTo(buffer.AsSpan(have));
-                data = data[n..];
-                have += n;
-                have = Drain(ref framer, buffer, have, seen);
-            }
-        }
-
-        return seen;
-    }
-
-    private static int Drain(ref ControlLineFramer framer, byte[] buffer, int have, List<string> seen)
-    {
-        while (true)
-        {
-            var status = framer.TryReadLine(buffer.AsSpan(0, have), out var line, out int consumed);
-            Assert.InRange(consumed, 0, have);
-            if (status == OperationStatus.Done)
-            {
-                Assert.True(line.EndsWith("\n"u8));
-                seen.Add(Encoding.Latin1.GetString(line));
-            }
-            else if (status == OperationStatus.InvalidData)
-            {
-                seen.Add("(too long)");
-            }
-
-            buffer.AsSpan(consumed, have - consumed).CopyTo(buffer);
-            have -= consumed;
-            if (status == OperationStatus.NeedMoreData)
-            {
-                return have;
-            }
-        }
-    }
-
     private static readonly string TooLong = new string('x', Max) + "\n";
     private static readonly string Longest = new string('y', Max - 1) + "\n";
 
@@ -70,7 +20,7 @@ public class ControlLineFramerTests
     [Fact]
     public void Stream_InOneRead_GivesEveryLine()
     {
-        Assert.Equal(Expected, Frame([Ascii(Stream)], bufferLength: 4 * Max));
+        Assert.Equal(Expected, ControlLines.Frame([Ascii(Stream)], bufferLength: 4 * Max));
     }
 
     [Fact]
@@ -79,14 +29,14 @@ public class ControlLineFramerTests
         byte[] all = Ascii(Stream);
         for (int split = 0; split <= all.Length; split++)
         {
-            Assert.Equal(Expected, Frame([all[..split], all[split..]]));
+            Assert.Equal(Expected, ControlLines.Frame([all[..split], all[split..]]));
         }
     }
 
     [Fact]
     public void Stream_OneByteAtATime_GivesTheSameLines()
     {
-        Assert.Equal(Expected, Frame(Ascii(Stream).Select(b => new[] { b })));
+        Assert.Equal(Expected, ControlLines.Frame(Ascii(Stream).Select(b => new[] { b })));
     }
 
     [Fact]
@@ -97,7 +47,7 @@ public class ControlLineFramerTests
         {
             for (int second = first; second <= all.Length; second++)
             {
-                Assert.Equal(["SET dst=a.example:1 ttl=2\n", "MAP\n"], Frame([all[..first], all[first..second], all[second..]]));
+                Assert.Equal(["SET dst=a.example:1 ttl=2\n", "MAP\n"], ControlLines.Frame([all[..first], all[first..second], all[second..]]));
             }
         }
     }
@@ -105,8 +55,8 @@ public class ControlLineFramerTests
     [Fact]
     public void LineOf1024Bytes_IsALine_1025_IsTooLong()
     {
-        Assert.Equal([Longest], Frame([Ascii(Longest)]));
-        Assert.Equal(["(too long)", "NEXT\n"], Frame([Ascii(new string('z', Max) + "\nNEXT\n")], bufferLength: 4 * Max));
+        Assert.Equal([Longest], ControlLines.Frame([Ascii(Longest)]));
+        Assert.Equal(["(too long)", "NEXT\n"], ControlLines.Frame([Ascii(new string('z', Max) + "\nNEXT\n")], bufferLength: 4 * Max));
     }
 
     [Fact]
@@ -114,13 +64,13 @@ public class ControlLineFramerTests
     {
         var chunks = Enumerable.Range(0, 7).Select(_ => Repeat((byte)'c', 700)).Append(Ascii("c\nAFTER k=v\n"));
 
-        Assert.Equal(["(too long)", "AFTER k=v\n"], Frame(chunks));
+        Assert.Equal(["(too long)", "AFTER k=v\n"], ControlLines.Frame(chunks));
     }
 
     [Fact]
     public void TwoOverLongLinesInARow_AreTwoReports()
     {
-        Assert.Equal(["(too long)", "(too long)", "OK\n"], Frame([Ascii(TooLong + TooLong + "OK\n")]));
+        Assert.Equal(["(too long)", "(too long)", "OK\n"], ControlLines.Frame([Ascii(TooLong + TooLong + "OK\n")]));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Cli.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Cli.Tests.Doctor;
 
@@ -34,7 +35,7 @@ public sealed class DoctorEdgeTests
     [Fact]
     public async Task ClosedProxyPort_FailsAtStage1WithTheAddressTried_Exit3()
     {
-        int port = FreePort.Tcp();
+        int port = FreePorts.Tcp();
 
         var run = await DoctorRun.InProcessAsync(null, "--proxy", $"127.0.0.1:{port}");
 

@@ -1,4 +1,5 @@
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 
 namespace Socks5UdpRelay.Cli.Tests.Doctor;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Socks5UdpRelay.Cli.Tests.Fixtures;
 using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 
 namespace Socks5UdpRelay.Cli.Tests.Doctor;
 
@@ -15,7 +16,7 @@ public sealed class DoctorOurServerTests
     {
         await using var server = await RelayServer.StartAsync();
         await using var echo = UdpResponder.Echo();
-        int stunPort = PeerProcess.FreePort();
+        int stunPort = FreePorts.TcpAndUdp();
         await using var stund = await PeerServers.StartStundAsync(stunPort);
 
         var run = await DoctorRun.InProcessAsync(null, "--proxy", server.Proxy, "--target", $"127.0.0.1:{echo.Port}", "--stun", $"127.0.0.1:{stunPort}", "--idle", "1");
@@ -112,7 +113,7 @@ public sealed class DoctorOurServerTests
     public async Task ClosedPortOnly_PortUnreachableNoticeProvesThePath()
     {
         await using var server = await RelayServer.StartAsync();
-        int closed = FreePort.ClosedUdp();
+        int closed = FreePorts.ClosedUdp();
 
         var run = await DoctorRun.InProcessAsync(null, "--proxy", server.Proxy, "--closed", $"127.0.0.1:{closed}");
 

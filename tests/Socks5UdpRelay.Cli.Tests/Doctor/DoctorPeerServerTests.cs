@@ -1,5 +1,5 @@
-using Socks5UdpRelay.Cli.Tests.Fixtures;
 using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 
 namespace Socks5UdpRelay.Cli.Tests.Doctor;
 
@@ -10,7 +10,7 @@ namespace Socks5UdpRelay.Cli.Tests.Doctor;
 /// </summary>
 public sealed class DoctorPeerServerTests
 {
-    [PeerFact(DanteProcess.DantedPath, PeerServers.Stund)]
+    [PeerFact(ExternalTools.DanteServerPath, PeerServers.Stund)]
     public async Task Dante_RelaysWithoutNotices()
     {
         await using var dante = await DanteProcess.StartAsync();
@@ -24,7 +24,7 @@ public sealed class DoctorPeerServerTests
     [PeerFact(PeerServers.Microsocks)]
     public async Task Microsocks_NoUdpAssociate_FailsAtStage3With0x07()
     {
-        int port = PeerProcess.FreePort();
+        int port = FreePorts.TcpAndUdp();
         await using var microsocks = await PeerServers.StartMicrosocksAsync(port);
         await using var echo = UdpResponder.Echo();
 
@@ -39,7 +39,7 @@ public sealed class DoctorPeerServerTests
     [PeerFact(PeerServers.Hpsockd, PeerServers.Stund)]
     public async Task Hpsockd_RelaysRepliesOnlyToAClientThatNamesItsAddress()
     {
-        int port = PeerProcess.FreePort();
+        int port = FreePorts.TcpAndUdp();
         await using var hpsockd = await PeerServers.StartHpsockdAsync(port);
         var run = await RunWithEchoAndStunAsync($"127.0.0.1:{port}");
 
@@ -52,7 +52,7 @@ public sealed class DoctorPeerServerTests
     [PeerFact(PeerServers.V2ray, PeerServers.Stund)]
     public async Task V2raySocksInbound_RelaysWithAMappingPerDestination()
     {
-        int port = PeerProcess.FreePort();
+        int port = FreePorts.TcpAndUdp();
         await using var v2ray = await PeerServers.StartV2rayAsync(port);
         var run = await RunWithEchoAndStunAsync($"127.0.0.1:{port}");
 
@@ -63,7 +63,7 @@ public sealed class DoctorPeerServerTests
     [PeerFact(PeerServers.SsLocal, PeerServers.SsServer, PeerServers.Stund)]
     public async Task ShadowsocksLocalInFrontOfServer_Relays()
     {
-        int port = PeerProcess.FreePort();
+        int port = FreePorts.TcpAndUdp();
         var (server, local) = await PeerServers.StartShadowsocksAsync(port);
         await using (server)
         await using (local)
@@ -78,7 +78,7 @@ public sealed class DoctorPeerServerTests
     private static async Task<DoctorRun> RunWithEchoAndStunAsync(string proxy)
     {
         await using var echo = UdpResponder.Echo();
-        int stunPort = PeerProcess.FreePort();
+        int stunPort = FreePorts.TcpAndUdp();
         await using var stund = await PeerServers.StartStundAsync(stunPort);
         return await DoctorRun.InProcessAsync(null, "--proxy", proxy, "--target", $"127.0.0.1:{echo.Port}", "--stun", $"127.0.0.1:{stunPort}");
     }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Socks5UdpRelay.Cli.Tests.Fixtures;
 
 namespace Socks5UdpRelay.Cli.Tests.Doctor;
 

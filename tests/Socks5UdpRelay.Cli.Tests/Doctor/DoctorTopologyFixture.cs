@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
-using Socks5UdpRelay.Server.Tests.Topology;
+using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Topology;
 
 namespace Socks5UdpRelay.Cli.Tests.Doctor;
 
@@ -17,7 +18,7 @@ public sealed partial class DoctorTopologyFixture : IAsyncLifetime
     public const int EchoPort = 7;
 
     private NetnsTopology? _topology;
-    private UdpEchoServer? _echo;
+    private UdpResponder? _echo;
 
     public NetnsTopology Topology => _topology ?? throw new InvalidOperationException($"No topology: {Requirements.NetworkNamespacesMissing ?? "it was not built"}.");
 
@@ -40,7 +41,7 @@ public sealed partial class DoctorTopologyFixture : IAsyncLifetime
         }
 
         _topology = NetnsTopology.Create();
-        _echo = UdpEchoServer.Start(_topology, _topology.TargetNamespace, EchoPort);
+        _echo = UdpResponder.EchoIn(_topology, _topology.TargetNamespace, EchoPort);
         _topology.Nft(_topology.RelayNamespace, """
             table inet doctor {
               chain input {

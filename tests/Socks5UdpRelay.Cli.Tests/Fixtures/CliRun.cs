@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Cli.Tests.Fixtures;
 
@@ -63,7 +64,7 @@ internal static class CliRun
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"s5nc {string.Join(' ', args)} did not exit within {TestTimeout.Value}.");
+            throw new TimeoutException($"s5nc {string.Join(' ', args)} did not exit within {TestTimeout.Default}.");
         }
 
         await Task.WhenAll(copyOut, readErr).Within();

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Cli.Tests.Fixtures;
 

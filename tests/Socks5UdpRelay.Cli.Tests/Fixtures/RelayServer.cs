@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Socks5UdpRelay.Server.Control;
 using Socks5UdpRelay.Server.Hosting;
 using Socks5UdpRelay.Server.Resolution;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Cli.Tests.Fixtures;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Cli.Tests.Fixtures;
 

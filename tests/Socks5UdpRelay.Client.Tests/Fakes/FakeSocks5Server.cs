@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Threading.Channels;
 using Socks5UdpRelay.Protocol;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Client.Tests.Fakes;
 
@@ -80,8 +81,8 @@ internal sealed class FakeSocks5Server : IAsyncDisposable
         Host = EndPoint.Address.ToString(),
         Port = EndPoint.Port,
         Credentials = credentials,
-        ConnectTimeout = TestTimeout.Value,
-        HandshakeTimeout = handshakeTimeout ?? TestTimeout.Value,
+        ConnectTimeout = TestTimeout.Default,
+        HandshakeTimeout = handshakeTimeout ?? TestTimeout.Default,
     };
 
     /// <summary>The next session that got a successful reply.</summary>

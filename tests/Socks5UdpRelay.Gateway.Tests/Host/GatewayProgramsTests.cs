@@ -5,7 +5,8 @@ using Socks5UdpRelay.Gateway.Packets;
 using Socks5UdpRelay.Gateway.Plane;
 using Socks5UdpRelay.Gateway.Tests.Fakes;
 using Socks5UdpRelay.Protocol;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 
 namespace Socks5UdpRelay.Gateway.Tests.Host;
 
@@ -81,7 +82,7 @@ public sealed class GatewayProgramsTests(TopologyFixture fixture) : IClassFixtur
         using var run = GatewayRun.Start(fixture.Topology, rpFilter, FakeUplink.Refusing(555));
         var family = v6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork;
         using var socket = fixture.Topology.CreateSocket(run.Namespace, family, SocketType.Dgram, ProtocolType.Udp);
-        socket.ReceiveTimeout = (int)TestTimeouts.Default.TotalMilliseconds;
+        socket.ReceiveTimeout = (int)TestTimeout.Default.TotalMilliseconds;
         socket.Connect(IPAddress.Parse(v6 ? TargetV6 : TargetV4), 555);
 
         socket.Send("are you there"u8);
@@ -137,7 +138,7 @@ public sealed class GatewayProgramsTests(TopologyFixture fixture) : IClassFixtur
         using var run = GatewayRun.Start(fixture.Topology, rpFilter: 1, (FakeUplink uplink, FlowId flow, in UdpPacket packet) =>
             uplink.Notice(flow, $"UDP-DENIED dst={NoticeFormat.FormatEndpoint(new IPAddress(packet.DestinationAddress), packet.DestinationPort)} reason=policy"));
         using var socket = fixture.Topology.CreateSocket(run.Namespace, v6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.ReceiveTimeout = (int)TestTimeouts.Default.TotalMilliseconds;
+        socket.ReceiveTimeout = (int)TestTimeout.Default.TotalMilliseconds;
         socket.Connect(IPAddress.Parse(v6 ? TargetV6 : TargetV4), 53);
 
         socket.Send("query"u8);

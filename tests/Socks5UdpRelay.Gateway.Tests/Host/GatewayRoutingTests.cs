@@ -2,7 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Gateway.Routing;
 using Socks5UdpRelay.Gateway.Tests.Fakes;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 
 namespace Socks5UdpRelay.Gateway.Tests.Host;
 
@@ -26,7 +27,7 @@ public sealed class GatewayRoutingTests(TopologyFixture fixture) : IClassFixture
         using var marked = topology.CreateSocket(run.Namespace, AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         using var unmarked = topology.CreateSocket(run.Namespace, AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         run.Gateway.MarkSocket(marked);
-        echo.ReceiveTimeout = marked.ReceiveTimeout = unmarked.ReceiveTimeout = (int)TestTimeouts.Default.TotalMilliseconds;
+        echo.ReceiveTimeout = marked.ReceiveTimeout = unmarked.ReceiveTimeout = (int)TestTimeout.Default.TotalMilliseconds;
 
         marked.SendTo("to the proxy"u8, proxy);
         var buffer = new byte[64];
@@ -48,7 +49,7 @@ public sealed class GatewayRoutingTests(TopologyFixture fixture) : IClassFixture
         using var run = GatewayRun.Start(fixture.Topology, rpFilter: 1);
         using var tcp = fixture.Topology.CreateSocket(run.Namespace, AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         using var udp = fixture.Topology.CreateSocket(run.Namespace, AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        udp.ReceiveTimeout = (int)TestTimeouts.Default.TotalMilliseconds;
+        udp.ReceiveTimeout = (int)TestTimeout.Default.TotalMilliseconds;
 
         // TCP to a routed prefix keeps the main table's route (towards the relay namespace, which drops it).
         tcp.Blocking = false;

@@ -1,6 +1,7 @@
 using System.Net;
 using Socks5UdpRelay.Gateway.Tests.Fakes;
-using Socks5UdpRelay.Server.Tests.Topology;
+using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Topology;
 
 namespace Socks5UdpRelay.Gateway.Tests.Host;
 
@@ -82,7 +83,7 @@ internal sealed class GatewayRun : IDisposable
     public void Dispose()
     {
         NamespaceThread.Run(Namespace, Gateway.Dispose);
-        Assert.True(Gateway.Completion.Wait(Server.Tests.Infrastructure.TestTimeouts.Default));
+        Assert.True(Gateway.Completion.Wait(TestTimeout.Default));
         Assert.Equal(_before, HostState(_topology));
     }
 }

@@ -1,6 +1,6 @@
 using System.ComponentModel;
 using System.Runtime.InteropServices;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Gateway.Tests.Host;
 
@@ -41,7 +41,7 @@ internal static class NamespaceThread
             Name = $"in {ns}",
         };
         thread.Start();
-        if (!thread.Join(TestTimeouts.Default * 3))
+        if (!thread.Join(TestTimeout.Default * 3))
         {
             throw new TimeoutException($"Code in namespace {ns} did not finish.");
         }

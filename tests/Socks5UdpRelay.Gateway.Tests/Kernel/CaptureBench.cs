@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using Socks5UdpRelay.Gateway.Tests.Host;
 using Socks5UdpRelay.Gateway.Tun;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
-using Socks5UdpRelay.Server.Tests.Topology;
+using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Topology;
 
 namespace Socks5UdpRelay.Gateway.Tests.Kernel;
 
@@ -68,7 +69,7 @@ internal sealed class CaptureBench : IDisposable
     public byte[] Next(Func<byte[], bool> match)
     {
         var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TestTimeouts.Default)
+        while (deadline.Elapsed < TestTimeout.Default)
         {
             int n = Capture.Read(_buffer, 100);
             if (n > 0 && match(_buffer[..n]))

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Gateway.Packets;
 using Socks5UdpRelay.Gateway.Tests.Packets;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 
 namespace Socks5UdpRelay.Gateway.Tests.Kernel;
 

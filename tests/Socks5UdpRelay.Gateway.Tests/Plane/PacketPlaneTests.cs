@@ -7,6 +7,7 @@ using Socks5UdpRelay.Gateway.Plane;
 using Socks5UdpRelay.Gateway.Tests.Fakes;
 using Socks5UdpRelay.Gateway.Tests.Packets;
 using Socks5UdpRelay.Protocol;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Gateway.Tests.Plane;
 
@@ -14,7 +15,7 @@ public sealed class PacketPlaneTests
 {
     private readonly RecordingDevice _device = new();
     private readonly RecordingUplink _uplink = new();
-    private readonly ManualTime _time = new();
+    private readonly ManualTimeProvider _time = new(startTimestamp: 1_000_000);
 
     [Fact]
     public void DatagramToARoutedPrefix_ReachesTheUplinkWithItsFlowAndTtl()

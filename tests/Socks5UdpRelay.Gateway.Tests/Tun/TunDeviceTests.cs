@@ -1,8 +1,9 @@
 using System.Runtime.InteropServices;
 using Socks5UdpRelay.Gateway.Tests.Host;
 using Socks5UdpRelay.Gateway.Tun;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
-using Socks5UdpRelay.Server.Tests.Topology;
+using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Topology;
 
 namespace Socks5UdpRelay.Gateway.Tests.Tun;
 
@@ -73,7 +74,7 @@ public sealed class TunDeviceTests
 
         var reader = Task.Factory.StartNew(() => device.Read(buffer, Timeout.Infinite), TaskCreationOptions.LongRunning);
         device.Stop();
-        Assert.True(reader.Wait(TestTimeouts.Default));
+        Assert.True(reader.Wait(TestTimeout.Default));
         Assert.Equal(-1, reader.Result);
         Assert.Equal(-1, device.Read(buffer, 10));
     }

@@ -3,6 +3,7 @@ using System.Text;
 using Socks5UdpRelay.Client;
 using Socks5UdpRelay.Server.Auth;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Auth;
@@ -17,11 +18,11 @@ public sealed class AuthenticationTests
     public async Task RightPassword_OpensAnAssociation()
     {
         await using var server = await RelayServer.StartAsync(Users(("alice", AliceHash)));
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await Socks5UdpAssociation.OpenAsync(
-            new Socks5ProxyOptions { Host = "127.0.0.1", Port = server.EndPoint.Port, Credentials = new NetworkCredential("alice", "wonderland") }, TestTimeout.Token());
-        await association.SendAsync(echo.EndPoint, "in"u8.ToArray(), TestTimeout.Token());
-        Assert.Equal(2, (await association.ReceiveAsync(new byte[16], TestTimeout.Token())).Length);
+            new Socks5ProxyOptions { Host = "127.0.0.1", Port = server.EndPoint.Port, Credentials = new NetworkCredential("alice", "wonderland") }, TestTimeout.Token);
+        await association.SendAsync(echo.EndPoint, "in"u8.ToArray(), TestTimeout.Token);
+        Assert.Equal(2, (await association.ReceiveAsync(new byte[16], TestTimeout.Token)).Length);
     }
 
     [Fact]
@@ -39,7 +40,7 @@ public sealed class AuthenticationTests
         time.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(new byte[] { 0x01, 0x01 }, await raw.ReadAsync(2));
         Assert.True(await raw.ClosedByServerAsync());
-        Assert.Contains(server.Logs.Events, e => e.EventId == 2009 && e.Message.Contains("127.0.0.1"));
+        Assert.Contains(server.Logs.Events, e => e.Message.StartsWith("127.0.0.1:", StringComparison.Ordinal) && e.Message.Contains(": authentication failed: wrong user name or password", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -47,7 +48,7 @@ public sealed class AuthenticationTests
     {
         await using var server = await RelayServer.StartAsync(Users(("alice", AliceHash), ("Auth:FailureDelay", "00:00:00")));
         var error = await Assert.ThrowsAsync<Socks5Exception>(() => Socks5UdpAssociation.OpenAsync(
-            new Socks5ProxyOptions { Host = "127.0.0.1", Port = server.EndPoint.Port, Credentials = new NetworkCredential("mallory", "wonderland") }, TestTimeout.Token()));
+            new Socks5ProxyOptions { Host = "127.0.0.1", Port = server.EndPoint.Port, Credentials = new NetworkCredential("mallory", "wonderland") }, TestTimeout.Token));
         Assert.Equal(Socks5ErrorKind.AuthenticationFailed, error.Kind);
     }
 
@@ -79,8 +80,8 @@ public sealed class AuthenticationTests
             foreach (var (user, password) in new[] { ("filed", "from-a-file"), ("env", "from-a-variable") })
             {
                 await using var association = await Socks5UdpAssociation.OpenAsync(
-                    new Socks5ProxyOptions { Host = "127.0.0.1", Port = server.EndPoint.Port, Credentials = new NetworkCredential(user, password) }, TestTimeout.Token());
-                Assert.True(await association.NoticesSupported.Bounded());
+                    new Socks5ProxyOptions { Host = "127.0.0.1", Port = server.EndPoint.Port, Credentials = new NetworkCredential(user, password) }, TestTimeout.Token);
+                Assert.True(await association.NoticesSupported.Within());
             }
         }
         finally

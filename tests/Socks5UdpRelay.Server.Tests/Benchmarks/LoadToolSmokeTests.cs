@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Socks5UdpRelay.Server.Tests.Fixtures;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Benchmarks;
@@ -13,7 +14,7 @@ public sealed class LoadToolSmokeTests
     [Fact]
     public async Task LoadToolSmoke_RepliesArriveAndAreCorrect()
     {
-        string tool = LoadToolPath();
+        string tool = BuiltPrograms.LoadToolDll;
         Assert.True(File.Exists(tool), $"the load tool is built with the solution; not found at {tool}");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(tool);
@@ -35,15 +36,5 @@ public sealed class LoadToolSmokeTests
 
         string output = await stdout + await stderr;
         Assert.True(process.ExitCode == 0, output);
-    }
-
-    /// <summary>The tool's dll in the same configuration as these tests (the solution builds both).</summary>
-    private static string LoadToolPath()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory); // tests/Socks5UdpRelay.Server.Tests/bin/<Configuration>/<tfm>/
-        string tfm = dir.Name;
-        string configuration = dir.Parent!.Name;
-        var tests = dir.Parent.Parent!.Parent!.Parent!;
-        return Path.Combine(tests.FullName, "Socks5UdpRelay.Benchmarks", "bin", configuration, tfm, "Socks5UdpRelay.Benchmarks.dll");
     }
 }

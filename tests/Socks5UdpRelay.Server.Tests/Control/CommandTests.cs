@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Socks5UdpRelay.Protocol;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Control;
@@ -34,7 +35,7 @@ public sealed class CommandTests
     public async Task EachFailureClass_HasItsAnswer_AndTheAssociationGoesOn(string command, string answer)
     {
         await using var server = await RelayServer.StartAsync();
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await SendLineAsync(association, command);
         Assert.Equal(answer, await association.Control.ReadLineAsync());
@@ -122,7 +123,7 @@ public sealed class CommandTests
     public async Task ClientThatNeverReadsItsAnswers_IsNoLongerRead_WhileTheRelayGoesOn()
     {
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:NoticeQueueLength"] = "4" });
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         var control = await RawSocks.ConnectAsync(server.EndPoint);
         control.Control.ReceiveBufferSize = 4096; // and then never read
         await using var association = await OpenWithControlAsync(control);
@@ -161,7 +162,7 @@ public sealed class CommandTests
     public async Task StandardClientWritingRandomBytes_StillRelays()
     {
         await using var server = await RelayServer.StartAsync();
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         var random = new Random(1928);
         byte[] noise = new byte[64 * 1024];
@@ -178,12 +179,12 @@ public sealed class CommandTests
     public async Task CommandsOff_GreetingWithoutCommands_LinesDiscarded_NoAnswer()
     {
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:Commands"] = "off" });
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         var control = await RawSocks.ConnectAsync(server.EndPoint);
         var relay = await control.AssociateAsync();
         Assert.Equal("NOTICES version=1", await control.ReadLineAsync());
         await control.SendAsync("MAP\n"u8.ToArray());
-        var closed = Relay.NoticeTests.FreeUdpPort(IPAddress.Loopback);
+        var closed = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback);
         await using var association = RawAssociationAccess.Create(control, Bound(), relay);
         await association.SendToAsync(closed, "x"u8.ToArray());
         Assert.StartsWith("UDP-ERROR", await control.ReadLineAsync()); // the next line is a notice: MAP was not answered
@@ -193,7 +194,7 @@ public sealed class CommandTests
     public async Task Mappings_HaveTheirOwnOutboundPorts_RepliesAndNoticesNameThem_UnmapClosesThem()
     {
         await using var server = await RelayServer.StartAsync();
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await SendLineAsync(association, "MAP");
         string mapOk = (await association.Control.ReadLineAsync())!;
@@ -211,7 +212,7 @@ public sealed class CommandTests
         Assert.NotEqual(ports[0], ports[1]); // each mapping its own external port
         Assert.Equal(port1, ports[1]);
 
-        var closed = Relay.NoticeTests.FreeUdpPort(IPAddress.Loopback);
+        var closed = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback);
         await association.SendAsync(WithRsv(RawSocks.Datagram(closed, "x"u8), 1));
         Assert.Matches($"^UDP-ERROR dst=127.0.0.1:{closed.Port} error=port-unreachable .* map=1$", await association.Control.ReadLineAsync());
 
@@ -227,7 +228,7 @@ public sealed class CommandTests
     public async Task ClientThatNeverMaps_SeesRsvZero_WhateverItPutThere()
     {
         await using var server = await RelayServer.StartAsync();
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendAsync(WithRsv(RawSocks.Datagram(echo.EndPoint, "junk rsv"u8), 0xBEEF));
         Assert.Equal(("junk rsv", 0), await ReceiveWithRsvAsync(association));
@@ -264,7 +265,7 @@ public sealed class CommandTests
     public async Task ThousandMapUnmapCycles_LeakNoDescriptor()
     {
         await using var server = await ServerProcess.StartAsync(["--Relay:Listen:0=127.0.0.1:0"]);
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         int before = Directory.GetFiles($"/proc/{server.Pid}/fd").Length;
         for (int i = 0; i < 1000; i++)
@@ -295,7 +296,7 @@ public sealed class CommandTests
     private static async Task<(string Payload, ushort Rsv)> ReceiveWithRsvAsync(RawAssociation association)
     {
         byte[] buffer = new byte[2048];
-        var result = await association.Udp.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), TestTimeout.Token());
+        var result = await association.Udp.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), TestTimeout.Token);
         Assert.True(UdpRequestHeader.TryParse(buffer.AsSpan(0, result.ReceivedBytes), out ushort rsv, out _, out _, out int headerLength));
         return (Encoding.ASCII.GetString(buffer, headerLength, result.ReceivedBytes - headerLength), rsv);
     }

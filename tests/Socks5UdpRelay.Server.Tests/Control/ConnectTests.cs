@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Control;
@@ -34,7 +35,7 @@ public sealed class ConnectTests
         raw.Control.Shutdown(SocketShutdown.Send); // the request ends with our FIN...
         var answer = await raw.ReadAsync(100);      // ...and the answer still comes back
         Assert.Equal("got 12 bytes: hello, world", Encoding.ASCII.GetString(answer));
-        await serve.Bounded();
+        await serve.Within();
     }
 
     [Fact]
@@ -53,7 +54,7 @@ public sealed class ConnectTests
         Assert.Equal(0x00, (await raw.ReadAsync(10))[1]);
         raw.Control.Shutdown(SocketShutdown.Send);
         Assert.Equal("got 0 bytes: ", Encoding.ASCII.GetString(await raw.ReadAsync(100)));
-        await serve.Bounded();
+        await serve.Within();
     }
 
     [Fact]
@@ -72,14 +73,14 @@ public sealed class ConnectTests
         Assert.Equal(0x00, (await raw.ReadAsync(10))[1]);
         raw.Control.Shutdown(SocketShutdown.Send);
         Assert.Equal("got 10 bytes: early bird", Encoding.ASCII.GetString(await raw.ReadAsync(100)));
-        await serve.Bounded();
+        await serve.Within();
     }
 
     [Fact]
     public async Task ClosedPort_RepliesConnectionRefused()
     {
         await using var server = await RelayServer.StartAsync();
-        var closed = Relay.NoticeTests.FreeUdpPort(IPAddress.Loopback); // a port number nobody listens on over TCP either, most likely
+        var closed = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback); // a port number nobody listens on over TCP either, most likely
         using var check = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         check.Bind(new IPEndPoint(IPAddress.Loopback, 0)); // hold a port without listening: connects to it are refused
         await using var raw = await RawSocks.ConnectAsync(server.EndPoint);
@@ -121,17 +122,17 @@ public sealed class ConnectTests
     /// <summary>Reads until the client's FIN, then answers with what it got and closes: only a relay that passes FIN on gets an answer.</summary>
     private static async Task ServeUntilFinThenAnswerAsync(Socket listener)
     {
-        using var connection = await listener.AcceptAsync(TestTimeout.Token());
+        using var connection = await listener.AcceptAsync(TestTimeout.Token);
         var received = new MemoryStream();
         byte[] buffer = new byte[1024];
         int n;
-        while ((n = await connection.ReceiveAsync(buffer, SocketFlags.None, TestTimeout.Token())) > 0)
+        while ((n = await connection.ReceiveAsync(buffer, SocketFlags.None, TestTimeout.Token)) > 0)
         {
             received.Write(buffer, 0, n);
         }
 
         byte[] answer = Encoding.ASCII.GetBytes($"got {received.Length} bytes: {Encoding.ASCII.GetString(received.ToArray())}");
-        await connection.SendAsync(answer, SocketFlags.None, TestTimeout.Token());
+        await connection.SendAsync(answer, SocketFlags.None, TestTimeout.Token);
         connection.Shutdown(SocketShutdown.Both);
     }
 }

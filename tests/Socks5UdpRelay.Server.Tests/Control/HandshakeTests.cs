@@ -1,4 +1,5 @@
 using System.Net;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 using Socks5UdpRelay.Server.Tests.Fixtures;
 

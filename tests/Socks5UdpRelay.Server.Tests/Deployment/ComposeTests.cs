@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Deployment;
@@ -49,7 +50,7 @@ public sealed class ComposeTests
             run.ArgumentList.Add(string.Join('\n', commands));
             using (var shell = Process.Start(run)!)
             {
-                Assert.True(shell.WaitForExit(TestTimeouts.Default), "the README's commands did not finish");
+                Assert.True(shell.WaitForExit(TestTimeout.Default), "the README's commands did not finish");
                 Assert.True(shell.ExitCode == 0, $"the README's commands failed: {shell.StandardError.ReadToEnd()}");
             }
 

@@ -2,7 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
 using Socks5UdpRelay.Server.Tests.Fixtures;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Deployment;
@@ -86,7 +87,7 @@ public sealed partial class DockerfileRunTests(EmulatedImage image) : IClassFixt
         var built = await image.GetAsync();
         var (environment, first, last) = OperatorEnvironment();
         await using var server = await ServerProcess.StartAsync(built.Command(built.Dockerfile.Entrypoint, environment));
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
 
         await using var association = await RawAssociation.OpenAsync(Loopback(server));
         await association.SendToAsync(echo.EndPoint, "through the image"u8.ToArray());
@@ -187,9 +188,9 @@ public sealed partial class DockerfileRunTests(EmulatedImage image) : IClassFixt
         var (first, last) = FreePorts.UdpRange(4);
         return new()
         {
-            ["Relay__Listen__0"] = $"0.0.0.0:{FreePorts.Tcp()}",
+            ["Relay__Listen__0"] = $"0.0.0.0:{FreePorts.Tcp(IPAddress.Any)}",
             ["Relay__UdpPortRange"] = $"{first}-{last}",
-            ["Metrics__Listen"] = $"0.0.0.0:{FreePorts.Tcp()}",
+            ["Metrics__Listen"] = $"0.0.0.0:{FreePorts.Tcp(IPAddress.Any)}",
         };
     }
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 
 namespace Socks5UdpRelay.Server.Tests.Deployment;
 

@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using System.Xml.Linq;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Deployment;

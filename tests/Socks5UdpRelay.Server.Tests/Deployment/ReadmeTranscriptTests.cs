@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Socks5UdpRelay.Server.Tests.Fixtures;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
-using Socks5UdpRelay.Server.Tests.Topology;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Topology;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Deployment;
@@ -22,7 +22,7 @@ public sealed class ReadmeTranscriptTests
         string script = string.Join('\n',
         [
             .. setup,
-            $"s5nc() {{ dotnet {ProbeRateLimitTopologyTests.CliDll()} \"$@\"; }}",
+            $"s5nc() {{ dotnet {BuiltPrograms.CliDll} \"$@\"; }}",
             "for i in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/11080) 2>/dev/null && break; sleep 0.05; done", // bounded: the server's start-up
             "echo @@send; echo hello | s5nc send 127.0.0.1 7 2>&1",
             "echo @@refused; echo hello | s5nc send 127.0.0.1 5999 2>&1; echo $?",

@@ -7,7 +7,7 @@ using Socks5UdpRelay.Server.Notices;
 using Socks5UdpRelay.Server.Policy;
 using Socks5UdpRelay.Server.Relay;
 using Socks5UdpRelay.Server.Resolution;
-using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Server.Tests.Fakes;
 

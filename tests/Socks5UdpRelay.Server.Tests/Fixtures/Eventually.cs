@@ -1,3 +1,5 @@
+using Socks5UdpRelay.Tests.Shared;
+
 namespace Socks5UdpRelay.Server.Tests.Fixtures;
 
 /// <summary>

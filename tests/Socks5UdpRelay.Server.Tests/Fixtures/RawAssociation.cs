@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Protocol;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Fixtures;
@@ -42,7 +43,7 @@ internal sealed class RawAssociation : IAsyncDisposable
         return new RawAssociation(control, udp, relay);
     }
 
-    public Task SendAsync(byte[] datagram) => Udp.SendToAsync(datagram, SocketFlags.None, Relay, TestTimeout.Token()).AsTask();
+    public Task SendAsync(byte[] datagram) => Udp.SendToAsync(datagram, SocketFlags.None, Relay, TestTimeout.Token).AsTask();
 
     public Task SendToAsync(IPEndPoint destination, byte[] payload) => SendAsync(RawSocks.Datagram(destination, payload));
 
@@ -50,7 +51,7 @@ internal sealed class RawAssociation : IAsyncDisposable
     public async Task<(string Source, byte[] Payload)> ReceiveAsync(CancellationToken? cancellationToken = null)
     {
         byte[] buffer = new byte[65_536];
-        var result = await Udp.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(Relay.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0), cancellationToken ?? TestTimeout.Token());
+        var result = await Udp.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(Relay.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0), cancellationToken ?? TestTimeout.Token);
         Assert.Equal(Relay, (IPEndPoint)result.RemoteEndPoint);
         Assert.True(UdpRequestHeader.TryParse(buffer.AsSpan(0, result.ReceivedBytes), out byte fragment, out var source, out int headerLength));
         Assert.Equal(0, fragment);

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Fixtures;
@@ -25,11 +26,11 @@ internal sealed class RawSocks : IAsyncDisposable
     public static async Task<RawSocks> ConnectAsync(IPEndPoint server)
     {
         var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(server, TestTimeout.Token());
+        await socket.ConnectAsync(server, TestTimeout.Token);
         return new RawSocks(socket);
     }
 
-    public async Task SendAsync(params byte[] bytes) => await Control.SendAsync(bytes, SocketFlags.None, TestTimeout.Token());
+    public async Task SendAsync(params byte[] bytes) => await Control.SendAsync(bytes, SocketFlags.None, TestTimeout.Token);
 
     /// <summary>Reads exactly <paramref name="count"/> bytes, or fewer if the server closes first.</summary>
     public async Task<byte[]> ReadAsync(int count)
@@ -38,7 +39,7 @@ internal sealed class RawSocks : IAsyncDisposable
         int total = 0;
         while (total < count)
         {
-            int n = await Control.ReceiveAsync(buffer.AsMemory(total), SocketFlags.None, TestTimeout.Token());
+            int n = await Control.ReceiveAsync(buffer.AsMemory(total), SocketFlags.None, TestTimeout.Token);
             if (n == 0)
             {
                 break;
@@ -56,7 +57,7 @@ internal sealed class RawSocks : IAsyncDisposable
         byte[] one = new byte[1];
         try
         {
-            return await Control.ReceiveAsync(one, SocketFlags.None, TestTimeout.Token()) == 0;
+            return await Control.ReceiveAsync(one, SocketFlags.None, TestTimeout.Token) == 0;
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
         {
@@ -82,7 +83,7 @@ internal sealed class RawSocks : IAsyncDisposable
     /// <summary>Reads one notice line (without its \n); null if the connection ends first.</summary>
     public async Task<string?> ReadLineAsync(CancellationToken? cancellationToken = null)
     {
-        var token = cancellationToken ?? TestTimeout.Token();
+        var token = cancellationToken ?? TestTimeout.Token;
         while (true)
         {
             int nl = Array.IndexOf(_lineBuffer, (byte)'\n', 0, _lineLength);

@@ -5,8 +5,11 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Socks5UdpRelay.Server.Control;
 using Socks5UdpRelay.Server.Hosting;
+using Socks5UdpRelay.Server.Relay;
 using Socks5UdpRelay.Server.Resolution;
 using Socks5UdpRelay.Server.Transport;
+using Socks5UdpRelay.Tests.Shared;
+using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Fixtures;
 
@@ -62,7 +65,7 @@ internal sealed class RelayServer : IAsyncDisposable
         }
 
         var host = builder.Build();
-        await host.StartAsync(TestTimeout.Token());
+        await host.StartAsync(TestTimeout.Token);
         var server = new RelayServer(host);
         server.Logs.Adopt(capture);
         return server;
@@ -79,6 +82,10 @@ internal sealed class RelayServer : IAsyncDisposable
             await association.Loop.InvokeAsync(static () => { }).WaitAsync(TestTimeout.Default);
         }
     }
+
+    /// <summary>The server's one association (fails the test unless there is exactly one), to read its counters and state.</summary>
+    public UdpAssociation SingleAssociation()
+        => Assert.Single(Services.GetRequiredService<AssociationRegistry>().Associations);
 
     /// <summary>Waits (bounded) until the server holds no association any more.</summary>
     public async Task WaitForNoAssociationsAsync()

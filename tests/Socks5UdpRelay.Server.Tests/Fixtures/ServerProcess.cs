@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Server.Tests.Fixtures;
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Socks5UdpRelay.Server.Hosting;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Hosting;
@@ -11,7 +12,7 @@ public sealed class ConfigurationTests
     [Fact]
     public void EveryErrorOfEverySection_IsReportedTogether_NamingItsKey()
     {
-        var failures = Validate(new()
+        var failures = RelayHostValidation.Validate(new()
         {
             ["Relay:Listen:0"] = "localhost:1080",
             ["Relay:Notices"] = "sometimes",
@@ -39,11 +40,11 @@ public sealed class ConfigurationTests
 
     [Fact]
     public void ValueThatDoesNotConvert_NamesItsKey()
-        => Assert.Contains(Validate(new() { ["Relay:HandshakeTimeout"] = "soon" }), f => f.StartsWith("Relay:HandshakeTimeout = 'soon'", StringComparison.Ordinal));
+        => Assert.Contains(RelayHostValidation.Validate(new() { ["Relay:HandshakeTimeout"] = "soon" }), f => f.StartsWith("Relay:HandshakeTimeout = 'soon'", StringComparison.Ordinal));
 
     [Fact]
     public void ShippedConfiguration_IsValid()
-        => Assert.Empty(Validate(new()));
+        => Assert.Empty(RelayHostValidation.Validate(new()));
 
     [Theory]
     [InlineData(null, null, null, false)]
@@ -52,7 +53,7 @@ public sealed class ConfigurationTests
     [InlineData(null, null, "true", true)]
     public void NonLoopbackListener_NeedsUsersOrAllowListOrExplicitOpenRelay(string? allowClients, string? user, string? openRelay, bool valid)
     {
-        var failures = Validate(new()
+        var failures = RelayHostValidation.Validate(new()
         {
             ["Relay:Listen:0"] = "0.0.0.0:0",
             ["Policy:AllowClients:0"] = allowClients,
@@ -80,13 +81,5 @@ public sealed class ConfigurationTests
         Assert.Contains(server.Output, l => l.Contains("Relay:Notices = 'loud'", StringComparison.Ordinal));
         Assert.Contains(server.Output, l => l.Contains("Limits:DatagramBurst = 0", StringComparison.Ordinal));
         Assert.DoesNotContain(server.Output, l => l.Contains("   at ", StringComparison.Ordinal)); // no stack trace
-    }
-
-    internal static IReadOnlyList<string> Validate(Dictionary<string, string?> settings)
-    {
-        var builder = RelayHost.CreateBuilder([]);
-        builder.Configuration.AddInMemoryCollection(settings.Where(s => s.Value is not null));
-        using var host = builder.Build();
-        return RelayHost.Validate(host.Services);
     }
 }

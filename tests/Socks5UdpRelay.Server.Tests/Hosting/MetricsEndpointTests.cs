@@ -1,9 +1,8 @@
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Socks5UdpRelay.Server.Metrics;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Hosting;
@@ -16,7 +15,7 @@ public sealed class MetricsEndpointTests
     {
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Metrics:Enabled"] = "true", ["Metrics:Listen"] = "127.0.0.1:0" });
         var endpoint = server.Services.GetRequiredService<MetricsEndpoint>().EndPoint!;
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using (var association = await RawAssociation.OpenAsync(server.EndPoint))
         {
             for (int i = 0; i < 3; i++)
@@ -25,15 +24,15 @@ public sealed class MetricsEndpointTests
                 await association.ReceiveAsync();
             }
 
-            await association.SendToAsync(Relay.NoticeTests.FreeUdpPort(IPAddress.Loopback), "x"u8.ToArray());
+            await association.SendToAsync(FreePorts.ClosedUdpEndPoint(IPAddress.Loopback), "x"u8.ToArray());
             Assert.StartsWith("UDP-ERROR", await association.Control.ReadLineAsync());
-            string live = await GetAsync(endpoint, "/metrics");
+            string live = await RawHttp.GetAsync(endpoint, "/metrics");
             Assert.Contains("socks5udprelay_associations 1\n", live);
             Assert.Contains("socks5udprelay_destinations 2\n", live);
         }
 
         await server.WaitForNoAssociationsAsync();
-        string text = await GetAsync(endpoint, "/metrics");
+        string text = await RawHttp.GetAsync(endpoint, "/metrics");
         Assert.Contains("HTTP/1.1 200 OK", text);
         Assert.Contains("socks5udprelay_datagrams_total{direction=\"client-to-destination\"} 4\n", text); // counted after the close too
         Assert.Contains("socks5udprelay_datagrams_total{direction=\"destination-to-client\"} 3\n", text);
@@ -48,8 +47,8 @@ public sealed class MetricsEndpointTests
     {
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Metrics:Enabled"] = "true", ["Metrics:Listen"] = "127.0.0.1:0" });
         var endpoint = server.Services.GetRequiredService<MetricsEndpoint>().EndPoint!;
-        Assert.StartsWith("HTTP/1.1 200 OK", await GetAsync(endpoint, "/healthz"));
-        Assert.StartsWith("HTTP/1.1 404", await GetAsync(endpoint, "/admin"));
+        Assert.StartsWith("HTTP/1.1 200 OK", await RawHttp.GetAsync(endpoint, "/healthz"));
+        Assert.StartsWith("HTTP/1.1 404", await RawHttp.GetAsync(endpoint, "/admin"));
     }
 
     [Fact]
@@ -57,21 +56,5 @@ public sealed class MetricsEndpointTests
     {
         await using var server = await RelayServer.StartAsync();
         Assert.Null(server.Services.GetRequiredService<MetricsEndpoint>().EndPoint);
-    }
-
-    internal static async Task<string> GetAsync(IPEndPoint endpoint, string path)
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(endpoint, TestTimeout.Token());
-        await socket.SendAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: test\r\n\r\n"), SocketFlags.None, TestTimeout.Token());
-        var response = new MemoryStream();
-        byte[] buffer = new byte[4096];
-        int n;
-        while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, TestTimeout.Token())) > 0)
-        {
-            response.Write(buffer, 0, n);
-        }
-
-        return Encoding.UTF8.GetString(response.ToArray());
     }
 }

@@ -1,9 +1,9 @@
-using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Socks5UdpRelay.Server.Metrics;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Hosting;
@@ -17,7 +17,7 @@ public sealed class OperatorSignalsTests
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Metrics:Enabled"] = "true", ["Metrics:Listen"] = "127.0.0.1:0" });
         var endpoint = server.Services.GetRequiredService<MetricsEndpoint>().EndPoint!;
 
-        string text = await MetricsEndpointTests.GetAsync(endpoint, "/metrics");
+        string text = await RawHttp.GetAsync(endpoint, "/metrics");
 
         foreach (string series in new[]
         {
@@ -39,7 +39,7 @@ public sealed class OperatorSignalsTests
     [Fact]
     public async Task UdpPortRangeExhausted_IsAnsweredGeneralFailure_CountedAndNamedInTheLog()
     {
-        int port = Relay.NoticeTests.FreeUdpPort(IPAddress.Loopback).Port;
+        int port = FreePorts.ClosedUdp();
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?>
         {
             ["Relay:UdpPortRange"] = $"{port}-{port}",
@@ -55,7 +55,7 @@ public sealed class OperatorSignalsTests
         var reply = await second.ReadAsync(10);
 
         Assert.Equal(0x01, reply[1]); // general SOCKS server failure
-        string text = await MetricsEndpointTests.GetAsync(server.Services.GetRequiredService<MetricsEndpoint>().EndPoint!, "/metrics");
+        string text = await RawHttp.GetAsync(server.Services.GetRequiredService<MetricsEndpoint>().EndPoint!, "/metrics");
         Assert.Contains("socks5udprelay_associations_refused_total{reason=\"udp-port-range\"} 1\n", text);
         Assert.Contains(server.Logs.Events, e => e.Level == LogLevel.Warning && e.Message.Contains($"Relay:UdpPortRange={port}-{port}", StringComparison.Ordinal));
     }
@@ -69,6 +69,7 @@ public sealed class OperatorSignalsTests
         using var json = JsonDocument.Parse(line);
         string message = json.RootElement.GetProperty("RenderedMessage").GetString()!;
         Assert.Matches(@"^Metrics on http://127\.0\.0\.1:\d+/metrics and /healthz$", message);
-        Assert.Equal(1005, json.RootElement.GetProperty("Properties").GetProperty("EventId").GetProperty("Id").GetInt32());
+        string endpoint = json.RootElement.GetProperty("Properties").GetProperty("Endpoint").GetString()!; // and the value as a field of its own
+        Assert.Equal($"Metrics on http://{endpoint}/metrics and /healthz", message);
     }
 }

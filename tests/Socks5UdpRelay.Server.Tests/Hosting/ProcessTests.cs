@@ -1,6 +1,6 @@
-using System.Net;
 using System.Text.Json;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Hosting;
@@ -39,8 +39,8 @@ public sealed class ProcessTests
             Assert.Contains(check.Output, l => l.StartsWith("healthy", StringComparison.Ordinal));
         }
 
-        var free = Relay.NoticeTests.FreeUdpPort(IPAddress.Loopback);
-        await using var none = ServerProcess.Launch(["healthcheck", $"--Relay:Listen:0=127.0.0.1:{free.Port}"]);
+        int free = FreePorts.Tcp();
+        await using var none = ServerProcess.Launch(["healthcheck", $"--Relay:Listen:0=127.0.0.1:{free}"]);
         Assert.Equal(1, await none.WaitForExitAsync(TestTimeout.Default));
         Assert.Contains(none.Output, l => l.StartsWith("unhealthy", StringComparison.Ordinal));
     }
@@ -52,6 +52,7 @@ public sealed class ProcessTests
         string line = await server.WaitForLineAsync(l => l.Contains("Listening for SOCKS5", StringComparison.Ordinal));
         using var json = JsonDocument.Parse(line);
         Assert.Equal("Information", json.RootElement.GetProperty("Level").GetString());
-        Assert.Equal(1001, json.RootElement.GetProperty("Properties").GetProperty("EventId").GetProperty("Id").GetInt32());
+        Assert.Equal($"Listening for SOCKS5 on {server.EndPoint}", json.RootElement.GetProperty("RenderedMessage").GetString());
+        Assert.Equal(server.EndPoint.ToString(), json.RootElement.GetProperty("Properties").GetProperty("Endpoint").GetString());
     }
 }

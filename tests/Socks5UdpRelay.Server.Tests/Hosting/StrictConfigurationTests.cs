@@ -1,5 +1,6 @@
 using Socks5UdpRelay.Server.Hosting;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Hosting;
@@ -13,12 +14,12 @@ public sealed class StrictConfigurationTests
 {
     [Fact]
     public void MisspeltKey_IsAnError_NamingTheClosestKnownKey()
-        => Assert.Contains("Relay:UdpPortRnage is not a setting: did you mean Relay:UdpPortRange?", ConfigurationTests.Validate(new() { ["Relay:UdpPortRnage"] = "41000-41010" }));
+        => Assert.Contains("Relay:UdpPortRnage is not a setting: did you mean Relay:UdpPortRange?", RelayHostValidation.Validate(new() { ["Relay:UdpPortRnage"] = "41000-41010" }));
 
     [Fact]
     public void UnknownKeyFarFromAnyKnownOne_ListsTheSectionsKeys()
     {
-        var failures = ConfigurationTests.Validate(new() { ["Limits:Bandwidth"] = "10" });
+        var failures = RelayHostValidation.Validate(new() { ["Limits:Bandwidth"] = "10" });
         Assert.Contains(failures, f => f.StartsWith("Limits:Bandwidth is not a setting: Limits has MaxConnections, MaxConnectionsPerClient", StringComparison.Ordinal));
     }
 
@@ -26,16 +27,16 @@ public sealed class StrictConfigurationTests
     public void MisspeltKeyInsideAListItem_IsAnError()
         => Assert.Contains(
             "Auth:Users:0:PasswordHsah is not a setting: did you mean Auth:Users:0:PasswordHash?",
-            ConfigurationTests.Validate(new() { ["Auth:Users:0:Name"] = "alice", ["Auth:Users:0:PasswordHsah"] = "x" }));
+            RelayHostValidation.Validate(new() { ["Auth:Users:0:Name"] = "alice", ["Auth:Users:0:PasswordHsah"] = "x" }));
 
     [Fact]
     public void LogFormatTypo_ListsWhatIsAccepted()
-        => Assert.Contains("LogFormat = 'jsn': use text or json (did you mean json?).", ConfigurationTests.Validate(new() { ["LogFormat"] = "jsn" }));
+        => Assert.Contains("LogFormat = 'jsn': use text or json (did you mean json?).", RelayHostValidation.Validate(new() { ["LogFormat"] = "jsn" }));
 
     [Fact]
     public void ValueOfTheWrongType_SaysWhatIsAccepted_AndHidesNoOtherErrorOfItsSection()
     {
-        var failures = ConfigurationTests.Validate(new()
+        var failures = RelayHostValidation.Validate(new()
         {
             ["Relay:HandshakeTimeout"] = "10s",
             ["Relay:MaxDatagramSize"] = "big",
@@ -56,17 +57,17 @@ public sealed class StrictConfigurationTests
     public void ListGivenWithoutAnIndex_SaysHowToWriteIt()
         => Assert.Contains(
             "Relay:AdvertisedAddress = '203.0.113.10': Relay:AdvertisedAddress is a list; write Relay:AdvertisedAddress:0=203.0.113.10 (environment: Relay__AdvertisedAddress__0).",
-            ConfigurationTests.Validate(new() { ["Relay:AdvertisedAddress"] = "203.0.113.10" }));
+            RelayHostValidation.Validate(new() { ["Relay:AdvertisedAddress"] = "203.0.113.10" }));
 
     [Fact]
     public void SerilogLevelTypo_IsAValidationError()
         => Assert.Contains(
             "Serilog:MinimumLevel:Default = 'Infromation' is not a log level: use Verbose, Debug, Information, Warning, Error, Fatal (did you mean Information?).",
-            ConfigurationTests.Validate(new() { ["Serilog:MinimumLevel:Default"] = "Infromation" }));
+            RelayHostValidation.Validate(new() { ["Serilog:MinimumLevel:Default"] = "Infromation" }));
 
     [Fact]
     public void SerilogOverrideLevelTypo_IsAValidationError()
-        => Assert.Contains(ConfigurationTests.Validate(new() { ["Serilog:MinimumLevel:Override:Microsoft"] = "Warn" }), f => f.StartsWith("Serilog:MinimumLevel:Override:Microsoft = 'Warn' is not a log level", StringComparison.Ordinal));
+        => Assert.Contains(RelayHostValidation.Validate(new() { ["Serilog:MinimumLevel:Override:Microsoft"] = "Warn" }), f => f.StartsWith("Serilog:MinimumLevel:Override:Microsoft = 'Warn' is not a log level", StringComparison.Ordinal));
 
     [Fact]
     public async Task ServerProcess_MisspeltKeyOnTheCommandLine_DoesNotStart()

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Protocol;
 using Socks5UdpRelay.Server.Icmp;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Icmp;
@@ -58,7 +59,7 @@ public sealed class ErrnoTableTests
     public async Task ConnectedSocketWithoutQueue_ClosedPort_ReportsPortUnreachableFromTheErrno()
     {
         var source = ErrorSource.ErrnoOnly("test");
-        int port = LoopbackUdp.ClosedPort(IPAddress.Loopback);
+        int port = FreePorts.ClosedUdp(IPAddress.Loopback);
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         socket.Connect(new IPEndPoint(IPAddress.Loopback, port));
         var pending = socket.ReceiveAsync(new Memory<byte>(new byte[16]), SocketFlags.None).AsTask();

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Protocol;
 using Socks5UdpRelay.Server.Icmp;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 using static Socks5UdpRelay.Server.Tests.Icmp.LoopbackUdp;
 
@@ -24,7 +25,7 @@ public sealed class ErrorSourceTests
     {
         var reader = CreateReader();
         var address = IPAddress.Parse(loopback);
-        int port = ClosedPort(address);
+        int port = FreePorts.ClosedUdp(address);
         using var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         Assert.True(reader.Enable(socket));
         socket.Connect(new IPEndPoint(address, port));
@@ -53,7 +54,7 @@ public sealed class ErrorSourceTests
     public async Task DualModeSocket_Ipv4Destination_ReportsIpv4Addresses()
     {
         var reader = CreateReader();
-        int port = ClosedPort(IPAddress.Loopback);
+        int port = FreePorts.ClosedUdp(IPAddress.Loopback);
         using var socket = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp) { DualMode = true };
         Assert.True(reader.Enable(socket));
         socket.Connect(new IPEndPoint(IPAddress.Loopback, port));
@@ -79,7 +80,7 @@ public sealed class ErrorSourceTests
     public async Task DualModeSocket_Ipv6OptionAlone_QueuesNoIpv4Entry()
     {
         var reader = CreateReader();
-        int port = ClosedPort(IPAddress.Loopback);
+        int port = FreePorts.ClosedUdp(IPAddress.Loopback);
         using var socket = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp) { DualMode = true };
         socket.SetRawSocketOption(41, 25, BitConverter.GetBytes(1));
         socket.Connect(new IPEndPoint(IPAddress.Loopback, port));
@@ -94,14 +95,14 @@ public sealed class ErrorSourceTests
     public async Task AfterDrain_NextSendDoesNotThrow()
     {
         var reader = CreateReader();
-        int port = ClosedPort(IPAddress.Loopback);
+        int port = FreePorts.ClosedUdp(IPAddress.Loopback);
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         Assert.True(reader.Enable(socket));
         socket.Connect(new IPEndPoint(IPAddress.Loopback, port));
 
         // Without a receive to consume it, the error stays pending after the send that caused it.
         socket.Send("1"u8);
-        Assert.True(socket.Poll(TestTimeout, SelectMode.SelectError));
+        Assert.True(socket.Poll(TestTimeout.Default, SelectMode.SelectError));
         Assert.Equal(1, reader.Drain(socket, []));
 
         Assert.Equal(1, socket.Send("2"u8));
@@ -116,7 +117,7 @@ public sealed class ErrorSourceTests
     public void UnconnectedSocket_FiveClosedPorts_AllDrainedInOneCall()
     {
         var reader = CreateReader();
-        int[] ports = ClosedPorts(IPAddress.Loopback, 5);
+        int[] ports = FreePorts.ClosedUdp(IPAddress.Loopback, 5);
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         Assert.True(reader.Enable(socket));
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -142,13 +143,13 @@ public sealed class ErrorSourceTests
     public void UnconnectedSocket_ErrorFailsTheNextSendToAnyone_EntryStaysQueued()
     {
         var reader = CreateReader();
-        int[] ports = ClosedPorts(IPAddress.Loopback, 2);
+        int[] ports = FreePorts.ClosedUdp(IPAddress.Loopback, 2);
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         Assert.True(reader.Enable(socket));
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
 
         socket.SendTo("x"u8, new IPEndPoint(IPAddress.Loopback, ports[0]));
-        Assert.True(socket.Poll(TestTimeout, SelectMode.SelectError));
+        Assert.True(socket.Poll(TestTimeout.Default, SelectMode.SelectError));
 
         // The pending error fails a send to another destination; the entry survives the exception.
         var e = Assert.Throws<SocketException>(() => socket.SendTo("y"u8, new IPEndPoint(IPAddress.Loopback, ports[1])));
@@ -177,9 +178,9 @@ public sealed class ErrorSourceTests
         var reader = CreateReader();
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         Assert.True(reader.Enable(socket));
-        socket.Connect(new IPEndPoint(IPAddress.Loopback, ClosedPort(IPAddress.Loopback)));
+        socket.Connect(new IPEndPoint(IPAddress.Loopback, FreePorts.ClosedUdp(IPAddress.Loopback)));
         socket.Send("x"u8);
-        Assert.True(socket.Poll(TestTimeout, SelectMode.SelectError));
+        Assert.True(socket.Poll(TestTimeout.Default, SelectMode.SelectError));
         socket.Dispose();
 
         AssertNoEntries(reader, socket);
@@ -219,7 +220,7 @@ public sealed class ErrorSourceTests
     public void LocalEmsgsize_Ipv6DontFragOverSocketMtu_ReportsFragmentationNeededWithMtu()
     {
         var reader = CreateReader();
-        int port = ClosedPort(IPAddress.IPv6Loopback);
+        int port = FreePorts.ClosedUdp(IPAddress.IPv6Loopback);
         using var socket = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp);
         Assert.True(reader.Enable(socket));
         socket.SetRawSocketOption(41, 24, BitConverter.GetBytes(1280));

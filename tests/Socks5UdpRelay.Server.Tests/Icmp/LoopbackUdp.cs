@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Server.Icmp;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Icmp;
@@ -8,9 +9,6 @@ namespace Socks5UdpRelay.Server.Tests.Icmp;
 /// <summary>Loopback sockets and bounded waits shared by the error-queue tests.</summary>
 internal static class LoopbackUdp
 {
-    /// <summary>The bound on every wait in these tests; loopback ICMP arrives in well under a millisecond.</summary>
-    public static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(10);
-
     /// <summary>The error-queue source, or a failed test naming why it fell back to errnos.</summary>
     public static ErrorSource CreateReader()
     {
@@ -35,42 +33,14 @@ internal static class LoopbackUdp
     public static int Drain(this ErrorSource source, Socket socket, List<ErrorReport> reports) => source.Read(socket.SafeHandle, 0, reports);
 
     /// <summary>
-    /// Ports that were free a moment ago on <paramref name="address"/>: bound together (so distinct),
-    /// then released. Nothing else on this host binds loopback UDP ports in the meantime.
-    /// </summary>
-    public static int[] ClosedPorts(IPAddress address, int count)
-    {
-        var sockets = new Socket[count];
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                sockets[i] = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-                sockets[i].Bind(new IPEndPoint(address, 0));
-            }
-
-            return sockets.Select(s => ((IPEndPoint)s.LocalEndPoint!).Port).ToArray();
-        }
-        finally
-        {
-            foreach (var socket in sockets)
-            {
-                socket?.Dispose();
-            }
-        }
-    }
-
-    public static int ClosedPort(IPAddress address) => ClosedPorts(address, 1)[0];
-
-    /// <summary>
     /// Waits, bounded, until the ICMP for the datagram just sent has set the socket's pending error,
     /// then reads (and so clears) that error: poll(POLLERR) blocks until an error or a queued entry
     /// exists; SO_ERROR tells a new error from entries queued before.
     /// </summary>
     public static SocketError WaitForPendingError(Socket socket)
     {
-        var deadline = DateTime.UtcNow + TestTimeout;
-        Assert.True(socket.Poll(TestTimeout, SelectMode.SelectError), "no error became pending");
+        var deadline = DateTime.UtcNow + TestTimeout.Default;
+        Assert.True(socket.Poll(TestTimeout.Default, SelectMode.SelectError), "no error became pending");
         var spin = default(SpinWait);
         while (true)
         {
@@ -88,7 +58,7 @@ internal static class LoopbackUdp
     /// <summary>Awaits a receive that the arriving ICMP error must fault; returns its SocketError.</summary>
     public static async Task<SocketError> ReceiveFaultAsync(Task<int> pendingReceive)
     {
-        var e = await Assert.ThrowsAsync<SocketException>(() => pendingReceive.WaitAsync(TestTimeout));
+        var e = await Assert.ThrowsAsync<SocketException>(() => pendingReceive.WaitAsync(TestTimeout.Default));
         return e.SocketErrorCode;
     }
 

@@ -1,3 +1,4 @@
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Infrastructure;
@@ -71,7 +72,21 @@ public sealed class RequirementsTests
         Assert.Equal(Requirements.NetworkNamespacesSkipReason, new RootFactAttribute().Skip);
         Assert.Equal(Requirements.NetworkNamespacesSkipReason, new RootTheoryAttribute().Skip);
         Assert.Equal(Requirements.DanteSkipReason, new RequiresDanteFactAttribute().Skip);
+        Assert.Equal(Requirements.SkipReason(Requirements.ProgramsMissing(["/nonexistent/peer"], File.Exists), Requirements.RequireAll), new PeerFactAttribute("/nonexistent/peer").Skip);
     }
+
+    [Fact]
+    public void ProgramsMissing_NamesEachMissingOneAndTheirPackages()
+    {
+        var reason = Requirements.ProgramsMissing(["/usr/sbin/stund", "/usr/bin/v2ray", "/usr/bin/microsocks"], p => p == "/usr/bin/v2ray");
+
+        Assert.StartsWith("/usr/sbin/stund, /usr/bin/microsocks not installed (apt-get install ", reason, StringComparison.Ordinal);
+        Assert.Contains("stun-server", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ProgramsMissing_AllPresent_Runs() =>
+        Assert.Null(Requirements.ProgramsMissing(["/usr/sbin/stund"], _ => true));
 
     [Theory]
     [InlineData("s5t1234x1-relay", 1234)]

@@ -1,3 +1,4 @@
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 using Xunit;
 using Xunit.Sdk;
 
@@ -22,6 +23,11 @@ internal sealed class Samples
     {
     }
 
+    [LostFact]
+    public void LostFact()
+    {
+    }
+
     [XunitTestCaseDiscoverer(SkippedFactDiscoverer.TypeName, SkippedFactDiscoverer.AssemblyName)]
     private sealed class AlwaysSkipsAttribute : FactAttribute
     {
@@ -36,4 +42,8 @@ internal sealed class Samples
 
     [XunitTestCaseDiscoverer(SkippedFactDiscoverer.TypeName, SkippedFactDiscoverer.AssemblyName)]
     private sealed class NeverSkipsAttribute : FactAttribute;
+
+    /// <summary>The discoverer's right name in the wrong assembly: how the namespace tests of two projects once vanished.</summary>
+    [XunitTestCaseDiscoverer(SkippedFactDiscoverer.TypeName, "Socks5UdpRelay.Server.Tests")]
+    private sealed class LostFactAttribute : FactAttribute;
 }

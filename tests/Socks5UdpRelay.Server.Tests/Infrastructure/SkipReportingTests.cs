@@ -1,5 +1,6 @@
 using System.Reflection;
 using Socks5UdpRelay.Server.Tests.Deployment;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
 using Xunit.Sdk;
@@ -38,7 +39,7 @@ public sealed class SkipReportingTests
     [Fact]
     public void EnvironmentDependentAttributes_UseTheDiscovererThatSaysWhy()
     {
-        foreach (var type in new[] { typeof(RootFactAttribute), typeof(RootUserFactAttribute), typeof(RequiresDanteFactAttribute), typeof(RootTheoryAttribute) })
+        foreach (var type in new[] { typeof(RootFactAttribute), typeof(RootUserFactAttribute), typeof(RequiresDanteFactAttribute), typeof(PeerFactAttribute), typeof(RootTheoryAttribute) })
         {
             var discoverer = type.GetCustomAttribute<XunitTestCaseDiscovererAttribute>();
             Assert.NotNull(discoverer);

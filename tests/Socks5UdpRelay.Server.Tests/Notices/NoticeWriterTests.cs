@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Socks5UdpRelay.Server.Notices;
-using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Notices;
@@ -37,10 +37,10 @@ public sealed class NoticeWriterTests
         using var reader = new StreamReader(new NetworkStream(client), Encoding.ASCII);
         for (int i = 0; i < count; i++)
         {
-            Assert.Equal(Encoding.ASCII.GetString(Line(i)).TrimEnd('\n'), await reader.ReadLineAsync(TestTimeout.Token()));
+            Assert.Equal(Encoding.ASCII.GetString(Line(i)).TrimEnd('\n'), await reader.ReadLineAsync(TestTimeout.Token));
         }
 
-        await completed.WaitAsync(TestTimeout.Token());
+        await completed.WaitAsync(TestTimeout.Token);
         Assert.Equal(count, writer.Sent);
         Assert.Equal(1, writer.Dropped);
     }
@@ -62,7 +62,7 @@ public sealed class NoticeWriterTests
         Assert.False(completed.IsCompleted, "lines were still queued");
 
         server.Dispose(); // what the session does when the flush time is over
-        await completed.WaitAsync(TestTimeout.Token());
+        await completed.WaitAsync(TestTimeout.Token);
         Assert.Equal(count, writer.Sent + writer.Dropped);
         Assert.True(writer.Dropped >= 2, $"dropped {writer.Dropped}");
     }
@@ -93,8 +93,8 @@ public sealed class NoticeWriterTests
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(1);
         var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
-        await client.ConnectAsync(listener.LocalEndPoint!, TestTimeout.Token());
-        var server = await listener.AcceptAsync(TestTimeout.Token());
+        await client.ConnectAsync(listener.LocalEndPoint!, TestTimeout.Token);
+        var server = await listener.AcceptAsync(TestTimeout.Token);
         server.Blocking = false;
         server.SendBufferSize = 16 * 1024;
         return (server, client);

@@ -1,5 +1,6 @@
 using System.Net;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Policy;
@@ -32,7 +33,7 @@ public sealed class DeploymentSettingsTests
     [Fact]
     public async Task UdpPortRange_RelayPortsComeFromIt_ExhaustedRangeIsAnswered01()
     {
-        int port = Relay.NoticeTests.FreeUdpPort(IPAddress.Loopback).Port;
+        int port = FreePorts.ClosedUdp();
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:UdpPortRange"] = $"{port}-{port}" });
         await using var first = await RawAssociation.OpenAsync(server.EndPoint);
         Assert.Equal(port, first.Relay.Port);
@@ -42,7 +43,7 @@ public sealed class DeploymentSettingsTests
         await raw.ReadAsync(2);
         await raw.SendAsync(0x05, 0x03, 0x00, 0x01, 0, 0, 0, 0, 0, 0);
         Assert.Equal(new byte[] { 0x05, 0x01, 0x00, 0x01, 0, 0, 0, 0, 0, 0 }, await raw.ReadAsync(10));
-        Assert.Contains(server.Logs.Events, e => e.EventId == 3008 && e.Message.Contains($"every port of Relay:UdpPortRange={port}-{port} is in use"));
+        Assert.Contains(server.Logs.Events, e => e.Message.Contains($"UDP ASSOCIATE failed: every port of Relay:UdpPortRange={port}-{port} is in use", StringComparison.Ordinal));
 
         await first.DisposeAsync(); // the port returns to the range
         await server.WaitForNoAssociationsAsync();

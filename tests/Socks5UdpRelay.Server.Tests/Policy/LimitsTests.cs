@@ -1,7 +1,7 @@
 using Socks5UdpRelay.Server.Metrics;
 using System.Net;
 using Socks5UdpRelay.Server.Tests.Fixtures;
-using Socks5UdpRelay.Server.Tests.Relay;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Policy;
@@ -17,9 +17,9 @@ public sealed class LimitsTests
         await using var second = await RawAssociation.OpenAsync(server.EndPoint);
         await using var third = await RawSocks.ConnectAsync(server.EndPoint);
         Assert.True(await third.ClosedByServerAsync());
-        Assert.Contains(server.Logs.Events, e => e.EventId == 2011 && e.Message.Contains("Limits:MaxConnectionsPerClient=2"));
+        Assert.Contains(server.Logs.Events, e => e.Message.Contains("connection refused: limit Limits:MaxConnectionsPerClient=2 reached", StringComparison.Ordinal));
 
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await first.SendToAsync(echo.EndPoint, "still"u8.ToArray());
         Assert.Equal("still"u8.ToArray(), (await first.ReceiveAsync()).Payload);
 
@@ -47,7 +47,7 @@ public sealed class LimitsTests
         await raw.ReadAsync(2);
         await raw.SendAsync(0x05, 0x03, 0x00, 0x01, 0, 0, 0, 0, 0, 0);
         Assert.Equal(new byte[] { 0x05, 0x02, 0x00, 0x01, 0, 0, 0, 0, 0, 0 }, await raw.ReadAsync(10));
-        Assert.Contains(server.Logs.Events, e => e.EventId == 2012);
+        Assert.Contains(server.Logs.Events, e => e.Message.Contains("UDP ASSOCIATE refused: limit Limits:MaxAssociationsPerClient=1 reached", StringComparison.Ordinal));
 
         await first.DisposeAsync();
         await server.WaitForNoAssociationsAsync();
@@ -60,9 +60,9 @@ public sealed class LimitsTests
         var time = new ManualTimeProvider();
         await using var server = await RelayServer.StartAsync(
             new Dictionary<string, string?> { ["Limits:DatagramsPerSecond"] = "10", ["Limits:DatagramBurst"] = "5" }, time: time);
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
-        var counters = AssociationRulesTests.Association(server).Counters;
+        var counters = server.SingleAssociation().Counters;
         for (int i = 0; i < 8; i++)
         {
             await association.SendToAsync(echo.EndPoint, [(byte)i]);
@@ -93,7 +93,7 @@ public sealed class LimitsTests
             await raw.SendAsync(0x05, 0x01, 0x00);
             Assert.Equal(new byte[] { 0x05, 0xFF }, await raw.ReadAsync(2));
             Assert.True(await raw.ClosedByServerAsync());
-            Assert.Contains(closed.Logs.Events, e => e.EventId == 2013);
+            Assert.Contains(closed.Logs.Events, e => e.Message.Contains("not in Policy:AllowClients: answering its greeting with no acceptable methods", StringComparison.Ordinal));
         }
 
         await using var open = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Policy:AllowClients:0"] = "10.0.0.0/8", ["Policy:AllowClients:1"] = "127.0.0.0/8" });
@@ -103,7 +103,7 @@ public sealed class LimitsTests
     [Fact]
     public async Task DestinationRule_DeniesDatagramsAndConnect_OtherPortsPass()
     {
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?>
         {
             ["Policy:Destinations:0:Action"] = "deny",
@@ -115,7 +115,7 @@ public sealed class LimitsTests
         Assert.Equal($"UDP-DENIED dst=127.0.0.1:{echo.Port} reason=policy", await association.Control.ReadLineAsync());
         Assert.Empty(echo.Senders);
 
-        await using var other = new UdpEcho(IPAddress.Loopback);
+        await using var other = UdpResponder.Echo(IPAddress.Loopback);
         await association.SendToAsync(other.EndPoint, "yes"u8.ToArray());
         Assert.Equal("yes"u8.ToArray(), (await association.ReceiveAsync()).Payload);
 

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 using Socks5UdpRelay.Protocol;
 using Socks5UdpRelay.Server.Metrics;
 using Socks5UdpRelay.Server.Tests.Fixtures;
-using Socks5UdpRelay.Server.Tests.Hosting;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Policy;
@@ -24,7 +24,7 @@ public sealed class SourceMismatchTests
     {
         var time = new ManualTimeProvider();
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Metrics:Enabled"] = "true", ["Metrics:Listen"] = "127.0.0.1:0" }, time: time);
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         using var elsewhere = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         elsewhere.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
         await using var association = await RawAssociation.OpenAsync(server.EndPoint, udp: elsewhere);
@@ -44,8 +44,8 @@ public sealed class SourceMismatchTests
 
         Assert.Equal($"{expected} suppressed=5", await association.Control.ReadLineAsync()); // the five in between were not written
         Assert.Empty(echo.Senders);
-        Assert.Single(server.Logs.Events, e => e.EventId == 3010 && e.Level == LogLevel.Warning && e.Message.Contains("127.0.0.2", StringComparison.Ordinal));
-        string metrics = await MetricsEndpointTests.GetAsync(server.Services.GetRequiredService<MetricsEndpoint>().EndPoint!, "/metrics");
+        Assert.Single(server.Logs.Events, e => e.Level == LogLevel.Warning && e.Message.Contains("UDP datagrams for its association come from 127.0.0.2, not from its control connection's address", StringComparison.Ordinal));
+        string metrics = await RawHttp.GetAsync(server.Services.GetRequiredService<MetricsEndpoint>().EndPoint!, "/metrics");
         Assert.Contains("socks5udprelay_udp_source_mismatch_total 7\n", metrics);
         Assert.True(Notice.TryParse(expected, out var notice));
         Assert.Equal(DeniedReasons.SourceMismatch, notice.Reason);
@@ -56,7 +56,7 @@ public sealed class SourceMismatchTests
     {
         var time = new ManualTimeProvider();
         await using var server = await RelayServer.StartAsync(time: time);
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendToAsync(echo.EndPoint, "locks the port"u8.ToArray());
         await association.ReceiveAsync();

@@ -4,6 +4,7 @@ using Socks5UdpRelay.Server.Metrics;
 using Socks5UdpRelay.Server.Policy;
 using Socks5UdpRelay.Server.Relay;
 using Socks5UdpRelay.Server.Tests.Fakes;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Relay;
@@ -107,7 +108,7 @@ public sealed class AssociationLifecycleTests
         h.Client.Deliver(AssociationHarness.ClientUdp, AssociationHarness.Datagram("echo.test", 7, "one"u8), AssociationHarness.Datagram("ECHO.test", 7, "two"u8));
         Assert.Empty(h.Loop.Opened); // both wait for the lookup
 
-        await h.Loop.WaitForPostAsync(Fixtures.TestTimeout.Token()); // the lookup's answer comes back to the loop
+        await h.Loop.WaitForPostAsync(TestTimeout.Token); // the lookup's answer comes back to the loop
         h.Loop.RunPending();
         var socket = Assert.Single(h.Loop.Opened);
         Assert.Equal(Target.Address, socket.Key.ToIPAddress());
@@ -124,7 +125,7 @@ public sealed class AssociationLifecycleTests
         await using var h = new AssociationHarness();
         h.Start();
         h.Client.Deliver(AssociationHarness.ClientUdp, AssociationHarness.Datagram("nowhere.test", 53, "q"u8));
-        await h.Loop.WaitForPostAsync(Fixtures.TestTimeout.Token());
+        await h.Loop.WaitForPostAsync(TestTimeout.Token);
         h.Loop.RunPending();
 
         Assert.Empty(h.Loop.Opened);

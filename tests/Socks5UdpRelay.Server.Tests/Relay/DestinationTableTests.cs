@@ -6,7 +6,7 @@ using Socks5UdpRelay.Server.Metrics;
 using Socks5UdpRelay.Server.Notices;
 using Socks5UdpRelay.Server.Relay;
 using Socks5UdpRelay.Server.Tests.Fakes;
-using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 using static Socks5UdpRelay.Server.Interop;
 

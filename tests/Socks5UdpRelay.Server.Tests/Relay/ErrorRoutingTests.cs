@@ -4,6 +4,7 @@ using Socks5UdpRelay.Server.Icmp;
 using Socks5UdpRelay.Server.Metrics;
 using Socks5UdpRelay.Server.Transport;
 using Socks5UdpRelay.Server.Tests.Fakes;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 using static Socks5UdpRelay.Server.Interop;
 
@@ -39,7 +40,7 @@ public sealed class ErrorRoutingTests
         h.Resolver.Map("svc.test", Target.Address);
         h.Start();
         h.Client.Deliver(AssociationHarness.ClientUdp, AssociationHarness.Datagram("svc.test", Target.Port, "q"u8));
-        await h.Loop.WaitForPostAsync(Fixtures.TestTimeout.Token());
+        await h.Loop.WaitForPostAsync(TestTimeout.Token);
         h.Loop.RunPending();
         h.Loop.Opened[0].Fail(PortUnreachable);
         Assert.StartsWith("UDP-ERROR dst=svc.test:555 addr=198.51.100.7:555 error=port-unreachable", Assert.Single(h.Notices.Lines));

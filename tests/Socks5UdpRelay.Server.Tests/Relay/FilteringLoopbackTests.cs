@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Relay;
@@ -25,7 +26,7 @@ public sealed class FilteringLoopbackTests
     public async Task SecondSenders_AreAdmittedExactlyPerTheTable(string mode, bool otherPort, bool otherAddress)
     {
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:Filtering"] = mode });
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendToAsync(echo.EndPoint, "hi"u8.ToArray());
         await association.ReceiveAsync();
@@ -62,7 +63,7 @@ public sealed class FilteringLoopbackTests
     public async Task TwoAssociations_HairpinThroughTheRelay_EachSeesTheOthersOutboundPort(string mode)
     {
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:Filtering"] = mode });
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var a = await RawAssociation.OpenAsync(server.EndPoint);
         await using var b = await RawAssociation.OpenAsync(server.EndPoint);
 
@@ -91,7 +92,7 @@ public sealed class FilteringLoopbackTests
     public async Task UnderPortDependentFiltering_AHolePunchFailsCleanly_UntilBothHaveSent()
     {
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:Filtering"] = "address-and-port-dependent" });
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var a = await RawAssociation.OpenAsync(server.EndPoint);
         await using var b = await RawAssociation.OpenAsync(server.EndPoint);
         await a.SendToAsync(echo.EndPoint, "a"u8.ToArray());

@@ -1,5 +1,6 @@
 using System.Net;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Relay;
@@ -16,11 +17,11 @@ public sealed class IdleTests
             ["Relay:DestinationIdleTimeout"] = "00:01:00",
             ["Relay:AssociationIdleTimeout"] = "00:00:00",
         }, time: time);
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendToAsync(echo.EndPoint, "one"u8.ToArray());
         await association.ReceiveAsync();
-        var state = AssociationRulesTests.Association(server);
+        var state = server.SingleAssociation();
         Assert.Equal(1, state.DestinationCount);
 
         time.Advance(TimeSpan.FromSeconds(59));
@@ -41,7 +42,7 @@ public sealed class IdleTests
     {
         var time = new ManualTimeProvider();
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:AssociationIdleTimeout"] = "00:05:00" }, time: time);
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendToAsync(echo.EndPoint, "one"u8.ToArray());
         await association.ReceiveAsync();
@@ -60,7 +61,7 @@ public sealed class IdleTests
     {
         var time = new ManualTimeProvider();
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:AssociationIdleTimeout"] = "00:05:00" }, time: time);
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         for (int minute = 0; minute < 12; minute += 3)
         {
@@ -82,9 +83,9 @@ public sealed class IdleTests
             ["Relay:DestinationIdleTimeout"] = "00:00:01",
             ["Relay:AssociationIdleTimeout"] = "00:00:00",
         }, time: time);
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
-        var closed = Relay.NoticeTests.FreeUdpPort(IPAddress.Loopback);
+        var closed = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback);
         using var stop = new CancellationTokenSource();
         var sweeper = Task.Run(() =>
         {
@@ -99,7 +100,7 @@ public sealed class IdleTests
         }
 
         await stop.CancelAsync();
-        await sweeper.Bounded();
+        await sweeper.Within();
 
         // The burst overran the relay's receive buffer, as a burst may; a datagram sent while it
         // drains can be lost like any UDP datagram, so the proof is that one gets through.

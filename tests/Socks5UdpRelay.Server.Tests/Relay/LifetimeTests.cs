@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Relay;
@@ -46,7 +47,7 @@ public sealed class LifetimeTests
         using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         probe.Connect(relay);
         probe.Send(RawSocks.Datagram(echoes.EndPoints[0], "late"u8));
-        var error = await Assert.ThrowsAsync<SocketException>(async () => await probe.ReceiveAsync(new byte[16], SocketFlags.None, TestTimeout.Token()));
+        var error = await Assert.ThrowsAsync<SocketException>(async () => await probe.ReceiveAsync(new byte[16], SocketFlags.None, TestTimeout.Token));
         Assert.Equal(SocketError.ConnectionRefused, error.SocketErrorCode);
     }
 
@@ -78,7 +79,7 @@ public sealed class LifetimeTests
 
     private sealed class EchoSet(int count) : IAsyncDisposable
     {
-        private readonly UdpEcho[] _echoes = Enumerable.Range(0, count).Select(_ => new UdpEcho(IPAddress.Loopback)).ToArray();
+        private readonly UdpResponder[] _echoes = Enumerable.Range(0, count).Select(_ => UdpResponder.Echo(IPAddress.Loopback)).ToArray();
 
         public IPEndPoint[] EndPoints => _echoes.Select(e => e.EndPoint).ToArray();
 

@@ -4,6 +4,7 @@ using Socks5UdpRelay.Server.Relay;
 using Socks5UdpRelay.Server.Resolution;
 using Socks5UdpRelay.Server.Tests.Fakes;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Relay;
@@ -47,7 +48,7 @@ public sealed class NameLimitTests
         Assert.Equal(600, h.NameBytes.Used);
 
         answer.SetResult([IPAddress.Parse("198.51.100.1")]);
-        await h.Loop.WaitForPostAsync(TestTimeout.Token());
+        await h.Loop.WaitForPostAsync(TestTimeout.Token);
         h.Loop.RunPending();
         Assert.Equal(0, h.NameBytes.Used);
         Assert.Equal([600], h.Loop.Opened.Single().Sent.Select(p => p.Length));

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Protocol;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Relay;
@@ -10,7 +11,7 @@ namespace Socks5UdpRelay.Server.Tests.Relay;
 /// <summary>Notices on the control connection: errors, refusals, unresolved names, rate limits, and a client that never reads.</summary>
 public sealed class NoticeTests
 {
-    public static TheoryData<string> Families => AssociationRulesTests.Families;
+    public static TheoryData<string> Families => Loopbacks.Families;
 
     [Theory]
     [MemberData(nameof(Families))]
@@ -18,7 +19,7 @@ public sealed class NoticeTests
     {
         var ip = IPAddress.Parse(loopback);
         await using var server = await RelayServer.StartAsync(listen: new IPEndPoint(ip, 0).ToString());
-        var closed = FreeUdpPort(ip);
+        var closed = FreePorts.ClosedUdpEndPoint(ip);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendToAsync(closed, "probe"u8.ToArray());
 
@@ -34,7 +35,7 @@ public sealed class NoticeTests
         opened.Bind(closed);
         await association.SendToAsync(closed, "after"u8.ToArray());
         byte[] buffer = new byte[64];
-        int n = await opened.ReceiveAsync(buffer, SocketFlags.None, TestTimeout.Token());
+        int n = await opened.ReceiveAsync(buffer, SocketFlags.None, TestTimeout.Token);
         Assert.Equal("after"u8.ToArray(), buffer[..n]);
     }
 
@@ -42,7 +43,7 @@ public sealed class NoticeTests
     public async Task ErrorForNamedDestination_NamesDstAndAddr()
     {
         await using var server = await RelayServer.StartAsync();
-        var closed = FreeUdpPort(IPAddress.Loopback);
+        var closed = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendAsync(RawSocks.Datagram("localhost", closed.Port, "x"u8));
         var line = await association.Control.ReadLineAsync();
@@ -55,9 +56,9 @@ public sealed class NoticeTests
         var time = new ManualTimeProvider();
         await using var server = await RelayServer.StartAsync(
             new Dictionary<string, string?> { ["Relay:NoticeBurst"] = "1", ["Relay:NoticesPerSecond"] = "1" }, time: time);
-        var closed = FreeUdpPort(IPAddress.Loopback);
+        var closed = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
-        var counters = AssociationRulesTests.Association(server).Counters;
+        var counters = server.SingleAssociation().Counters;
 
         for (int i = 1; i <= 4; i++)
         {
@@ -76,11 +77,11 @@ public sealed class NoticeTests
     public async Task NoticesOff_WritesNothingAtAll()
     {
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:Notices"] = "off" });
-        await using var echo = new UdpEcho(IPAddress.Loopback);
-        var closed = FreeUdpPort(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
+        var closed = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint, readNoticesLine: false);
         await association.SendToAsync(closed, "x"u8.ToArray());
-        await Eventually.TrueAsync(() => Interlocked.Read(ref AssociationRulesTests.Association(server).Counters.Errors) == 1);
+        await Eventually.TrueAsync(() => Interlocked.Read(ref server.SingleAssociation().Counters.Errors) == 1);
         await association.SendToAsync(echo.EndPoint, "still relaying"u8.ToArray());
         Assert.Equal("still relaying"u8.ToArray(), (await association.ReceiveAsync()).Payload);
 
@@ -102,7 +103,7 @@ public sealed class NoticeTests
     {
         Assert.NotEmpty(what);
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:MaxDatagramSize"] = "100" });
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendAsync(datagram);
         Assert.Equal(expected, await association.Control.ReadLineAsync());
@@ -115,19 +116,19 @@ public sealed class NoticeTests
     public async Task LoopbackDestinationDenied_GivesPolicyNotice()
     {
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Policy:LoopbackDestinations"] = "deny" });
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendToAsync(echo.EndPoint, "x"u8.ToArray());
         Assert.Equal($"UDP-DENIED dst=127.0.0.1:{echo.Port} reason=policy", await association.Control.ReadLineAsync());
         Assert.Empty(echo.Senders);
-        Assert.Equal(1, AssociationRulesTests.Association(server).Counters.Dropped(DropReason.Policy));
+        Assert.Equal(1, server.SingleAssociation().Counters.Dropped(DropReason.Policy));
     }
 
     [Fact]
     public async Task MalformedHeaders_AreDroppedAndCounted_AssociationLivesOn()
     {
         await using var server = await RelayServer.StartAsync();
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendAsync([0x00, 0x00]);                                   // shorter than RSV RSV FRAG
         await association.SendAsync([0x00, 0x00, 0x00, 0x07, 1, 2, 3, 4, 0, 53]);  // unknown ATYP
@@ -135,7 +136,7 @@ public sealed class NoticeTests
         await association.SendAsync([0x00, 0x00, 0x00, 0x04, 0, 0, 0, 1]);         // IPv6 address cut short
         await association.SendToAsync(echo.EndPoint, "alive"u8.ToArray());
         Assert.Equal("alive"u8.ToArray(), (await association.ReceiveAsync()).Payload);
-        Assert.Equal(4, AssociationRulesTests.Association(server).Counters.Dropped(DropReason.Malformed));
+        Assert.Equal(4, server.SingleAssociation().Counters.Dropped(DropReason.Malformed));
     }
 
     [Fact]
@@ -167,7 +168,7 @@ public sealed class NoticeTests
         var time = new ManualTimeProvider();
         var resolver = new FakeResolver().Hang("slow.test");
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:ResolveTimeout"] = "00:00:05" }, resolver, time);
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendAsync(RawSocks.Datagram("slow.test", 53, "q"u8));
         await Eventually.TrueAsync(() => resolver.Lookups == 1);
@@ -186,12 +187,12 @@ public sealed class NoticeTests
             ["Relay:NoticesPerSecond"] = "1000000",
             ["Relay:NoticeQueueLength"] = "8",
         });
-        await using var echo = new UdpEcho(IPAddress.Loopback);
-        var closed = FreeUdpPort(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
+        var closed = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback);
         var control = await RawSocks.ConnectAsync(server.EndPoint);
         control.Control.ReceiveBufferSize = 4096; // and then never read it
         await using var association = await OpenWithControlAsync(control);
-        var state = AssociationRulesTests.Association(server);
+        var state = server.SingleAssociation();
 
         // Each round: one error for the closed port (a notice line), one echo that must come back.
         const int Rounds = 20_000;
@@ -212,7 +213,7 @@ public sealed class NoticeTests
     }
 
     private static long NoticesDropped(RelayServer server)
-        => AssociationRulesTests.Association(server).NoticesDropped;
+        => server.SingleAssociation().NoticesDropped;
 
     private static async Task<RawAssociation> OpenWithControlAsync(RawSocks control)
     {
@@ -225,11 +226,4 @@ public sealed class NoticeTests
     /// <summary>Drops keys a later issue may add (icmp=, from=) so the line can be compared with DESIGN.md's core keys.</summary>
     private static string? StripQueueFields(string? line)
         => line is null ? null : string.Join(' ', line.Split(' ').Where(f => !f.StartsWith("icmp", StringComparison.Ordinal) && !f.StartsWith("from=", StringComparison.Ordinal) && !f.StartsWith("rttl=", StringComparison.Ordinal)));
-
-    internal static IPEndPoint FreeUdpPort(IPAddress ip)
-    {
-        using var probe = new Socket(ip.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        probe.Bind(new IPEndPoint(ip, 0));
-        return (IPEndPoint)probe.LocalEndPoint!;
-    }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using Socks5UdpRelay.Client;
 using Socks5UdpRelay.Protocol;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Relay;
@@ -33,21 +34,21 @@ public sealed class RelayRoundTripTests
         var proxyIp = IPAddress.Parse(proxy);
         await using var server = await RelayServer.StartAsync(listen: new IPEndPoint(proxyIp, 0).ToString());
         var echoIp = destination == "localhost" ? IPAddress.Loopback : IPAddress.Parse(destination);
-        await using var echo = new UdpEcho(echoIp);
+        await using var echo = UdpResponder.Echo(echoIp);
         await using var association = await OpenAsync(server);
 
         byte[] payload = "hello through the relay"u8.ToArray();
         if (destination == "localhost")
         {
-            await association.SendAsync("localhost", echo.Port, payload, TestTimeout.Token());
+            await association.SendAsync("localhost", echo.Port, payload, TestTimeout.Token);
         }
         else
         {
-            await association.SendAsync(echo.EndPoint, payload, TestTimeout.Token());
+            await association.SendAsync(echo.EndPoint, payload, TestTimeout.Token);
         }
 
         byte[] buffer = new byte[65_536];
-        var result = await association.ReceiveAsync(buffer, TestTimeout.Token());
+        var result = await association.ReceiveAsync(buffer, TestTimeout.Token);
         Assert.Equal(payload, buffer[..result.Length]);
         Assert.Equal(echoIp, result.Source.Address); // a name's reply names the resolved IP
         Assert.Equal(echo.Port, result.Source.Port);
@@ -64,13 +65,13 @@ public sealed class RelayRoundTripTests
     {
         var ip = IPAddress.Parse(loopback);
         await using var server = await RelayServer.StartAsync(listen: new IPEndPoint(ip, 0).ToString());
-        await using var echo = new UdpEcho(ip);
+        await using var echo = UdpResponder.Echo(ip);
         await using var association = await OpenAsync(server);
         byte[] payload = new byte[size];
         Random.Shared.NextBytes(payload);
-        await association.SendAsync(echo.EndPoint, payload, TestTimeout.Token());
+        await association.SendAsync(echo.EndPoint, payload, TestTimeout.Token);
         byte[] buffer = new byte[65_536];
-        var result = await association.ReceiveAsync(buffer, TestTimeout.Token());
+        var result = await association.ReceiveAsync(buffer, TestTimeout.Token);
         Assert.Equal(size, result.Length);
         Assert.Equal(payload, buffer[..result.Length]);
     }
@@ -79,7 +80,7 @@ public sealed class RelayRoundTripTests
     public async Task SeveralDestinationsInterleaved_EachReplyComesFromItsOwn()
     {
         await using var server = await RelayServer.StartAsync();
-        var echoes = new[] { new UdpEcho(IPAddress.Loopback), new UdpEcho(IPAddress.IPv6Loopback), new UdpEcho(IPAddress.Loopback) };
+        var echoes = new[] { UdpResponder.Echo(IPAddress.Loopback), UdpResponder.Echo(IPAddress.IPv6Loopback), UdpResponder.Echo(IPAddress.Loopback) };
         try
         {
             await using var association = await OpenAsync(server);
@@ -89,20 +90,20 @@ public sealed class RelayRoundTripTests
                 var echo = echoes[i % echoes.Length];
                 string text = $"datagram {i} for {echo.EndPoint}";
                 expected[text] = new Socks5Endpoint(echo.EndPoint.Address, echo.Port).ToString();
-                await association.SendAsync(echo.EndPoint, System.Text.Encoding.ASCII.GetBytes(text), TestTimeout.Token());
+                await association.SendAsync(echo.EndPoint, System.Text.Encoding.ASCII.GetBytes(text), TestTimeout.Token);
             }
 
             byte[] buffer = new byte[1024];
             for (int i = 0; i < 30; i++)
             {
-                var result = await association.ReceiveAsync(buffer, TestTimeout.Token());
+                var result = await association.ReceiveAsync(buffer, TestTimeout.Token);
                 string text = System.Text.Encoding.ASCII.GetString(buffer, 0, result.Length);
                 Assert.True(expected.Remove(text, out string? source), text);
                 Assert.Equal(source, result.Source.ToString());
             }
 
             Assert.Empty(expected);
-            Assert.Equal(3, AssociationRulesTests.Association(server).DestinationCount);
+            Assert.Equal(3, server.SingleAssociation().DestinationCount);
         }
         finally
         {
@@ -118,13 +119,13 @@ public sealed class RelayRoundTripTests
     {
         await using var server = await RelayServer.StartAsync();
         await using var association = await OpenAsync(server);
-        Assert.True(await association.NoticesSupported.Bounded());
-        var first = await association.Notices.ReadAsync(TestTimeout.Token());
+        Assert.True(await association.NoticesSupported.Within());
+        var first = await association.Notices.ReadAsync(TestTimeout.Token);
         Assert.Equal("NOTICES version=1 commands=set,map", first.Line);
 
-        var closed = NoticeTests.FreeUdpPort(IPAddress.Loopback);
-        await association.SendAsync(closed, "anyone?"u8.ToArray(), TestTimeout.Token());
-        var notice = await association.Notices.ReadAsync(TestTimeout.Token());
+        var closed = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback);
+        await association.SendAsync(closed, "anyone?"u8.ToArray(), TestTimeout.Token);
+        var notice = await association.Notices.ReadAsync(TestTimeout.Token);
         Assert.Equal(NoticeVerbs.UdpError, notice.Verb);
         Assert.Equal($"127.0.0.1:{closed.Port}", notice.Destination);
         Assert.Equal(UdpErrorKind.PortUnreachable, notice.ErrorKind);
@@ -135,21 +136,21 @@ public sealed class RelayRoundTripTests
     public async Task AssociationStaysUp_AfterErrors_AndKeepsRelayingToOthers()
     {
         await using var server = await RelayServer.StartAsync();
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await OpenAsync(server);
-        await association.Notices.ReadAsync(TestTimeout.Token()); // NOTICES version=1
-        var closed = NoticeTests.FreeUdpPort(IPAddress.Loopback);
+        await association.Notices.ReadAsync(TestTimeout.Token); // NOTICES version=1
+        var closed = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback);
         byte[] buffer = new byte[64];
         for (int i = 0; i < 5; i++)
         {
-            await association.SendAsync(closed, "x"u8.ToArray(), TestTimeout.Token());
-            Assert.Equal(UdpErrorKind.PortUnreachable, (await association.Notices.ReadAsync(TestTimeout.Token())).ErrorKind);
-            await association.SendAsync(echo.EndPoint, new[] { (byte)i }, TestTimeout.Token());
-            var result = await association.ReceiveAsync(buffer, TestTimeout.Token());
+            await association.SendAsync(closed, "x"u8.ToArray(), TestTimeout.Token);
+            Assert.Equal(UdpErrorKind.PortUnreachable, (await association.Notices.ReadAsync(TestTimeout.Token)).ErrorKind);
+            await association.SendAsync(echo.EndPoint, new[] { (byte)i }, TestTimeout.Token);
+            var result = await association.ReceiveAsync(buffer, TestTimeout.Token);
             Assert.Equal(i, buffer[result.Length - 1]);
         }
     }
 
     private static Task<Socks5UdpAssociation> OpenAsync(RelayServer server)
-        => Socks5UdpAssociation.OpenAsync(new Socks5ProxyOptions { Host = server.EndPoint.Address.ToString(), Port = server.EndPoint.Port }, TestTimeout.Token());
+        => Socks5UdpAssociation.OpenAsync(new Socks5ProxyOptions { Host = server.EndPoint.Address.ToString(), Port = server.EndPoint.Port }, TestTimeout.Token);
 }

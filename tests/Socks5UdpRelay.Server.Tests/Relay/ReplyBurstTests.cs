@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Protocol;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Relay;
@@ -15,7 +16,7 @@ namespace Socks5UdpRelay.Server.Tests.Relay;
 public sealed class ReplyBurstTests
 {
     [Theory]
-    [MemberData(nameof(AssociationRulesTests.Families), MemberType = typeof(AssociationRulesTests))]
+    [MemberData(nameof(Loopbacks.Families), MemberType = typeof(Loopbacks))]
     public async Task BurstOfReplies_AllArriveInOrder_AndAnOversizedOneIsDroppedAlone(string loopback)
     {
         var ip = IPAddress.Parse(loopback);
@@ -32,7 +33,7 @@ public sealed class ReplyBurstTests
         // One datagram out tells the target where the relay sends from; the burst goes back there.
         await association.SendToAsync(targetEndPoint, "hello"u8.ToArray());
         byte[] buffer = new byte[2048];
-        var first = await target.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(ip.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0), TestTimeout.Token());
+        var first = await target.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(ip.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0), TestTimeout.Token);
         var relayOut = (IPEndPoint)first.RemoteEndPoint;
 
         const int Count = 150;
@@ -58,7 +59,7 @@ public sealed class ReplyBurstTests
             Assert.Equal(8 + (i % 50), payload.Length);
         }
 
-        var counters = AssociationRulesTests.Association(server).Counters;
+        var counters = server.SingleAssociation().Counters;
         // The counters are added once the batch's send returns, which may be after the client read the last reply.
         await Eventually.TrueAsync(() => counters.Dropped(DropReason.ReplyTooLarge) == 1 && counters.DatagramsToClient == Count - 1);
         Assert.Equal(0, counters.Dropped(DropReason.SendFailed));

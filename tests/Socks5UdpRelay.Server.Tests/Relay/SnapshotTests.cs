@@ -3,6 +3,7 @@ using Socks5UdpRelay.Protocol;
 using Socks5UdpRelay.Server.Icmp;
 using Socks5UdpRelay.Server.Relay;
 using Socks5UdpRelay.Server.Tests.Fakes;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 using static Socks5UdpRelay.Server.Interop;
 
@@ -25,7 +26,7 @@ public sealed class SnapshotTests
         var set = h.Association.Commands.Set(0, Addressing.DestinationKey.From(target.Address, target.Port), null, default, 9);
         Assert.True(set.Done);
         h.Client.Deliver(AssociationHarness.ClientUdp, AssociationHarness.Datagram("svc.test", 53, "q"u8));
-        await h.Loop.WaitForPostAsync(Fixtures.TestTimeout.Token());
+        await h.Loop.WaitForPostAsync(TestTimeout.Token);
         h.Loop.RunPending();
 
         var snapshot = h.Association.Snapshot();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Relay;
@@ -22,7 +23,7 @@ public sealed class StrangerTests
     public async Task StrangerSprayingTheOutboundPort_IsNeverRelayedAsADestinationsReply(string filtering)
     {
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:Filtering"] = filtering });
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await using var association = await RawAssociation.OpenAsync(server.EndPoint);
         await association.SendToAsync(echo.EndPoint, "hello"u8.ToArray());
         await association.ReceiveAsync();
@@ -54,7 +55,7 @@ public sealed class StrangerTests
         finally
         {
             await stop.CancelAsync();
-            await spray.Bounded();
+            await spray.Within();
             foreach (var socket in silent)
             {
                 socket.Dispose();

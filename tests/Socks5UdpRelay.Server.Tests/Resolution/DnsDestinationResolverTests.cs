@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Options;
 using Socks5UdpRelay.Server.Hosting;
 using Socks5UdpRelay.Server.Resolution;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Resolution;
@@ -15,7 +16,7 @@ namespace Socks5UdpRelay.Server.Tests.Resolution;
 /// </summary>
 public sealed class DnsDestinationResolverTests(DnsmasqLoopbackFixture fixture) : IClassFixture<DnsmasqLoopbackFixture>
 {
-    private static readonly TimeSpan Bound = Infrastructure.TestTimeouts.Default;
+    private static readonly TimeSpan Bound = TestTimeout.Default;
 
     [DnsmasqFact]
     public async Task ShortName_Ndots5_AsksTheSearchExpansionFirstAndUsesIt()

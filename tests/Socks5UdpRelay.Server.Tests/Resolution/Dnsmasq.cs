@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using DnsClient;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
-using Socks5UdpRelay.Server.Tests.Topology;
+using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Topology;
 
 namespace Socks5UdpRelay.Server.Tests.Resolution;
 
@@ -37,7 +37,7 @@ internal sealed class Dnsmasq : IAsyncDisposable
     public async Task<IReadOnlyList<string>> QueriesAsync()
     {
         string marker = $"marker-{Guid.NewGuid():N}.test";
-        await new LookupClient(EndPoint).QueryAsync(marker, QueryType.A).WaitAsync(TestTimeouts.Default);
+        await new LookupClient(EndPoint).QueryAsync(marker, QueryType.A).WaitAsync(TestTimeout.Default);
         return await QueriesUpToAsync(marker);
     }
 

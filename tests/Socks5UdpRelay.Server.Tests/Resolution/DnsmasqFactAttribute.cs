@@ -1,5 +1,6 @@
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 using Xunit;
+using Xunit.Sdk;
 
 namespace Socks5UdpRelay.Server.Tests.Resolution;
 
@@ -9,6 +10,7 @@ namespace Socks5UdpRelay.Server.Tests.Resolution;
 /// something is missing, unless <c>SOCKS5UDPRELAY_REQUIRE_ALL=1</c>.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method)]
+[XunitTestCaseDiscoverer(SkippedFactDiscoverer.TypeName, SkippedFactDiscoverer.AssemblyName)]
 public sealed class DnsmasqFactAttribute : FactAttribute
 {
     public DnsmasqFactAttribute(bool inNamespace = false) =>

@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Socks5UdpRelay.Client;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
-using Socks5UdpRelay.Server.Tests.Topology;
+using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Topology;
 
 namespace Socks5UdpRelay.Server.Tests.Resolution;
 
@@ -65,8 +65,8 @@ internal sealed partial class NamespaceServer
             Host = "127.0.0.1",
             Port = Port,
             SocketFactory = (family, type, protocol) => Topology.CreateSocket(Namespace, family, type, protocol),
-        }).WaitAsync(TestTimeouts.Default);
-        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        }).WaitAsync(TestTimeout.Default);
+        using var timeout = new CancellationTokenSource(TestTimeout.Default);
         var first = await association.Notices.ReadAsync(timeout.Token);
         return first.Line == "NOTICES version=1 commands=set,map"
             ? association

@@ -17,8 +17,8 @@ public sealed class ResolverLogTests
 
         ResolverLog.Configuration(capture.CreateLogger(ResolverLog.Category), "/etc/resolv.conf", c);
 
-        var (level, id, message) = Assert.Single(capture.Events);
-        Assert.Equal((LogLevel.Information, 5001), (level, id));
+        var (level, message) = Assert.Single(capture.Events);
+        Assert.Equal(LogLevel.Information, level);
         Assert.Equal("Name resolution: /etc/hosts, then DNS from /etc/resolv.conf: nameservers 10.96.0.10 2001:db8::53, search svc.cluster.local, ndots 5, timeout 2 s, attempts 2", message);
     }
 
@@ -29,8 +29,8 @@ public sealed class ResolverLogTests
 
         ResolverLog.Configuration(capture.CreateLogger(ResolverLog.Category), "/etc/resolv.conf", new ResolverConfiguration());
 
-        var (level, id, message) = Assert.Single(capture.Events);
-        Assert.Equal((LogLevel.Warning, 5002), (level, id));
+        var (level, message) = Assert.Single(capture.Events);
+        Assert.Equal(LogLevel.Warning, level);
         Assert.Contains("names not in /etc/hosts do not resolve", message, StringComparison.Ordinal);
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
-using Socks5UdpRelay.Server.Tests.Topology;
+using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Topology;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Resolution;
@@ -17,7 +18,7 @@ public sealed class ResolverTopologyFixture : IAsyncLifetime
 
     private static readonly IPAddress Blackhole = IPAddress.Parse("10.53.0.53");
     private NetnsTopology? _topology;
-    private UdpEchoServer? _echo;
+    private UdpResponder? _echo;
     private NamespaceServer? _server;
     private Dnsmasq? _dns;
 
@@ -36,7 +37,7 @@ public sealed class ResolverTopologyFixture : IAsyncLifetime
 
         _topology = NetnsTopology.Create();
         var t = _topology;
-        _echo = UdpEchoServer.Start(t, t.TargetNamespace, EchoPort);
+        _echo = UdpResponder.EchoIn(t, t.TargetNamespace, EchoPort);
 
         NamespaceServer.WriteResolvConf(t.RelayNamespace, "# a pod's\nnameserver 127.0.0.1\nsearch svc.cluster.local\noptions ndots:5 timeout:2 attempts:1\n");
         t.WriteHosts(t.RelayNamespace, [$"{t.Target.V4} target.test"]);

@@ -2,8 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Socks5UdpRelay.Client;
 using Socks5UdpRelay.Protocol;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
-using Socks5UdpRelay.Server.Tests.Topology;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -61,7 +60,7 @@ public sealed class ResolverTopologyTests(ResolverTopologyFixture fixture, ITest
 
         await association.SendAsync("nosuch", 9, "x"u8.ToArray());
 
-        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        using var timeout = new CancellationTokenSource(TestTimeout.Default);
         var notice = await association.Notices.ReadAsync(timeout.Token);
         Assert.Equal("UDP-UNRESOLVED dst=nosuch:9 reason=no-such-name", notice.Line);
         var asked = await QueriesUpToMarkerAsync(association);
@@ -99,7 +98,7 @@ public sealed class ResolverTopologyTests(ResolverTopologyFixture fixture, ITest
         try
         {
             await using var association = await server.OpenAssociationAsync();
-            using (var warmUp = new CancellationTokenSource(TestTimeouts.Default))
+            using (var warmUp = new CancellationTokenSource(TestTimeout.Default))
             {
                 // One lookup first, so the resolver's code is loaded and compiled before the baseline.
                 await association.SendAsync("warm-up.blackhole.test", 9, "x"u8.ToArray());
@@ -161,7 +160,7 @@ public sealed class ResolverTopologyTests(ResolverTopologyFixture fixture, ITest
     {
         string marker = $"marker-{Guid.NewGuid():N}.";
         await association.SendAsync(marker, 9, "m"u8.ToArray());
-        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        using var timeout = new CancellationTokenSource(TestTimeout.Default);
         Assert.Equal($"UDP-UNRESOLVED dst={marker}:9 reason=no-such-name", (await association.Notices.ReadAsync(timeout.Token)).Line);
         return await fixture.Dns.QueriesUpToAsync(marker);
     }
@@ -169,7 +168,7 @@ public sealed class ResolverTopologyTests(ResolverTopologyFixture fixture, ITest
     private async Task<string> ReceiveTextAsync(Socks5UdpAssociation association)
     {
         var buffer = new byte[64];
-        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        using var timeout = new CancellationTokenSource(TestTimeout.Default);
         try
         {
             var result = await association.ReceiveAsync(buffer, timeout.Token);
@@ -177,7 +176,7 @@ public sealed class ResolverTopologyTests(ResolverTopologyFixture fixture, ITest
         }
         catch (OperationCanceledException)
         {
-            throw new TimeoutException($"No echo within {TestTimeouts.Default.TotalSeconds} s. Server log:\n{fixture.Server.Process.Output}");
+            throw new TimeoutException($"No echo within {TestTimeout.Default.TotalSeconds} s. Server log:\n{fixture.Server.Process.Output}");
         }
     }
 

@@ -1,5 +1,5 @@
 using Socks5UdpRelay.Server.Resolution;
-using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Resolution;

@@ -3,7 +3,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Topology;
 
 namespace Socks5UdpRelay.Server.Tests.Topology;
 
@@ -79,7 +80,7 @@ public sealed class IcmpSniffer : IAsyncDisposable
             }
         }
 
-        var limit = timeout ?? TestTimeouts.Default;
+        var limit = timeout ?? TestTimeout.Default;
         using var expiry = new CancellationTokenSource(limit);
         try
         {

@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Protocol;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Topology;
@@ -30,8 +31,8 @@ public sealed class OwnAddressTopologyTests(RelayTopologyFixture fixture) : ICla
     {
         var destination = Destination(which);
         await using var association = await fixture.OpenAssociationAsync();
-        await association.SendAsync(destination, "x"u8.ToArray()).AsTask().WaitAsync(TestTimeouts.Default);
-        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        await association.SendAsync(destination, "x"u8.ToArray()).AsTask().WaitAsync(TestTimeout.Default);
+        using var timeout = new CancellationTokenSource(TestTimeout.Default);
         var notice = await association.Notices.ReadAsync(timeout.Token);
         Assert.Equal($"UDP-DENIED dst={NoticeFormat.FormatEndpoint(destination.Address, destination.Port)} reason=policy", notice.Line);
 
@@ -39,7 +40,7 @@ public sealed class OwnAddressTopologyTests(RelayTopologyFixture fixture) : ICla
         var echo = new IPEndPoint(fixture.Topology.Target.V4, RelayTopologyFixture.EchoPort);
         await association.SendAsync(echo, "alive"u8.ToArray());
         var buffer = new byte[64];
-        var reply = await association.ReceiveAsync(buffer).AsTask().WaitAsync(TestTimeouts.Default);
+        var reply = await association.ReceiveAsync(buffer).AsTask().WaitAsync(TestTimeout.Default);
         Assert.Equal("alive", System.Text.Encoding.ASCII.GetString(buffer, 0, reply.Length));
     }
 
@@ -51,7 +52,7 @@ public sealed class OwnAddressTopologyTests(RelayTopologyFixture fixture) : ICla
         var topology = fixture.Topology;
         var destination = which == "own-listener" ? new IPEndPoint(topology.Relay.V4, fixture.SocksPort) : new IPEndPoint(topology.RelayEgress.V4, port);
         using var socket = topology.CreateSocket(topology.ClientNamespace, AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(new IPEndPoint(topology.Relay.V4, fixture.SocksPort)).WaitAsync(TestTimeouts.Default);
+        await socket.ConnectAsync(new IPEndPoint(topology.Relay.V4, fixture.SocksPort)).WaitAsync(TestTimeout.Default);
         await socket.SendAsync(new byte[] { 5, 1, 0 });
         var buffer = new byte[32];
         Assert.Equal(2, await ReceiveExactlyAsync(socket, buffer, 2));
@@ -80,7 +81,7 @@ public sealed class OwnAddressTopologyTests(RelayTopologyFixture fixture) : ICla
     private static async Task<int> ReceiveExactlyAsync(Socket socket, byte[] buffer, int count)
     {
         int have = 0;
-        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        using var timeout = new CancellationTokenSource(TestTimeout.Default);
         while (have < count)
         {
             int n = await socket.ReceiveAsync(buffer.AsMemory(have, count - have), SocketFlags.None, timeout.Token);

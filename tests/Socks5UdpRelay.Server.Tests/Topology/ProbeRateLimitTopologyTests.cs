@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Topology;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -32,7 +34,7 @@ public sealed partial class ProbeRateLimitTopologyTests(ITestOutputHelper output
         int port = int.Parse(ListeningRegex().Match(relay.Output).Groups[1].Value, CultureInfo.InvariantCulture);
 
         var started = System.Diagnostics.Stopwatch.StartNew();
-        using var probe = topology.StartDotNet(topology.ClientNamespace, CliDll(),
+        using var probe = topology.StartDotNet(topology.ClientNamespace, BuiltPrograms.CliDll,
         [
             "probe", "--proxy", $"{topology.Relay.V4}:{port}", topology.Target.V4.ToString(), $"{FirstPort}-{FirstPort + Ports - 1}", "--json",
         ]);
@@ -48,14 +50,6 @@ public sealed partial class ProbeRateLimitTopologyTests(ITestOutputHelper output
             Assert.Equal("port-unreachable", verdict.GetProperty("reason").GetString());
             Assert.Equal(topology.Target.V4.ToString(), verdict.GetProperty("from").GetString());
         }
-    }
-
-    /// <summary>The CLI in this test run's configuration (the test project builds it first).</summary>
-    internal static string CliDll()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory); // tests/Socks5UdpRelay.Server.Tests/bin/<Configuration>/<tfm>/
-        var root = dir.Parent!.Parent!.Parent!.Parent!.Parent!;
-        return Path.Combine(root.FullName, "src", "Socks5UdpRelay.Cli", "bin", dir.Parent.Name, dir.Name, "s5nc.dll");
     }
 
     [GeneratedRegex(@"Listening for SOCKS5 on [0-9.]+:([0-9]+)")]

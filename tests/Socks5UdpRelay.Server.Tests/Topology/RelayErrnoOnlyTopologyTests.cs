@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Topology;
 using Xunit;
 using Xunit.Abstractions;
 using static Socks5UdpRelay.Server.Tests.Topology.RelayNoticeProbe;

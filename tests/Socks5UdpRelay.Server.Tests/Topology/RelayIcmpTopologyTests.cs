@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Topology;
 using Xunit;
 using Xunit.Abstractions;
 using static Socks5UdpRelay.Server.Tests.Topology.RelayNoticeProbe;
@@ -305,7 +307,7 @@ public sealed class RelayIcmpTopologyTests : IClassFixture<RelayTopologyFixture>
 
         await association.SendAsync(sentTo, Payload(16));
         var arrived = await listener.ReceiveFromAsync(new byte[64], SocketFlags.None, new IPEndPoint(family == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0))
-            .WaitAsync(TestTimeouts.Default);
+            .WaitAsync(TestTimeout.Default);
         var outbound = (IPEndPoint)arrived.RemoteEndPoint;
         Assert.Equal(Topology.RelayEgress.For(family), outbound.Address);
 

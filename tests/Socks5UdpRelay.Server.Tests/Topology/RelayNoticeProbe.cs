@@ -5,7 +5,8 @@ using System.Net.Sockets;
 using System.Text;
 using Socks5UdpRelay.Client;
 using Socks5UdpRelay.Protocol;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Topology;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -23,7 +24,7 @@ internal static class RelayNoticeProbe
     {
         var start = Stopwatch.GetTimestamp();
         await send();
-        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        using var timeout = new CancellationTokenSource(TestTimeout.Default);
         try
         {
             var notice = await association.Notices.ReadAsync(timeout.Token);
@@ -31,7 +32,7 @@ internal static class RelayNoticeProbe
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
-            throw new TimeoutException($"{row}: no notice within {TestTimeouts.Default.TotalSeconds} s.");
+            throw new TimeoutException($"{row}: no notice within {TestTimeout.Default.TotalSeconds} s.");
         }
     }
 
@@ -129,7 +130,7 @@ internal static class RelayNoticeProbe
         var payload = Encoding.ASCII.GetBytes($"still relaying after: {row}");
         var buffer = new byte[2048];
         await association.SendAsync(new IPEndPoint(target, RelayTopologyFixture.EchoPort), payload);
-        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        using var timeout = new CancellationTokenSource(TestTimeout.Default);
         Socks5UdpReceiveResult result;
         try
         {
@@ -141,7 +142,7 @@ internal static class RelayNoticeProbe
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
-            throw new TimeoutException($"{row}: no echo reply within {TestTimeouts.Default.TotalSeconds} s; the association stopped relaying.");
+            throw new TimeoutException($"{row}: no echo reply within {TestTimeout.Default.TotalSeconds} s; the association stopped relaying.");
         }
 
         Assert.Equal(payload, buffer[..result.Length]);

@@ -3,7 +3,9 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Socks5UdpRelay.Client;
 using Socks5UdpRelay.Protocol;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Topology;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Topology;
@@ -33,7 +35,7 @@ public partial class RelayTopologyFixture : IAsyncLifetime
     private readonly IReadOnlyList<string> _extraArguments;
     private readonly string _expectedErrorQueueMode;
     private NetnsTopology? _topology;
-    private UdpEchoServer? _echo;
+    private UdpResponder? _echo;
     private NetnsProcess? _server;
     private int _nextPort = 41_000;
 
@@ -55,7 +57,7 @@ public partial class RelayTopologyFixture : IAsyncLifetime
     public NetnsTopology Topology =>
         _topology ?? throw new InvalidOperationException($"No topology: {Requirements.NetworkNamespacesMissing ?? "it was not built"}.");
 
-    public UdpEchoServer Echo => _echo ?? throw new InvalidOperationException("No echo server: the topology was not built.");
+    public UdpResponder Echo => _echo ?? throw new InvalidOperationException("No echo server: the topology was not built.");
 
     /// <summary>The server process (its output holds the log, for failure messages).</summary>
     public NetnsProcess Server => _server ?? throw new InvalidOperationException("No server: the topology was not built.");
@@ -87,10 +89,10 @@ public partial class RelayTopologyFixture : IAsyncLifetime
             Host = topology.Relay.V4.ToString(),
             Port = SocksPort,
             SocketFactory = (family, type, protocol) => topology.CreateSocket(topology.ClientNamespace, family, type, protocol),
-        }).WaitAsync(TestTimeouts.Default);
+        }).WaitAsync(TestTimeout.Default);
         try
         {
-            using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+            using var timeout = new CancellationTokenSource(TestTimeout.Default);
             var first = await association.Notices.ReadAsync(timeout.Token);
             Assert.Equal("NOTICES version=1 commands=set,map", first.Line);
             return association;
@@ -110,7 +112,7 @@ public partial class RelayTopologyFixture : IAsyncLifetime
         }
 
         _topology = NetnsTopology.Create();
-        _echo = UdpEchoServer.Start(_topology, _topology.TargetNamespace, EchoPort);
+        _echo = UdpResponder.EchoIn(_topology, _topology.TargetNamespace, EchoPort);
 
         // glibc reads /etc/hosts on every lookup, and `ip netns exec` bind-mounts this file there.
         _topology.WriteHosts(_topology.RelayNamespace, [$"{_topology.Target.V4} {TargetName}", $"{_topology.Target.V6} {Target6Name}"]);

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Threading.Channels;
 using Socks5UdpRelay.Client;
 using Socks5UdpRelay.Protocol;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Server.Tests.Topology;
 
@@ -50,7 +50,7 @@ internal sealed class ScaleOutClient : IAsyncDisposable
             Host = ScaleOutTopology.VirtualAddress.ToString(),
             Port = ScaleOutTopology.SocksPort,
             SocketFactory = (family, type, protocol) => topology.CreateSocket(topology.ClientNamespace, family, type, protocol),
-        }).WaitAsync(TestTimeouts.Default);
+        }).WaitAsync(TestTimeout.Default);
         var client = new ScaleOutClient(id, association);
         var first = await client.NextNoticeAsync();
         if (first.Line != "NOTICES version=1 commands=set,map")
@@ -90,7 +90,7 @@ internal sealed class ScaleOutClient : IAsyncDisposable
     /// <summary>The next notice, within the test timeout.</summary>
     public async Task<Notice> NextNoticeAsync()
     {
-        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        using var timeout = new CancellationTokenSource(TestTimeout.Default);
         try
         {
             var notice = await _notices.Reader.ReadAsync(timeout.Token);
@@ -103,7 +103,7 @@ internal sealed class ScaleOutClient : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            throw new TimeoutException($"client {Id}: no notice within {TestTimeouts.Default.TotalSeconds} s; seen: {string.Join(" | ", Seen)}");
+            throw new TimeoutException($"client {Id}: no notice within {TestTimeout.Default.TotalSeconds} s; seen: {string.Join(" | ", Seen)}");
         }
         catch (ChannelClosedException)
         {
@@ -133,7 +133,7 @@ internal sealed class ScaleOutClient : IAsyncDisposable
         }
 
         await Association.DisposeAsync();
-        await _noticeReader.WaitAsync(TestTimeouts.Default);
+        await _noticeReader.WaitAsync(TestTimeout.Default);
     }
 
     private async Task ReadNoticesAsync()

@@ -2,7 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Topology;
 
 namespace Socks5UdpRelay.Server.Tests.Topology;
 
@@ -17,7 +18,7 @@ internal sealed class ScaleOutLab : IAsyncDisposable
     public const int EchoPort = 7;
     private const int MetricsPort = 9180;
 
-    private ScaleOutLab(ScaleOutTopology topology, NetnsProcess[] replicas, UdpEchoServer echo)
+    private ScaleOutLab(ScaleOutTopology topology, NetnsProcess[] replicas, UdpResponder echo)
     {
         Topology = topology;
         Replicas = replicas;
@@ -29,7 +30,7 @@ internal sealed class ScaleOutLab : IAsyncDisposable
     /// <summary>The server processes, by replica.</summary>
     public NetnsProcess[] Replicas { get; }
 
-    public UdpEchoServer Echo { get; }
+    public UdpResponder Echo { get; }
 
     public static IPEndPoint EchoEndPoint { get; } = new(ScaleOutTopology.Target, EchoPort);
 
@@ -45,7 +46,7 @@ internal sealed class ScaleOutLab : IAsyncDisposable
                 topology.LoadBalance([.. Enumerable.Range(0, ScaleOutTopology.ReplicaCount)], masquerade: true);
             }
 
-            var echo = UdpEchoServer.Start(topology.CreateSocket(topology.TargetNamespace, AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp), EchoPort);
+            var echo = UdpResponder.EchoOn(topology.CreateSocket(topology.TargetNamespace, AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp), EchoPort);
             var dll = Path.Combine(AppContext.BaseDirectory, "Socks5UdpRelay.Server.dll");
             var replicas = Enumerable.Range(0, ScaleOutTopology.ReplicaCount).Select(i => topology.StartDotNet(topology.ReplicaNamespace(i), dll,
             [
@@ -76,7 +77,7 @@ internal sealed class ScaleOutLab : IAsyncDisposable
     public async Task<string> MetricsAsync(int i)
     {
         using var socket = Topology.CreateSocket(Topology.ReplicaNamespace(i), AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        using var timeout = new CancellationTokenSource(TestTimeout.Default);
         await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, MetricsPort), timeout.Token);
         await socket.SendAsync("GET /metrics HTTP/1.1\r\nHost: replica\r\n\r\n"u8.ToArray(), SocketFlags.None, timeout.Token);
         var response = new MemoryStream();

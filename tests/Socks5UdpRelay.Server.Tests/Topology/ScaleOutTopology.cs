@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Topology;
 
 namespace Socks5UdpRelay.Server.Tests.Topology;
 
@@ -65,22 +66,7 @@ public sealed class ScaleOutTopology : IDisposable
 
     public string ReplicaNamespace(int i) => string.Create(CultureInfo.InvariantCulture, $"{Prefix}rep{i + 1}");
 
-    public static ScaleOutTopology Create()
-    {
-        Requirements.EnsureNetworkNamespaces();
-        NetnsTopology.DeleteLeftovers();
-        var topology = new ScaleOutTopology(NamespaceNames.NextPrefix());
-        try
-        {
-            topology.Build();
-            return topology;
-        }
-        catch
-        {
-            topology.Dispose();
-            throw;
-        }
-    }
+    public static ScaleOutTopology Create() => OwnedNamespaces.Build(prefix => new ScaleOutTopology(prefix), topology => topology.Build());
 
     /// <summary>
     /// Replaces lb's load-balancing rules in one nftables transaction: new connections to

@@ -2,7 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Protocol;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -117,7 +118,7 @@ public sealed class ScaleOutTopologyTests(ITestOutputHelper output)
     {
         await using var lab = await ScaleOutLab.StartAsync(masquerade: false);
         using var socket = lab.Topology.CreateSocket(lab.Topology.OutsiderNamespace, AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        using var timeout = new CancellationTokenSource(TestTimeout.Default);
         await socket.ConnectAsync(new IPEndPoint(ScaleOutTopology.Replica(0), ScaleOutTopology.SocksPort), timeout.Token);
         await socket.SendAsync(new byte[] { 0x05, 0x01, 0x00 }, SocketFlags.None, timeout.Token);
 
@@ -189,7 +190,7 @@ public sealed class ScaleOutTopologyTests(ITestOutputHelper output)
         Assert.Equal("CLOSING reason=shutdown", closing.Line);
         double closingAfter = Millis.Since(terminated);
         long told = Stopwatch.GetTimestamp();
-        await old.Association.Closed.WaitAsync(TestTimeouts.Default);
+        await old.Association.Closed.WaitAsync(TestTimeout.Default);
         await old.DisposeAsync();
 
         var fresh = await ScaleOutClient.OpenAsync(lab.Topology, old.Id);

@@ -1,4 +1,6 @@
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Topology;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Topology;
@@ -15,13 +17,13 @@ public sealed class TopologyFixture : IAsyncLifetime
     public const int EchoPort = 7;
 
     private NetnsTopology? _topology;
-    private UdpEchoServer? _echo;
+    private UdpResponder? _echo;
     private int _nextPort = 40_000;
 
     public NetnsTopology Topology =>
         _topology ?? throw new InvalidOperationException($"No topology: {Requirements.NetworkNamespacesMissing ?? "it was not built"}.");
 
-    public UdpEchoServer Echo => _echo ?? throw new InvalidOperationException("No echo server: the topology was not built.");
+    public UdpResponder Echo => _echo ?? throw new InvalidOperationException("No echo server: the topology was not built.");
 
     /// <summary>A port no other test of this fixture uses, so ICMP errors can be told apart.</summary>
     public int NextPort() => Interlocked.Increment(ref _nextPort);
@@ -43,7 +45,7 @@ public sealed class TopologyFixture : IAsyncLifetime
         }
 
         _topology = NetnsTopology.Create();
-        _echo = UdpEchoServer.Start(_topology, _topology.TargetNamespace, EchoPort);
+        _echo = UdpResponder.EchoIn(_topology, _topology.TargetNamespace, EchoPort);
         return Task.CompletedTask;
     }
 

@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Topology;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -18,10 +20,8 @@ public sealed class TopologyHarnessTests : IClassFixture<TopologyFixture>
 {
     private const int SolIp = 0;
     private const int IpMtuDiscover = 10;
-    private const int IpRecvErr = 11;
     private const int SolIpv6 = 41;
     private const int Ipv6MtuDiscover = 23;
-    private const int Ipv6RecvErr = 25;
     private const int PmtuDiscoverDo = 2;
 
     private readonly TopologyFixture _fixture;
@@ -69,7 +69,7 @@ public sealed class TopologyHarnessTests : IClassFixture<TopologyFixture>
         await using var sniffer = IcmpSniffer.Start(Topology, Topology.RelayNamespace, family);
         using var socket = ConnectedUdp(family, Topology.Target.For(family), _fixture.NextPort());
 
-        var (error, elapsed, flow) = await SendAndAwaitFaultAsync(socket);
+        var (error, elapsed, flow) = await UdpFaults.SendAndAwaitFaultAsync(socket);
         var icmp = await sniffer.WaitForAsync(flow.Local, flow.Remote);
 
         Report("target closed port", icmp, error, elapsed);
@@ -87,7 +87,7 @@ public sealed class TopologyHarnessTests : IClassFixture<TopologyFixture>
         await using var sniffer = IcmpSniffer.Start(Topology, Topology.RelayNamespace, family);
         using var socket = ConnectedUdp(family, Topology.Target.For(family), port);
 
-        var (error, elapsed, flow) = await SendAndAwaitFaultAsync(socket);
+        var (error, elapsed, flow) = await UdpFaults.SendAndAwaitFaultAsync(socket);
         var icmp = await sniffer.WaitForAsync(flow.Local, flow.Remote);
 
         Report($"router1 REJECT {rejectWith}", icmp, error, elapsed);
@@ -110,8 +110,8 @@ public sealed class TopologyHarnessTests : IClassFixture<TopologyFixture>
         // faulted the RECVERR socket, the plain socket has had every chance to fault too.
         var plainFlow = (plain.LocalEndPoint!, plain.RemoteEndPoint!);
         var plainReceive = plain.ReceiveAsync(new byte[64].AsMemory(), SocketFlags.None).AsTask();
-        await plain.SendAsync(Payload(16), SocketFlags.None);
-        var (error, elapsed, flow) = await SendAndAwaitFaultAsync(withRecvErr);
+        await plain.SendAsync(UdpFaults.Payload(16), SocketFlags.None);
+        var (error, elapsed, flow) = await UdpFaults.SendAndAwaitFaultAsync(withRecvErr);
         var icmpPlain = await sniffer.WaitForAsync(plainFlow.Item1, plainFlow.Item2);
         var icmp = await sniffer.WaitForAsync(flow.Local, flow.Remote);
 
@@ -132,14 +132,14 @@ public sealed class TopologyHarnessTests : IClassFixture<TopologyFixture>
         using var socket = ConnectedUdp(family, Topology.Unanswered.For(family), _fixture.NextPort(), recvErr: true);
 
         // Inherently slow: the router gives up on ARP/ND after three solicitations a second apart.
-        var (error, elapsed, flow) = await SendAndAwaitFaultAsync(socket);
+        var (error, elapsed, flow) = await UdpFaults.SendAndAwaitFaultAsync(socket);
         var icmp = await sniffer.WaitForAsync(flow.Local, flow.Remote);
 
         Report("ARP/ND failure at router1 (RECVERR)", icmp, error, elapsed);
         Assert.Equal(SocketError.HostUnreachable, error.SocketErrorCode);
         Assert.Equal(family == AddressFamily.InterNetwork ? "3/1" : "1/3", icmp.TypeCode);
         Assert.Equal(Topology.Router1.For(family), icmp.From);
-        Assert.InRange(elapsed, TimeSpan.FromSeconds(1), TestTimeouts.Default);
+        Assert.InRange(elapsed, TimeSpan.FromSeconds(1), TestTimeout.Default);
     }
 
     [RootTheory]
@@ -157,7 +157,7 @@ public sealed class TopologyHarnessTests : IClassFixture<TopologyFixture>
             socket.SetRawSocketOption(SolIpv6, Ipv6MtuDiscover, BitConverter.GetBytes(PmtuDiscoverDo));
         }
 
-        var (error, elapsed, flow) = await SendAndAwaitFaultAsync(socket, size: 1400);
+        var (error, elapsed, flow) = await UdpFaults.SendAndAwaitFaultAsync(socket, size: 1400);
         var icmp = await sniffer.WaitForAsync(flow.Local, flow.Remote);
 
         Report("1400-byte DF datagram over the 1280 link", icmp, error, elapsed);
@@ -186,7 +186,7 @@ public sealed class TopologyHarnessTests : IClassFixture<TopologyFixture>
         await using var sniffer = IcmpSniffer.Start(Topology, Topology.RelayNamespace, family);
         using var socket = ConnectedUdp(family, Topology.Target.For(family), port, recvErr: true);
 
-        var (error, elapsed, flow) = await SendAndAwaitFaultAsync(socket);
+        var (error, elapsed, flow) = await UdpFaults.SendAndAwaitFaultAsync(socket);
         var icmp = await sniffer.WaitForAsync(flow.Local, flow.Remote);
 
         Report("TTL 1 after router1 (RECVERR)", icmp, error, elapsed);
@@ -210,8 +210,8 @@ public sealed class TopologyHarnessTests : IClassFixture<TopologyFixture>
         // any error for the first would have arrived.
         var silentDestination = silent.RemoteEndPoint!;
         var silentReceive = silent.ReceiveAsync(new byte[64].AsMemory(), SocketFlags.None).AsTask();
-        await silent.SendAsync(Payload(16), SocketFlags.None);
-        var (error, elapsed, controlFlow) = await SendAndAwaitFaultAsync(control);
+        await silent.SendAsync(UdpFaults.Payload(16), SocketFlags.None);
+        var (error, elapsed, controlFlow) = await UdpFaults.SendAndAwaitFaultAsync(control);
         await sniffer.WaitForAsync(controlFlow.Local, controlFlow.Remote);
 
         _output.WriteLine($"DROP: control refused after {elapsed.TotalMilliseconds:F2} ms; ICMP seen: [{string.Join("; ", sniffer.Seen)}]");
@@ -230,7 +230,7 @@ public sealed class TopologyHarnessTests : IClassFixture<TopologyFixture>
 
         var start = Stopwatch.GetTimestamp();
         await socket.SendAsync(payload, SocketFlags.None);
-        var received = await socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).AsTask().WaitAsync(TestTimeouts.Default);
+        var received = await socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).AsTask().WaitAsync(TestTimeout.Default);
 
         _output.WriteLine($"echo {family}: {Stopwatch.GetElapsedTime(start).TotalMilliseconds:F2} ms");
         Assert.Equal(payload, buffer[..received]);
@@ -265,39 +265,10 @@ public sealed class TopologyHarnessTests : IClassFixture<TopologyFixture>
     }
 
     private Socket ConnectedUdp(AddressFamily family, IPAddress destination, int port, bool recvErr = false) =>
-        ConnectedUdp(Topology, family, destination, port, recvErr);
-
-    /// <summary>A UDP socket in the relay namespace, connected to <paramref name="destination"/>, optionally with IP_RECVERR/IPV6_RECVERR on.</summary>
-    internal static Socket ConnectedUdp(NetnsTopology topology, AddressFamily family, IPAddress destination, int port, bool recvErr = false)
-    {
-        var socket = topology.CreateSocket(topology.RelayNamespace, family, SocketType.Dgram, ProtocolType.Udp);
-        if (recvErr)
-        {
-            socket.SetRawSocketOption(
-                family == AddressFamily.InterNetwork ? SolIp : SolIpv6,
-                family == AddressFamily.InterNetwork ? IpRecvErr : Ipv6RecvErr,
-                BitConverter.GetBytes(1));
-        }
-
-        socket.Connect(new IPEndPoint(destination, port));
-        return socket;
-    }
-
-    /// <summary>Posts a receive, sends one datagram, and awaits the receive faulting (bounded). Returns the socket's endpoints as they were before the fault.</summary>
-    internal static async Task<(SocketException Error, TimeSpan Elapsed, (EndPoint Local, EndPoint Remote) Flow)> SendAndAwaitFaultAsync(Socket socket, int size = 16)
-    {
-        var flow = (socket.LocalEndPoint!, socket.RemoteEndPoint!);
-        var receive = socket.ReceiveAsync(new byte[2048].AsMemory(), SocketFlags.None).AsTask();
-        var start = Stopwatch.GetTimestamp();
-        await socket.SendAsync(Payload(size), SocketFlags.None);
-        var error = await Assert.ThrowsAsync<SocketException>(() => receive.WaitAsync(TestTimeouts.Default));
-        return (error, Stopwatch.GetElapsedTime(start), flow);
-    }
+        UdpFaults.ConnectedUdp(Topology, family, destination, port, recvErr);
 
     private void Report(string row, IcmpError icmp, SocketException error, TimeSpan elapsed) =>
         _output.WriteLine($"{row}: {icmp} -> {error.SocketErrorCode} after {elapsed.TotalMilliseconds:F2} ms");
-
-    private static byte[] Payload(int size) => Enumerable.Repeat((byte)'x', size).ToArray();
 
     private static string IpTables(AddressFamily family) => family == AddressFamily.InterNetwork ? "iptables" : "ip6tables";
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Topology;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Topology;

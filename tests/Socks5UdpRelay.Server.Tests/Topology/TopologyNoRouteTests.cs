@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -14,16 +15,16 @@ namespace Socks5UdpRelay.Server.Tests.Topology;
 /// </summary>
 public sealed class TopologyNoRouteTests(TopologyFixture fixture, ITestOutputHelper output) : IClassFixture<TopologyFixture>
 {
-    [Infrastructure.RootTheory]
+    [RootTheory]
     [InlineData(AddressFamily.InterNetwork)]
     [InlineData(AddressFamily.InterNetworkV6)]
     public async Task SubnetRouterHasNoRouteFor_ReportsNetUnreachable(AddressFamily family)
     {
         var topology = fixture.Topology;
         await using var sniffer = IcmpSniffer.Start(topology, topology.RelayNamespace, family);
-        using var socket = TopologyHarnessTests.ConnectedUdp(topology, family, topology.Unrouted.For(family), fixture.NextPort(), recvErr: true);
+        using var socket = UdpFaults.ConnectedUdp(topology, family, topology.Unrouted.For(family), fixture.NextPort(), recvErr: true);
 
-        var (error, elapsed, flow) = await TopologyHarnessTests.SendAndAwaitFaultAsync(socket);
+        var (error, elapsed, flow) = await UdpFaults.SendAndAwaitFaultAsync(socket);
         var icmp = await sniffer.WaitForAsync(flow.Local, flow.Remote);
 
         output.WriteLine($"no route at router1 (RECVERR): {icmp} -> {error.SocketErrorCode} after {elapsed.TotalMilliseconds:F2} ms");

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Server.Transport;
 using Socks5UdpRelay.Server.Transport.Epoll;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Transport;
@@ -90,7 +91,7 @@ public sealed class DatagramBatchTests
     [Fact]
     public void PendingIcmpError_IsReturnedAsMinusErrno_WhichIsWhatDotNetSeesToo()
     {
-        var closed = Socks5UdpRelay.Server.Tests.Relay.NoticeTests.FreeUdpPort(IPAddress.Loopback);
+        var closed = FreePorts.ClosedUdpEndPoint(IPAddress.Loopback);
         using var ours = Connected(closed);
         using var theirs = Connected(closed);
         ours.Send("x"u8);

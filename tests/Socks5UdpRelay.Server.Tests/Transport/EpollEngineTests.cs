@@ -2,9 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Server.Addressing;
 using Socks5UdpRelay.Server.Icmp;
-using Socks5UdpRelay.Server.Tests.Fixtures;
 using Socks5UdpRelay.Server.Transport;
 using Socks5UdpRelay.Server.Transport.Epoll;
+using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 using static Socks5UdpRelay.Server.Interop;
 
@@ -18,7 +18,7 @@ public sealed class EpollEngineTests
     {
         var source = ErrorSource.Create();
         using var loop = new EventLoop("test-loop", source, e => throw e, e => throw e);
-        await using var echo = new UdpEcho(IPAddress.Loopback);
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         var handler = new RecordingHandler();
         var key = DestinationKey.From(IPAddress.Loopback, echo.Port);
         IDestinationSocket? socket = null;
@@ -28,12 +28,12 @@ public sealed class EpollEngineTests
             Assert.Equal(SendResult.Sent, socket.Send("ping"u8));
         });
 
-        Assert.Equal("ping", await handler.Replies.Reader.ReadAsync(TestTimeout.Token()));
+        Assert.Equal("ping", await handler.Replies.Reader.ReadAsync(TestTimeout.Token));
         Assert.Equal("test-loop", handler.Thread);
 
-        var closed = DestinationKey.From(IPAddress.Loopback, Relay.NoticeTests.FreeUdpPort(IPAddress.Loopback).Port);
+        var closed = DestinationKey.From(IPAddress.Loopback, FreePorts.ClosedUdp());
         await loop.InvokeAsync(() => Assert.Equal(SendResult.Sent, loop.OpenDestination(closed, 0, handler).Send("x"u8)));
-        var error = await handler.Errors.Reader.ReadAsync(TestTimeout.Token());
+        var error = await handler.Errors.Reader.ReadAsync(TestTimeout.Token);
         Assert.Equal(Errno.ECONNREFUSED, error.Errno);
         Assert.Equal(ErrorOrigin.Icmp, error.Origin);
         await loop.InvokeAsync(() => socket!.Dispose());
@@ -52,7 +52,7 @@ public sealed class EpollEngineTests
         socket.SetRawSocketOption(SocketOptions.SOL_SOCKET, SocketOptions.SO_REUSEPORT, BitConverter.GetBytes(1));
         Assert.True(source.Enable(socket.SafeHandle, AddressFamily.InterNetwork));
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        socket.SendTo("x"u8, Relay.NoticeTests.FreeUdpPort(IPAddress.Loopback)); // someone else's destination: an ICMP error comes back
+        socket.SendTo("x"u8, FreePorts.ClosedUdpEndPoint(IPAddress.Loopback)); // someone else's destination: an ICMP error comes back
         Assert.True(socket.Poll(TestTimeout.Default, SelectMode.SelectError));
         using var stranger = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         for (int i = 0; i < 3; i++)
@@ -89,7 +89,7 @@ public sealed class EpollEngineTests
             Interlocked.Decrement(ref running);
             Interlocked.Increment(ref ran);
         })));
-        await Task.WhenAll(posts).Bounded();
+        await Task.WhenAll(posts).Within();
         Assert.Equal(8, ran);
         Assert.Throws<TransportException>(() => transport.BindClient(IPAddress.Loopback));
     }

@@ -8,4 +8,7 @@ internal interface IAssociationStatistics
     int DestinationCount { get; }
 
     long NoticesDropped { get; }
+
+    /// <summary>True when the client's datagrams ride its TCP connection (UDP over TCP).</summary>
+    bool OverTcp { get; }
 }

@@ -53,7 +53,7 @@ internal sealed class RelayMetrics
         Meter.CreateObservableCounter("socks5udprelay.udp.source_mismatch", () => Volatile.Read(ref _sourceMismatches),
             description: "Datagrams dropped because they came from another address than their control connection (RFC 1928 section 7): a NAT on the TCP path only");
         Meter.CreateObservableUpDownCounter("socks5udprelay.connections", () => _connections(), description: "Open control connections");
-        Meter.CreateObservableUpDownCounter("socks5udprelay.associations", () => _live().Count(), description: "Open UDP associations");
+        Meter.CreateObservableUpDownCounter("socks5udprelay.associations", LiveByTransport, description: "Open UDP associations, by transport (udp: UDP ASSOCIATE, tcp: UDP over TCP)");
         Meter.CreateObservableUpDownCounter("socks5udprelay.destinations", () => _live().Sum(a => a.DestinationCount), description: "Open destination sockets");
         Meter.CreateObservableCounter("socks5udprelay.datagrams", () => Totals().Directions(t => t.Datagrams), description: "Datagrams relayed, by direction");
         Meter.CreateObservableCounter("socks5udprelay.payload", () => Totals().Directions(t => t.Bytes), unit: "By", description: "Payload bytes relayed, by direction");
@@ -91,6 +91,18 @@ internal sealed class RelayMetrics
 
     /// <summary>A datagram from another address than its association's control connection (README, "Several replicas").</summary>
     public void RecordSourceMismatch() => Interlocked.Increment(ref _sourceMismatches);
+
+    private IEnumerable<Measurement<int>> LiveByTransport()
+    {
+        int tcp = 0, all = 0;
+        foreach (var association in _live())
+        {
+            all++;
+            tcp += association.OverTcp ? 1 : 0;
+        }
+
+        return [new(all - tcp, new KeyValuePair<string, object?>("transport", "udp")), new(tcp, new KeyValuePair<string, object?>("transport", "tcp"))];
+    }
 
     private static IEnumerable<Measurement<long>> Tagged(long[] counts, string tag, IEnumerable<string> values)
         => values.Select((v, i) => new Measurement<long>(Volatile.Read(ref counts[i]), new KeyValuePair<string, object?>(tag, v)));

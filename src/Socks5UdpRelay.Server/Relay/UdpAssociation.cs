@@ -101,6 +101,8 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
 
     public IPEndPoint RelayEndPoint => _client.LocalEndPoint;
 
+    public bool OverTcp => _client.Transport == ClientTransport.Tcp;
+
     public int DestinationCount => _mappings.DestinationCount;
 
     /// <summary>What the client's commands do (<c>SET</c>, <c>MAP</c>, <c>UNMAP</c>); call on <see cref="Loop"/>.</summary>
@@ -187,7 +189,7 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
         return new AssociationSnapshot(
             Id, User, _peer,
             RawSocketAddress.TryRead(client, out var address, out int port) ? new IPEndPoint(address, port) : null,
-            _client.LocalEndPoint, _client.Transport == ClientTransport.Tcp ? "tcp" : "udp", _settings.Inbound.Filtering.WireName(),
+            _client.LocalEndPoint, OverTcp ? "tcp" : "udp", _settings.Inbound.Filtering.WireName(),
             _time.GetElapsedTime(_startedAt, now), idleLeft is { } left && left < TimeSpan.Zero ? TimeSpan.Zero : idleLeft,
             c.DatagramsFromClient, c.BytesFromClient, c.DatagramsToClient, c.BytesToClient, c.InboundRelayed, drops, mappings);
     }

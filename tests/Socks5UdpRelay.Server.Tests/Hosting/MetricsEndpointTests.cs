@@ -27,7 +27,8 @@ public sealed class MetricsEndpointTests
             await association.SendToAsync(FreePorts.ClosedUdpEndPoint(IPAddress.Loopback), "x"u8.ToArray());
             Assert.StartsWith("UDP-ERROR", await association.Control.ReadLineAsync());
             string live = await RawHttp.GetAsync(endpoint, "/metrics");
-            Assert.Contains("socks5udprelay_associations 1\n", live);
+            Assert.Contains("socks5udprelay_associations{transport=\"udp\"} 1\n", live);
+            Assert.Contains("socks5udprelay_associations{transport=\"tcp\"} 0\n", live);
             Assert.Contains("socks5udprelay_destinations 2\n", live);
         }
 
@@ -38,7 +39,7 @@ public sealed class MetricsEndpointTests
         Assert.Contains("socks5udprelay_datagrams_total{direction=\"destination-to-client\"} 3\n", text);
         Assert.Contains("socks5udprelay_udp_errors_total{kind=\"port-unreachable\"} 1\n", text);
         Assert.Contains("socks5udprelay_notices_total{verb=\"UDP-ERROR\"} 1\n", text);
-        Assert.Contains("socks5udprelay_associations 0\n", text);
+        Assert.Contains("socks5udprelay_associations{transport=\"udp\"} 0\n", text);
         Assert.Contains("# TYPE socks5udprelay_datagrams_total counter", text);
     }
 

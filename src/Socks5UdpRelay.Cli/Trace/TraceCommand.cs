@@ -46,15 +46,6 @@ internal static class TraceCommand
         {
             host, port, maxHops, queries, wait, json,
         };
-        command.Validators.Add(result =>
-        {
-            // A port per probe: the last one must still be a port.
-            if (result.GetResult(port) is null && TraceSchedule.FirstPort + (result.GetValue(maxHops) * result.GetValue(queries)) - 1 > ushort.MaxValue)
-            {
-                result.AddError("--max-hops times --queries is too large for a port per probe from 33434: give --port.");
-            }
-        });
-
         command.SetAction((result, cancellationToken) =>
         {
             var request = new TraceRequest(

@@ -201,7 +201,7 @@ internal sealed class TraceRunner(CliConsole console)
         string destination = target.Address is { } a && a.ToString() != target.Host ? $"{target.Host} ({a})" : target.Host;
         if (schedule.FinalHop is not { } hop)
         {
-            console.Say($"{destination} not reached in {request.MaxHops} hops ({schedule.Sent} probes, {seconds} s).");
+            console.Say($"{destination} not reached in {request.MaxHops} hops ({Probes(schedule.Sent)}, {seconds} s).");
             return ExitCodes.Unreachable;
         }
 
@@ -210,14 +210,14 @@ internal sealed class TraceRunner(CliConsole console)
         {
             if (request.Json)
             {
-                console.Say($"{destination} reached at hop {hop} ({schedule.Sent} probes, {seconds} s).");
+                console.Say($"{destination} reached at hop {hop} ({Probes(schedule.Sent)}, {seconds} s).");
             }
 
             return ExitCodes.Success;
         }
 
         var stop = finals[0];
-        console.Say($"{destination} not reached: {stop.Kind} from {stop.From?.ToString() ?? "an unnamed router"} at hop {hop} ({schedule.Sent} probes, {seconds} s).");
+        console.Say($"{destination} not reached: {stop.Kind} from {stop.From?.ToString() ?? "an unnamed router"} at hop {hop} ({Probes(schedule.Sent)}, {seconds} s).");
         return ExitCodes.Unreachable;
     }
 
@@ -333,7 +333,7 @@ internal sealed class TraceRunner(CliConsole console)
     {
         _progressShown = true;
         double seconds = console.Time.GetElapsedTime(started).TotalSeconds;
-        console.Error.Write($"\rs5nc: hop {schedule.CurrentHop}/{maxHops}, {schedule.Sent} probes sent, {seconds:0}s ");
+        console.Error.Write($"\rs5nc: hop {schedule.CurrentHop}/{maxHops}, {Probes(schedule.Sent)} sent, {seconds:0}s ");
         console.Error.Flush();
     }
 
@@ -346,6 +346,8 @@ internal sealed class TraceRunner(CliConsole console)
             console.Error.Flush();
         }
     }
+
+    private static string Probes(int count) => count == 1 ? "1 probe" : string.Create(CultureInfo.InvariantCulture, $"{count} probes");
 
     private static IPAddress Unmap(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 

@@ -69,6 +69,36 @@ public sealed partial class TraceNamespaceTests(TraceTopologyFixture fixture, IT
         }
     }
 
+    [NetnsFact]
+    public async Task RoutersReject_EndsTheTraceThereWithTraceroutesFlag_ExitOne()
+    {
+        // Router2 forwards nothing to this port: what reaches it with TTL left gets admin-prohibited.
+        const int Port = 41299;
+        var topology = fixture.Topology;
+        string rule = $"FORWARD -p udp --dport {Port} -j REJECT --reject-with icmp-admin-prohibited";
+        topology.AddRule(topology.Router2Namespace, $"iptables -A {rule}");
+        try
+        {
+            string target = topology.Target.V4.ToString();
+            string traceroute = fixture.Traceroute("-n", "-w", "2", "-U", "-p", $"{Port}", target);
+            var (exit, trace) = await fixture.TraceAsync("--proxy", fixture.Proxy(v6: false), target, "-w", "2", "--port", $"{Port}");
+            output.WriteLine($"{traceroute}\n{trace}");
+
+            Assert.True(exit == 1, trace);
+            string router2 = topology.Router2.V4.ToString();
+            var expected = new List<(int, string?)> { (1, topology.Router1.V4.ToString()), (2, router2), (3, router2) };
+            Assert.Equal(expected, TracerouteHops.Parse(traceroute));
+            Assert.Equal(expected, TracerouteHops.Parse(trace));
+            Assert.Matches($@"(?m)^ 3  {Regex.Escape(router2)}  [0-9.]+ ms !X  [0-9.]+ ms !X  [0-9.]+ ms !X$", trace);
+            Assert.Matches($@"(?m)^ 3  {Regex.Escape(router2)}  [0-9.]+ ms !X  [0-9.]+ ms !X  [0-9.]+ ms !X\s*$", traceroute);
+            Assert.Contains($"s5nc: {target} not reached: admin-prohibited from {router2} at hop 3 (9 probes, ", trace, StringComparison.Ordinal);
+        }
+        finally
+        {
+            topology.AddRule(topology.Router2Namespace, $"iptables -D {rule}");
+        }
+    }
+
     private async Task SameHopsAsTracerouteAsync(bool v6, bool closedPort)
     {
         var topology = fixture.Topology;

@@ -14,6 +14,9 @@ public class TraceTopologyFixture : IAsyncLifetime
 {
     public const int ProxyPort = 1080;
 
+    /// <summary>Debian's traceroute itself, not whatever the alternatives link points at.</summary>
+    public const string TraceroutePath = "/usr/bin/traceroute.db";
+
     /// <summary>A port nothing listens on in the target namespace.</summary>
     public const int ClosedPort = 41234;
 
@@ -57,7 +60,11 @@ public class TraceTopologyFixture : IAsyncLifetime
     }
 
     /// <summary>Debian's traceroute, unmodified, in the relay namespace: the proxy's own view of the path.</summary>
-    public string Traceroute(params string[] args) => Topology.Exec(Topology.RelayNamespace, ["/usr/bin/traceroute.db", .. args]);
+    public string Traceroute(params string[] args)
+    {
+        Assert.True(File.Exists(TraceroutePath), $"{TraceroutePath} is missing: apt-get install traceroute (.ci/run installs it).");
+        return Topology.Exec(Topology.RelayNamespace, [TraceroutePath, .. args]);
+    }
 
     public Task DisposeAsync()
     {

@@ -25,8 +25,8 @@ internal sealed class TraceRunner(CliConsole console)
     // traceroute fills its UDP probes the same way: '@', 'A', 'B', …
     private static readonly byte[] Payload = [.. Enumerable.Range(0, PayloadLength).Select(i => (byte)(0x40 + (i & 0x3f)))];
 
+    private readonly ProgressLine _progress = new(console);
     private readonly Channel<Arrival> _arrivals = Channel.CreateUnbounded<Arrival>(new UnboundedChannelOptions { SingleReader = true });
-    private bool _progressShown;
 
     public async Task<int> RunAsync(TraceRequest request, ProxySession session, CancellationToken cancellationToken)
     {
@@ -63,7 +63,7 @@ internal sealed class TraceRunner(CliConsole console)
 
         await stop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(receiving, reading).ConfigureAwait(false);
-        ClearProgress();
+        _progress.Clear();
         if (failure is not null)
         {
             console.Say(failure);
@@ -115,7 +115,7 @@ internal sealed class TraceRunner(CliConsole console)
                 if (!headerWritten && !request.Json)
                 {
                     headerWritten = true;
-                    ClearProgress();
+                    _progress.Clear();
                     console.Out.WriteLine($"trace to {target.Host} ({target.Address}), {request.MaxHops} hops max, {PayloadLength} byte payloads, through proxy {session.ProxyText}");
                 }
 
@@ -188,7 +188,7 @@ internal sealed class TraceRunner(CliConsole console)
     {
         while (schedule.TryTakeHop(out var hop))
         {
-            ClearProgress();
+            _progress.Clear();
             console.Out.WriteLine(json ? TraceReport.ToJson(hop) : TraceReport.ToText(hop));
             console.Out.Flush();
         }
@@ -331,20 +331,8 @@ internal sealed class TraceRunner(CliConsole console)
 
     private void ShowProgress(TraceSchedule schedule, int maxHops, long started)
     {
-        _progressShown = true;
         double seconds = console.Time.GetElapsedTime(started).TotalSeconds;
-        console.Error.Write($"\rs5nc: hop {schedule.CurrentHop}/{maxHops}, {Probes(schedule.Sent)} sent, {seconds:0}s ");
-        console.Error.Flush();
-    }
-
-    private void ClearProgress()
-    {
-        if (_progressShown)
-        {
-            _progressShown = false;
-            console.Error.Write("\r\e[K");
-            console.Error.Flush();
-        }
+        _progress.Show($"s5nc: hop {schedule.CurrentHop}/{maxHops}, {Probes(schedule.Sent)} sent, {seconds:0}s");
     }
 
     private static string Probes(int count) => count == 1 ? "1 probe" : string.Create(CultureInfo.InvariantCulture, $"{count} probes");

@@ -82,21 +82,14 @@ public sealed class TraceTests : IAsyncLifetime
         await using var silent = UdpResponder.Silent();
         var output = new StringWriter();
         var error = new StringWriter();
-        var console = new CliConsole
-        {
-            In = new StringReader(string.Empty),
-            Out = output,
-            Error = error,
-            IsErrorTerminal = true,
-            GetEnvironmentVariable = _ => null,
-        };
+        var console = TerminalConsole.Create(output, error);
 
         int exit = await Cli.RunAsync(["trace", "-x", _server.Proxy, "127.0.0.1", "--port", $"{silent.Port}", "-m", "2", "-q", "1", "-w", "1.2"], console, TestTimeout.Token).Within();
 
         Assert.Equal(1, exit);
         string progress = error.ToString();
-        Assert.Contains("\rs5nc: hop 1/2, 1 probe sent, ", progress, StringComparison.Ordinal);
-        Assert.Contains("\rs5nc: hop 2/2, 2 probes sent, ", progress, StringComparison.Ordinal);
+        Assert.Contains("\r\x1b[Ks5nc: hop 1/2, 1 probe sent, ", progress, StringComparison.Ordinal);
+        Assert.Contains("\r\x1b[Ks5nc: hop 2/2, 2 probes sent, ", progress, StringComparison.Ordinal);
         Assert.Contains("\r\x1b[Ks5nc: 127.0.0.1 not reached in 2 hops (2 probes, ", progress, StringComparison.Ordinal);
         Assert.EndsWith(" 1  *\n 2  *\n", output.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("\x1b", output.ToString(), StringComparison.Ordinal);

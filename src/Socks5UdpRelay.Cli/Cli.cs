@@ -5,11 +5,12 @@ using Socks5UdpRelay.Cli.Doctor;
 using Socks5UdpRelay.Cli.Forward;
 using Socks5UdpRelay.Cli.Probe;
 using Socks5UdpRelay.Cli.Send;
+using Socks5UdpRelay.Cli.Trace;
 
 namespace Socks5UdpRelay.Cli;
 
 /// <summary>
-/// The s5nc command line: <c>send</c>, <c>probe</c>, <c>forward</c> and <c>doctor</c> over a SOCKS5 proxy.
+/// The s5nc command line: <c>send</c>, <c>probe</c>, <c>forward</c>, <c>doctor</c> and <c>trace</c> over a SOCKS5 proxy.
 /// Tests run it in process through <see cref="RunAsync(string[], TextReader, TextWriter, TextWriter, IReadOnlyDictionary{string, string}?, CancellationToken)"/>.
 /// </summary>
 public static class Cli
@@ -20,6 +21,7 @@ public static class Cli
           s5nc forward --listen 127.0.0.1:5353 192.0.2.53 53 &  dig -p 5353 @127.0.0.1 example.org
           SOCKS5_PROXY=socks5://alice@proxy.example:1080 SOCKS5_PASSWORD=... s5nc probe host.example 53
           s5nc doctor --proxy 10.0.0.1:1080 --target 192.0.2.7:7
+          s5nc trace --proxy 10.0.0.1:1080 192.0.2.7
         """;
 
     /// <summary>
@@ -99,7 +101,7 @@ public static class Cli
     private static RootCommand Build(CliConsole console)
     {
         var common = new CommonOptions();
-        var root = new RootCommand("s5nc: nc -u through a SOCKS5 proxy. Sends, probes and forwards UDP, diagnoses a proxy's UDP (doctor), and reports the ICMP errors "
+        var root = new RootCommand("s5nc: nc -u through a SOCKS5 proxy. Sends, probes and forwards UDP, diagnoses a proxy's UDP (doctor), traces the route beyond it (trace), and reports the ICMP errors "
             + "a Socks5UdpRelay proxy passes back as notices (port unreachable and the rest).\n"
             + "Exit codes: 0 success, 1 destination refused or unreachable, 2 usage error, 3 proxy unreachable or refused, 4 authentication failed.");
         common.AddTo(root);
@@ -111,6 +113,8 @@ public static class Cli
         root.Subcommands.Add(forward);
         var doctor = DoctorCommand.Create(common, console);
         root.Subcommands.Add(doctor);
+        var trace = TraceCommand.Create(common, console);
+        root.Subcommands.Add(trace);
         var examples = new Dictionary<Command, string>
         {
             [root] = RootExamples,
@@ -118,6 +122,7 @@ public static class Cli
             [probe] = ProbeCommand.Examples,
             [forward] = ForwardCommand.Examples,
             [doctor] = DoctorCommand.Examples,
+            [trace] = TraceCommand.Examples,
         };
         HelpWithExamples.Install(root, examples);
         return root;

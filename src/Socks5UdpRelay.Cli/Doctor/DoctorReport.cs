@@ -11,21 +11,16 @@ namespace Socks5UdpRelay.Cli.Doctor;
 /// </summary>
 internal sealed class DoctorReport(CliConsole console, bool json)
 {
-    private bool _progressShown;
+    private readonly ProgressLine _progress = new(console);
 
     public void Progress(DoctorStage stage)
     {
-        if (console.IsErrorTerminal)
-        {
-            console.Error.Write($"\r\x1b[Ks5nc doctor: [{(int)stage}/{DoctorStages.All.Count}] {stage.Title()} ...");
-            console.Error.Flush();
-            _progressShown = true;
-        }
+        _progress.Show($"s5nc doctor: [{(int)stage}/{DoctorStages.All.Count}] {stage.Title()} ...");
     }
 
     public void Write(StageResult result)
     {
-        ClearProgress();
+        _progress.Clear();
         if (json)
         {
             console.Out.WriteLine(ToJson(result));
@@ -42,7 +37,7 @@ internal sealed class DoctorReport(CliConsole console, bool json)
     /// <summary>Prints the last line and returns the exit code: the first failing stage's, 0 when every stage is ok, warn or skipped.</summary>
     public int Finish(IReadOnlyList<StageResult> results, TimeSpan elapsed)
     {
-        ClearProgress();
+        _progress.Clear();
         var failed = results.FirstOrDefault(r => r.IsFailure);
         int exit = ExitCode(failed);
         if (json)
@@ -137,15 +132,5 @@ internal sealed class DoctorReport(CliConsole console, bool json)
         }
 
         return Encoding.UTF8.GetString(buffer.ToArray());
-    }
-
-    private void ClearProgress()
-    {
-        if (_progressShown)
-        {
-            console.Error.Write("\r\x1b[K");
-            console.Error.Flush();
-            _progressShown = false;
-        }
     }
 }

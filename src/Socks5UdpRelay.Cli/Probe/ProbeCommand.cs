@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using System.Globalization;
 
 namespace Socks5UdpRelay.Cli.Probe;
 
@@ -33,9 +32,9 @@ internal static class ProbeCommand
         };
         var noBuiltin = new Option<bool>("--no-builtin") { Description = "Send empty datagrams to 53, 123 and 161 too, not the built-in DNS, NTP and SNMP requests." };
         var timeout = Seconds.Create("--timeout", "-t", "How long to listen after the first datagram to a port; each retry waits twice as long.", 1, allowZero: false);
-        var retries = Count("--retries", "-r", "Retries of a silent port before calling it open|filtered.", 2, min: 0, max: 20);
-        var parallel = Count("--parallel", "-p", "Ports awaiting an answer at once.", 64, min: 1, max: 256);
-        var maxHosts = Count("--max-hosts", null, "Largest CIDR block to expand.", HostRange.DefaultMaxHosts, min: 1, max: 65_536);
+        var retries = Counts.Create("--retries", "-r", "Retries of a silent port before calling it open|filtered.", 2, min: 0, max: 20);
+        var parallel = Counts.Create("--parallel", "-p", "Ports awaiting an answer at once.", 64, min: 1, max: 256);
+        var maxHosts = Counts.Create("--max-hosts", null, "Largest CIDR block to expand.", HostRange.DefaultMaxHosts, min: 1, max: 65_536);
         var all = new Option<bool>("--all", "-a") { Description = "List every port in the table, closed ones too." };
         var json = new Option<bool>("--json") { Description = "One JSON object per port on stdout: host, port, state, reason, from, rtt_ms." };
 
@@ -77,24 +76,6 @@ internal static class ProbeCommand
         });
         return command;
     }
-
-    private static Option<int> Count(string name, string? alias, string description, int defaultValue, int min, int max) => new(name, alias is null ? [] : [alias])
-    {
-        Description = description,
-        HelpName = "n",
-        DefaultValueFactory = _ => defaultValue,
-        CustomParser = result =>
-        {
-            string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
-            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < min || n > max)
-            {
-                result.AddError($"{name}: '{text}' is not a number from {min} to {max}.");
-                return defaultValue;
-            }
-
-            return n;
-        },
-    };
 
     private static byte[]? ParseHex(ArgumentResult result)
     {

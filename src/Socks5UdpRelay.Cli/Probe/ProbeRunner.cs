@@ -17,7 +17,7 @@ internal sealed class ProbeRunner(CliConsole console)
     private readonly Channel<Answer> _answers = Channel.CreateUnbounded<Answer>(new UnboundedChannelOptions { SingleReader = true });
     private readonly HashSet<int> _failedHosts = [];
     private bool _warnedNoNotices;
-    private bool _progressShown;
+    private readonly ProgressLine _progress = new(console);
 
     public async Task<int> RunAsync(ProbeRequest request, ProxySession session, CancellationToken cancellationToken)
     {
@@ -49,7 +49,7 @@ internal sealed class ProbeRunner(CliConsole console)
 
         await stop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(receiving, reading).ConfigureAwait(false);
-        ClearProgress();
+        _progress.Clear();
         if (!association.NoticesSupported.IsCompleted && !interrupted)
         {
             // A probe on loopback can end before the control connection's first line is read.
@@ -239,27 +239,15 @@ internal sealed class ProbeRunner(CliConsole console)
         }
 
         _warnedNoNotices = true;
-        ClearProgress();
+        _progress.Clear();
         console.Say("warning: the proxy sent no NOTICES line, so it does not report ICMP errors: "
             + "closed ports cannot be told apart from open|filtered through it.");
     }
 
     private void ShowProgress(ProbeScheduler scheduler, long started)
     {
-        _progressShown = true;
         double seconds = console.Time.GetElapsedTime(started).TotalSeconds;
-        console.Error.Write($"\rs5nc: {scheduler.DecidedCount}/{scheduler.Count} ports decided, {scheduler.Sent} datagrams sent, {seconds:0}s ");
-        console.Error.Flush();
-    }
-
-    private void ClearProgress()
-    {
-        if (_progressShown)
-        {
-            _progressShown = false;
-            console.Error.Write("\r\e[K");
-            console.Error.Flush();
-        }
+        _progress.Show($"s5nc: {scheduler.DecidedCount}/{scheduler.Count} ports decided, {scheduler.Sent} datagrams sent, {seconds:0}s");
     }
 
     private enum AnswerKind

@@ -65,14 +65,7 @@ public sealed class DoctorEdgeTests
         await using var server = await RelayServer.StartAsync();
         var output = new StringWriter();
         var error = new StringWriter();
-        var console = new CliConsole
-        {
-            In = new StringReader(string.Empty),
-            Out = output,
-            Error = error,
-            IsErrorTerminal = true,
-            GetEnvironmentVariable = _ => null,
-        };
+        var console = TerminalConsole.Create(output, error);
 
         int exit = await Cli.RunAsync(["doctor", "--proxy", server.Proxy], console, TestTimeout.Token).Within();
 

@@ -1,0 +1,9 @@
+using Socks5UdpRelay.Server.Tests.Topology;
+
+namespace Socks5UdpRelay.Cli.Tests.Trace;
+
+/// <summary><see cref="TraceTopologyFixture"/> with the kernel's own ICMP rate limits in the routers and the target.</summary>
+public sealed class TraceDefaultLimitsFixture : TraceTopologyFixture
+{
+    protected override NetnsTopologyOptions Options => new() { KeepDefaultIcmpRateLimits = true };
+}

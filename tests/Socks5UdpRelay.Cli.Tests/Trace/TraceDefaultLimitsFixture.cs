@@ -1,4 +1,4 @@
-using Socks5UdpRelay.Server.Tests.Topology;
+using Socks5UdpRelay.Tests.Shared.Topology;
 
 namespace Socks5UdpRelay.Cli.Tests.Trace;
 

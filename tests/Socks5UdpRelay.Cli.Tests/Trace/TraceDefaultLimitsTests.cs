@@ -1,3 +1,4 @@
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Xunit.Abstractions;
@@ -13,7 +14,7 @@ namespace Socks5UdpRelay.Cli.Tests.Trace;
 /// </summary>
 public sealed partial class TraceDefaultLimitsTests(TraceDefaultLimitsFixture fixture, ITestOutputHelper output) : IClassFixture<TraceDefaultLimitsFixture>
 {
-    [NetnsFact]
+    [RootFact]
     public async Task TwoTracesBackToBack_BothListEveryHop_AndTheTargetGetsOnlyItsOwnTtlsProbes()
     {
         var topology = fixture.Topology;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Socks5UdpRelay.Server.Tests.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Socks5UdpRelay.Cli.Tests.Trace;
@@ -14,19 +14,19 @@ namespace Socks5UdpRelay.Cli.Tests.Trace;
 /// </summary>
 public sealed partial class TraceNamespaceTests(TraceTopologyFixture fixture, ITestOutputHelper output) : IClassFixture<TraceTopologyFixture>
 {
-    [NetnsFact]
+    [RootFact]
     public Task IPv4_PortPerProbe_SameHopsAsTraceroute() => SameHopsAsTracerouteAsync(v6: false, closedPort: false);
 
-    [NetnsFact]
+    [RootFact]
     public Task IPv4_OneClosedPort_SameHopsAsTracerouteUdpToThatPort() => SameHopsAsTracerouteAsync(v6: false, closedPort: true);
 
-    [NetnsFact]
+    [RootFact]
     public Task IPv6_PortPerProbe_SameHopsAsTraceroute() => SameHopsAsTracerouteAsync(v6: true, closedPort: false);
 
-    [NetnsFact]
+    [RootFact]
     public Task IPv6_OneClosedPort_SameHopsAsTracerouteUdpToThatPort() => SameHopsAsTracerouteAsync(v6: true, closedPort: true);
 
-    [NetnsFact]
+    [RootFact]
     public async Task Json_OneObjectPerHop_ReportersKindsAndRoundTrips()
     {
         var topology = fixture.Topology;
@@ -43,7 +43,7 @@ public sealed partial class TraceNamespaceTests(TraceTopologyFixture fixture, IT
         Assert.All(hops, h => Assert.Equal(3, h.GetProperty("rtt_ms").EnumerateArray().Count(r => r.ValueKind == JsonValueKind.Number && r.GetDouble() > 0)));
     }
 
-    [NetnsFact]
+    [RootFact]
     public async Task EveryHopsNotice_CarriesTheTtlItArrivedWith_FromTheReportersDistance()
     {
         // Every host here starts at 64 and each router on the way back takes one: router1's errors
@@ -69,7 +69,7 @@ public sealed partial class TraceNamespaceTests(TraceTopologyFixture fixture, IT
         }
     }
 
-    [NetnsFact]
+    [RootFact]
     public async Task RoutersReject_EndsTheTraceThereWithTraceroutesFlag_ExitOne()
     {
         // Router2 forwards nothing to this port: what reaches it with TTL left gets admin-prohibited.

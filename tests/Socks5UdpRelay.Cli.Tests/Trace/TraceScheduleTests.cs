@@ -1,3 +1,4 @@
+using Socks5UdpRelay.Tests.Shared;
 using System.Net;
 using Socks5UdpRelay.Cli.Tests.Fixtures;
 using Socks5UdpRelay.Cli.Trace;
@@ -15,7 +16,7 @@ public sealed class TraceScheduleTests
     [Fact]
     public void DefaultPorts_OneTtlsProbesGoTogether_EachToItsOwnPortFrom33434()
     {
-        var clock = new ManualClock();
+        var clock = new ManualTimeProvider();
         var schedule = new TraceSchedule(30, 3, port: null, Wait, clock);
 
         var steps = Enumerable.Range(0, 4).Select(_ => schedule.Next()).ToList();
@@ -29,7 +30,7 @@ public sealed class TraceScheduleTests
     [Fact]
     public void NextTtl_StartsOnTheFirstRouterAnswer_WhileTheOtherProbesOfThisTtlStillWait()
     {
-        var clock = new ManualClock();
+        var clock = new ManualTimeProvider();
         var schedule = new TraceSchedule(30, 3, port: null, Wait, clock);
         SendAll(schedule);
         clock.Advance(TimeSpan.FromMilliseconds(2));
@@ -43,7 +44,7 @@ public sealed class TraceScheduleTests
     [Fact]
     public void SilentTtl_WaitsItsFullWait_ThenStarsAndTheNextTtl()
     {
-        var clock = new ManualClock();
+        var clock = new ManualTimeProvider();
         var schedule = new TraceSchedule(30, 2, port: null, Wait, clock);
         SendAll(schedule);
 
@@ -62,7 +63,7 @@ public sealed class TraceScheduleTests
     [Fact]
     public void RoundTrip_IsFromTheSendToTheArrival_NotFromTheSetBeforeIt()
     {
-        var clock = new ManualClock();
+        var clock = new ManualTimeProvider();
         var schedule = new TraceSchedule(1, 1, port: null, Wait, clock);
         Assert.Equal(TraceStep.Send(0), schedule.Next());
         clock.Advance(TimeSpan.FromMilliseconds(40)); // the SET round trip
@@ -81,7 +82,7 @@ public sealed class TraceScheduleTests
     {
         // Its ICMP budget (a Linux host: 6 in a burst, then 1/s) is spent on nothing else, so a
         // second trace right after still finds it.
-        var clock = new ManualClock();
+        var clock = new ManualTimeProvider();
         var schedule = new TraceSchedule(30, 3, port: null, Wait, clock);
         var hops = Simulate(schedule, clock, ttl => ttl switch
         {
@@ -100,7 +101,7 @@ public sealed class TraceScheduleTests
     [Fact]
     public void DestinationNeverAnswers_TracesUpToMaxHops()
     {
-        var clock = new ManualClock();
+        var clock = new ManualTimeProvider();
         var schedule = new TraceSchedule(5, 3, port: null, Wait, clock);
 
         var hops = Simulate(schedule, clock, ttl => ttl == 1 ? Exceeded(Router1) : null);
@@ -110,13 +111,13 @@ public sealed class TraceScheduleTests
         Assert.Null(schedule.FinalHop);
         Assert.Empty(schedule.FinalReplies);
         // Four silent TTLs, one after another: each waited for in full.
-        Assert.Equal(4 * Wait, clock.Now - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(4 * Wait, clock.Elapsed - TimeSpan.FromMilliseconds(1));
     }
 
     [Fact]
     public void FinalAnswer_EndsTheTraceAtItsTtl_AndProbesBeyondItAreNotAwaited()
     {
-        var clock = new ManualClock();
+        var clock = new ManualTimeProvider();
         var schedule = new TraceSchedule(30, 3, port: null, Wait, clock);
         SendAll(schedule);
         Answer(schedule, clock, port: 33434, Exceeded(Router1));
@@ -137,7 +138,7 @@ public sealed class TraceScheduleTests
     [Fact]
     public void OnePort_OneProbeAtATime_AndAnAnswerIsTheProbeOuts()
     {
-        var clock = new ManualClock();
+        var clock = new ManualTimeProvider();
         var schedule = new TraceSchedule(30, 3, port: 41234, Wait, clock);
 
         Assert.Equal(TraceStep.Send(0), schedule.Next());
@@ -157,7 +158,7 @@ public sealed class TraceScheduleTests
     public void OnePort_AnAnswerReadBeforeTheProbeWasSent_IsNotItsAnswer()
     {
         // The previous probe's answer, late: it was read while nothing was out, and is dropped.
-        var clock = new ManualClock();
+        var clock = new ManualTimeProvider();
         var schedule = new TraceSchedule(30, 1, port: 41234, Wait, clock);
         Assert.Equal(TraceStep.Send(0), schedule.Next());
         clock.Advance(Wait);
@@ -173,7 +174,7 @@ public sealed class TraceScheduleTests
     [Fact]
     public void OnePort_ThreeHopPath_ListsTheSameHopsAsPortPerProbe()
     {
-        var clock = new ManualClock();
+        var clock = new ManualTimeProvider();
         var schedule = new TraceSchedule(30, 3, port: 41234, Wait, clock);
 
         var hops = Simulate(schedule, clock, ttl => ttl switch
@@ -191,7 +192,7 @@ public sealed class TraceScheduleTests
     [Fact]
     public void LateAnswer_AfterTheProbesWait_IsIgnored()
     {
-        var clock = new ManualClock();
+        var clock = new ManualTimeProvider();
         var schedule = new TraceSchedule(2, 1, port: null, Wait, clock);
         Assert.Equal(TraceStep.Send(0), schedule.Next());
         clock.Advance(Wait);
@@ -205,7 +206,7 @@ public sealed class TraceScheduleTests
     [Fact]
     public void UnknownPorts_MatchNothing()
     {
-        var clock = new ManualClock();
+        var clock = new ManualTimeProvider();
         var schedule = new TraceSchedule(30, 3, port: null, Wait, clock);
         SendAll(schedule);
 
@@ -227,7 +228,7 @@ public sealed class TraceScheduleTests
         }
     }
 
-    private static void Answer(TraceSchedule schedule, ManualClock clock, int port, TraceAnswer answer)
+    private static void Answer(TraceSchedule schedule, ManualTimeProvider clock, int port, TraceAnswer answer)
     {
         int probe = schedule.Match(port, clock.GetTimestamp());
         Assert.True(probe >= 0, $"no probe out for port {port}");
@@ -235,7 +236,7 @@ public sealed class TraceScheduleTests
     }
 
     /// <summary>Runs the schedule against a path where each TTL's probes are answered after 1 ms, or never (null).</summary>
-    private static List<TraceHop> Simulate(TraceSchedule schedule, ManualClock clock, Func<int, TraceAnswer?> path)
+    private static List<TraceHop> Simulate(TraceSchedule schedule, ManualTimeProvider clock, Func<int, TraceAnswer?> path)
     {
         var hops = new List<TraceHop>();
         var sent = new List<int>();

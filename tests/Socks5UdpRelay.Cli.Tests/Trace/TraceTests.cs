@@ -1,3 +1,4 @@
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 using System.Net;
 using System.Text.Json;
 using Socks5UdpRelay.Cli.Tests.Fixtures;
@@ -156,7 +157,7 @@ public sealed class TraceTests : IAsyncLifetime
             result.Stderr);
     }
 
-    [DanteFact]
+    [RequiresDanteFact]
     public async Task ThroughDante_ExitThree_NoGreeting()
     {
         await using var dante = await DanteProcess.StartAsync();
@@ -173,7 +174,7 @@ public sealed class TraceTests : IAsyncLifetime
     [Fact]
     public async Task ProxyUnreachable_ExitThree()
     {
-        var result = await CliRun.InProcessAsync(string.Empty, "trace", "-x", $"127.0.0.1:{FreePort.Tcp()}", "127.0.0.1");
+        var result = await CliRun.InProcessAsync(string.Empty, "trace", "-x", $"127.0.0.1:{FreePorts.Tcp()}", "127.0.0.1");
 
         Assert.True(result.ExitCode == 3, result.ToString());
         Assert.Contains("Connection refused", result.Stderr);

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 namespace Socks5UdpRelay.Cli;
 
 /// <summary>
-/// The options every command takes (DESIGN.md, "The companion CLI"). They are recursive on the
+/// The options every command takes (the README, "The CLI: s5nc"). They are recursive on the
 /// root command, so they may come before or after the command name and show in each command's help.
 /// </summary>
 internal sealed class CommonOptions

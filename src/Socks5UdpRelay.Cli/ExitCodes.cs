@@ -1,6 +1,6 @@
 namespace Socks5UdpRelay.Cli;
 
-/// <summary>The exit codes DESIGN.md fixes for s5nc; scripts depend on them.</summary>
+/// <summary>The exit codes the README gives for s5nc ("The CLI: s5nc"); scripts depend on them.</summary>
 internal static class ExitCodes
 {
     public const int Success = 0;

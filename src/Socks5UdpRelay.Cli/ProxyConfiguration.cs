@@ -6,7 +6,7 @@ namespace Socks5UdpRelay.Cli;
 
 /// <summary>
 /// Where the proxy is and who we are to it, from --proxy, SOCKS5_PROXY, --password-env,
-/// SOCKS5_PASSWORD or a prompt (DESIGN.md, "The companion CLI").
+/// SOCKS5_PASSWORD or a prompt (the README, "The CLI: s5nc").
 /// </summary>
 internal static class ProxyConfiguration
 {

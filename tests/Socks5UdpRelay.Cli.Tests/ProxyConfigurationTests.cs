@@ -1,7 +1,7 @@
 
 namespace Socks5UdpRelay.Cli.Tests;
 
-/// <summary>Where the proxy and the password come from (DESIGN.md, "The companion CLI").</summary>
+/// <summary>Where the proxy and the password come from (the README, "The CLI: s5nc").</summary>
 public sealed class ProxyConfigurationTests
 {
     private static CliConsole Console(Dictionary<string, string>? environment = null, Func<string, string?>? prompt = null) => new()

@@ -45,7 +45,7 @@ internal sealed class ProbeReport(CliConsole console, bool all, bool json)
         console.Out.Flush();
     }
 
-    /// <summary>Exactly the keys and order DESIGN.md shows: host, port, state, reason, from, rtt_ms.</summary>
+    /// <summary>Exactly the keys and order the README shows ("s5nc probe"): host, port, state, reason, from, rtt_ms.</summary>
     public static string ToJson(ProbeTarget target, ProbeVerdict verdict)
     {
         using var buffer = new MemoryStream();

@@ -1,6 +1,6 @@
 namespace Socks5UdpRelay.Cli.Probe;
 
-/// <summary>The verdict on one port (DESIGN.md, <c>probe</c>).</summary>
+/// <summary>The verdict on one port (the README, "s5nc probe").</summary>
 internal enum ProbeState
 {
     /// <summary>Any reply.</summary>

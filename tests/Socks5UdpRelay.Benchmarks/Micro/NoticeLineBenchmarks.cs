@@ -4,7 +4,7 @@ using Socks5UdpRelay.Protocol;
 
 namespace Socks5UdpRelay.Benchmarks.Micro;
 
-/// <summary>Writing and reading a notice line (DESIGN.md's UDP-ERROR examples) with the protocol library's writer and reader.</summary>
+/// <summary>Writing and reading a notice line (the README's UDP-ERROR examples) with the protocol library's writer and reader.</summary>
 [MemoryDiagnoser]
 public class NoticeLineBenchmarks
 {

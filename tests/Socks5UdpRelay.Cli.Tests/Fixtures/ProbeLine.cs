@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Socks5UdpRelay.Cli.Tests.Fixtures;
 
-/// <summary>One line of <c>probe --json</c>, parsed strictly: exactly DESIGN.md's keys, in its order.</summary>
+/// <summary>One line of <c>probe --json</c>, parsed strictly: exactly the README's keys, in its order.</summary>
 internal sealed record ProbeLine(string Host, int Port, string State, string Reason, string? From, double? RttMs)
 {
     private static readonly string[] Keys = ["host", "port", "state", "reason", "from", "rtt_ms"];

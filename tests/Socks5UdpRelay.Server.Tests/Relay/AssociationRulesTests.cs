@@ -8,7 +8,7 @@ using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Relay;
 
-/// <summary>DESIGN.md "Association rules": who may send, the shared outbound port, one socket per resolved destination.</summary>
+/// <summary>The README's "Association rules": who may send, the shared outbound port, one socket per resolved destination.</summary>
 public sealed class AssociationRulesTests
 {
     public static TheoryData<string> Families => Loopbacks.Families;

@@ -223,7 +223,7 @@ public sealed class NoticeTests
         return RawAssociationAccess.Create(control, udp, relay);
     }
 
-    /// <summary>Drops keys a later issue may add (icmp=, from=) so the line can be compared with DESIGN.md's core keys.</summary>
+    /// <summary>Drops keys a later issue may add (icmp=, from=) so the line can be compared with the README's core keys.</summary>
     private static string? StripQueueFields(string? line)
         => line is null ? null : string.Join(' ', line.Split(' ').Where(f => !f.StartsWith("icmp", StringComparison.Ordinal) && !f.StartsWith("from=", StringComparison.Ordinal) && !f.StartsWith("rttl=", StringComparison.Ordinal)));
 }

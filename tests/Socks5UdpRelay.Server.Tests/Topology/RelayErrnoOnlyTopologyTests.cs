@@ -9,7 +9,7 @@ using static Socks5UdpRelay.Server.Tests.Topology.RelayNoticeProbe;
 namespace Socks5UdpRelay.Server.Tests.Topology;
 
 /// <summary>
-/// The errno-only fallback (<c>--Relay:ErrorQueue=off</c>), as DESIGN.md describes it: the kind
+/// The errno-only fallback (<c>--Relay:ErrorQueue=off</c>), as the README ("Notices") describes it: the kind
 /// comes from the errno of the failed operation alone, so notices carry no <c>icmp</c>,
 /// <c>icmp6</c>, <c>from</c> or <c>mtu</c>; an IPv4 admin-prohibited shows as host-unreachable; and
 /// soft errors (3/1, 3/0, 11/0 and ICMPv6 1/3, 1/0, 3/0 here) are not told at all.

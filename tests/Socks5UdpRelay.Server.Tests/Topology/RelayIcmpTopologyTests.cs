@@ -113,7 +113,7 @@ public sealed class RelayIcmpTopologyTests : IClassFixture<RelayTopologyFixture>
 
     /// <summary>
     /// The codes iptables cannot send, through nftables' numeric <c>reject with icmp N</c> /
-    /// <c>icmpv6 N</c>: family, code, kind (DESIGN.md's table; unlisted codes are <c>unknown</c>),
+    /// <c>icmpv6 N</c>: family, code, kind (the README's table; unlisted codes are <c>unknown</c>),
     /// errno (icmp_err_convert / icmpv6_err_convert).
     /// </summary>
     public static TheoryData<AddressFamily, int, string, string> NftRejects => new()

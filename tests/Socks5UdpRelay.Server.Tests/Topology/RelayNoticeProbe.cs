@@ -14,7 +14,7 @@ namespace Socks5UdpRelay.Server.Tests.Topology;
 
 /// <summary>
 /// What the relay topology tests do with an association: send one datagram and time the notice it
-/// draws, compare a notice with the one DESIGN.md prescribes (every key, nothing more), prove the
+/// draws, compare a notice with the one the README prescribes (every key, nothing more), prove the
 /// association still relays (an echo round trip), and print one row of the delay table.
 /// </summary>
 internal static class RelayNoticeProbe

@@ -60,6 +60,16 @@ internal sealed class RelayOptions
     /// <summary>Unsolicited datagrams one mapping may relay at once above the steady rate.</summary>
     public int InboundBurst { get; set; } = 5000;
 
+    /// <summary>
+    /// Event-loop threads carrying the UDP sockets (README, "Performance"). 0 (default): one per
+    /// processor the process may use (a container's CPU limit counts), at most 64; or 1 to 64.
+    /// Associations are spread over them; one association stays on one loop.
+    /// </summary>
+    public int EventLoops { get; set; }
+
+    /// <summary>The loops to run: <see cref="EventLoops"/>, or one per processor when 0.</summary>
+    public int EventLoopCount => EventLoops > 0 ? EventLoops : Math.Min(Environment.ProcessorCount, Transport.Epoll.EpollTransport.MaxLoops);
+
     /// <summary>Largest payload relayed either way. 65 000 leaves room for any SOCKS header inside a 65 507-byte IPv4 datagram.</summary>
     public int MaxDatagramSize { get; set; } = 65_000;
 

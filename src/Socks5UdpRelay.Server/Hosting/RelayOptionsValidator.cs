@@ -65,6 +65,8 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
             $"{S}:ErrorQueue = '{o.ErrorQueue}': use auto or off.");
         Check(errors, o.Resolver is not null && (o.Resolver.Equals("dns", StringComparison.OrdinalIgnoreCase) || o.UsesSystemResolver),
             $"{S}:Resolver = '{o.Resolver}': use dns (the server's own asynchronous DNS client) or system (getaddrinfo).");
+        Check(errors, o.EventLoops is >= 0 and <= Transport.Epoll.EpollTransport.MaxLoops,
+            $"{S}:EventLoops = {o.EventLoops}: use 0 (one per processor) or 1 to {Transport.Epoll.EpollTransport.MaxLoops}.");
         Check(errors, o.MaxDatagramSize is >= 0 and <= MaxDatagramSizeLimit,
             $"{S}:MaxDatagramSize = {o.MaxDatagramSize}: use 0 to {MaxDatagramSizeLimit} (a larger payload cannot carry a SOCKS header in one datagram).");
         Check(errors, o.HandshakeTimeout > TimeSpan.Zero, $"{S}:HandshakeTimeout = {o.HandshakeTimeout}: must be positive, e.g. 00:00:10.");

@@ -121,12 +121,14 @@ internal static class RelayServiceCollectionExtensions
         {
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Udp");
             var lifetime = sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>();
-            return new EpollTransport(sp.GetRequiredService<ClientPortAllocator>(), sp.GetRequiredService<ErrorSource>(), e => Log.EventLoopFault(logger, e), e =>
+            var transport = new EpollTransport(Relay(sp).EventLoopCount, sp.GetRequiredService<ClientPortAllocator>(), sp.GetRequiredService<ErrorSource>(), e => Log.EventLoopFault(logger, e), e =>
             {
-                // Nothing reads the relay's sockets any more: better a restart than a server that accepts and relays nothing.
+                // Nothing reads that loop's sockets any more: better a restart than a server that accepts and relays nothing.
                 Log.EventLoopStopped(logger, e);
                 lifetime.StopApplication();
             });
+            sp.GetRequiredService<RelayMetrics>().ObserveLoops(() => transport.Loops);
+            return transport;
         });
     }
 

@@ -36,6 +36,7 @@ internal sealed class RelayMetrics
     private readonly Lock _closedLock = new();
     private Func<IEnumerable<IAssociationStatistics>> _live = () => [];
     private Func<int> _connections = () => 0;
+    private Func<IEnumerable<Transport.ILoopStatistics>> _loops = () => [];
 
     public RelayMetrics(IMeterFactory meters)
     {
@@ -57,11 +58,21 @@ internal sealed class RelayMetrics
         Meter.CreateObservableUpDownCounter("socks5udprelay.destinations", () => _live().Sum(a => a.DestinationCount), description: "Open destination sockets");
         Meter.CreateObservableCounter("socks5udprelay.datagrams", () => Totals().Directions(t => t.Datagrams), description: "Datagrams relayed, by direction");
         Meter.CreateObservableCounter("socks5udprelay.payload", () => Totals().Directions(t => t.Bytes), unit: "By", description: "Payload bytes relayed, by direction");
+        Meter.CreateObservableCounter("socks5udprelay.loop.datagrams", () => _loops().SelectMany(l => new[]
+        {
+            new Measurement<long>(l.DatagramsRead, new KeyValuePair<string, object?>("loop", l.Index), new KeyValuePair<string, object?>("op", "read")),
+            new Measurement<long>(l.DatagramsSent, new KeyValuePair<string, object?>("loop", l.Index), new KeyValuePair<string, object?>("op", "sent")),
+        }), description: "Datagrams each event loop read from and sent on its sockets (both sides of the relay)");
+        Meter.CreateObservableUpDownCounter("socks5udprelay.loop.associations", () => _loops().Select(l => new Measurement<int>(l.Clients, new KeyValuePair<string, object?>("loop", l.Index))),
+            description: "UDP ASSOCIATE associations each event loop carries");
         Meter.CreateObservableCounter("socks5udprelay.datagrams.dropped", () => Totals().Drops(), description: "Datagrams dropped, by reason");
         Meter.CreateObservableCounter("socks5udprelay.notices.dropped", () => Totals().NoticesDropped, description: "Notice lines dropped for a client that did not read them");
     }
 
     public Meter Meter { get; }
+
+    /// <summary>Where the event loops' own counters come from (the engine, which is built after this).</summary>
+    public void ObserveLoops(Func<IEnumerable<Transport.ILoopStatistics>> loops) => _loops = loops;
 
     /// <summary>Where the live figures come from (the session context, which is built after this).</summary>
     public void Observe(Func<IEnumerable<IAssociationStatistics>> live, Func<int> connections)

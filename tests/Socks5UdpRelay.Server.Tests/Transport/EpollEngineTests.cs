@@ -17,7 +17,7 @@ public sealed class EpollEngineTests
     public async Task Destination_SendsAndHandsRepliesAndErrorsToItsHandler_OnTheLoop()
     {
         var source = ErrorSource.Create();
-        using var loop = new EventLoop("test-loop", source, e => throw e, e => throw e);
+        using var loop = new EventLoop(0, source, e => throw e, e => throw e);
         await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         var handler = new RecordingHandler();
         var key = DestinationKey.From(IPAddress.Loopback, echo.Port);
@@ -29,7 +29,7 @@ public sealed class EpollEngineTests
         });
 
         Assert.Equal("ping", await handler.Replies.Reader.ReadAsync(TestTimeout.Token));
-        Assert.Equal("test-loop", handler.Thread);
+        Assert.Equal("socks5-udp-0", handler.Thread);
 
         var closed = DestinationKey.From(IPAddress.Loopback, FreePorts.ClosedUdp());
         await loop.InvokeAsync(() => Assert.Equal(SendResult.Sent, loop.OpenDestination(closed, 0, handler).Send("x"u8)));
@@ -74,8 +74,8 @@ public sealed class EpollEngineTests
     public async Task StoppedLoop_StillRunsWhatIsPosted_OneAtATime_AndRefusesNewSockets()
     {
         var source = ErrorSource.Create();
-        var loop = new EventLoop("test-loop", source, e => throw e, e => throw e);
-        var transport = new EpollTransport(ClientPortAllocator.Any, source, e => throw e, e => throw e);
+        var loop = new EventLoop(0, source, e => throw e, e => throw e);
+        var transport = new EpollTransport(1, ClientPortAllocator.Any, source, e => throw e, e => throw e);
         transport.Dispose();
         loop.Dispose();
         Assert.True(loop.IsStopped);

@@ -13,6 +13,7 @@ internal sealed class EpollClientSocket : EpollSocket, IClientSocket
         : base(handle, loop)
     {
         LocalEndPoint = UdpDescriptor.LocalEndPoint(handle);
+        loop.ClientOpened();
     }
 
     public IPEndPoint LocalEndPoint { get; }
@@ -36,6 +37,7 @@ internal sealed class EpollClientSocket : EpollSocket, IClientSocket
         }
 
         int count = list.Send(Handle, out long bytes);
+        Loop.CountSent(count);
         payloadBytes = bytes - ((long)count * headerLength);
         return count;
     }
@@ -47,4 +49,6 @@ internal sealed class EpollClientSocket : EpollSocket, IClientSocket
     }
 
     protected override bool OnReadError(int errno) => !IsDisposed;
+
+    protected override void OnDisposed() => Loop.ClientClosed();
 }

@@ -77,6 +77,7 @@ internal sealed unsafe class EpollDestinationSocket : EpollSocket, IDestinationS
 
             if (sent >= 0)
             {
+                Loop.CountSent(1);
                 return SendResult.Sent;
             }
 

@@ -35,7 +35,13 @@ internal abstract class EpollSocket : IDisposable
         {
             Loop.Remove(_registration, Handle);
             Handle.Dispose();
+            OnDisposed();
         }
+    }
+
+    /// <summary>After the socket is closed, once.</summary>
+    protected virtual void OnDisposed()
+    {
     }
 
     /// <summary>Registers with the loop; datagrams and errors go to <paramref name="handler"/> from then on.</summary>
@@ -71,6 +77,7 @@ internal abstract class EpollSocket : IDisposable
 
             if (count > 0)
             {
+                Loop.CountRead(count);
                 Handler!.OnDatagrams(batch);
             }
 

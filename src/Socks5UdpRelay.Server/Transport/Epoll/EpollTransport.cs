@@ -3,30 +3,52 @@ using Socks5UdpRelay.Server.Icmp;
 
 namespace Socks5UdpRelay.Server.Transport.Epoll;
 
-/// <summary>The Linux engine: one <see cref="EventLoop"/> carries every association's sockets.</summary>
+/// <summary>
+/// The Linux engine: <c>Relay:EventLoops</c> event loops, each a thread with its own epoll
+/// instance, batch buffers and counters. A new association goes to the loop carrying the fewest;
+/// its sockets (client-facing, destinations, inbound) all stay there, so no datagram crosses
+/// loops and loops share nothing on the datagram path. A datagram from one association to
+/// another (hairpinning) goes through the kernel, whose socket buffer is the bounded hand-off.
+/// </summary>
 internal sealed class EpollTransport : IUdpTransport, IDisposable
 {
-    private readonly EventLoop _loop;
+    /// <summary>The most loops a server runs (<c>Relay:EventLoops</c>): past the host's cores, more only adds wake-ups.</summary>
+    public const int MaxLoops = 64;
+
+    private readonly EventLoop[] _loops;
     private readonly ClientPortAllocator _clientPorts;
 
-    public EpollTransport(ClientPortAllocator clientPorts, ErrorSource errors, Action<Exception> onFault, Action<Exception> onStopped)
+    public EpollTransport(int loops, ClientPortAllocator clientPorts, ErrorSource errors, Action<Exception> onFault, Action<Exception> onStopped)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(loops, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(loops, MaxLoops);
         if (Interop.Sys.CheckLayouts() is { } reason)
         {
             throw new PlatformNotSupportedException($"Socks5UdpRelay cannot run here: {reason}.");
         }
 
         _clientPorts = clientPorts;
-        _loop = new EventLoop("socks5-udp", errors, onFault, onStopped);
+        _loops = new EventLoop[loops];
+        try
+        {
+            for (int i = 0; i < loops; i++)
+            {
+                _loops[i] = new EventLoop(i, errors, onFault, onStopped);
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
+
+    /// <summary>The loops, for the metrics.</summary>
+    public IReadOnlyList<ILoopStatistics> Loops => _loops;
 
     public IClientSocket? BindClient(IPAddress local)
     {
-        if (_loop.IsStopped)
-        {
-            throw new TransportException("bind on a stopped UDP event loop", Interop.Errno.ENETDOWN);
-        }
-
+        var loop = Least();
         var handle = _clientPorts.Bind(local);
         if (handle is null)
         {
@@ -35,7 +57,7 @@ internal sealed class EpollTransport : IUdpTransport, IDisposable
 
         try
         {
-            return new EpollClientSocket(handle, _loop);
+            return new EpollClientSocket(handle, loop);
         }
         catch
         {
@@ -44,7 +66,28 @@ internal sealed class EpollTransport : IUdpTransport, IDisposable
         }
     }
 
-    public IRelayLoop PickLoop() => _loop.IsStopped ? throw new TransportException("UDP event loop stopped", Interop.Errno.ENETDOWN) : _loop;
+    public IRelayLoop PickLoop() => Least();
 
-    public void Dispose() => _loop.Dispose();
+    public void Dispose()
+    {
+        foreach (var loop in _loops)
+        {
+            loop?.Dispose();
+        }
+    }
+
+    /// <summary>The running loop with the fewest associations; a stopped loop takes none (and stops the server: see its onStopped).</summary>
+    private EventLoop Least()
+    {
+        EventLoop? best = null;
+        foreach (var loop in _loops)
+        {
+            if (!loop.IsStopped && (best is null || loop.Clients < best.Clients))
+            {
+                best = loop;
+            }
+        }
+
+        return best ?? throw new TransportException("bind on a stopped UDP event loop", Interop.Errno.ENETDOWN);
+    }
 }

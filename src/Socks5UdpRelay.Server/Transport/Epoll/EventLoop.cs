@@ -13,7 +13,7 @@ namespace Socks5UdpRelay.Server.Transport.Epoll;
 /// Work from other threads (a resolved name, a sweep, an association's close) arrives through
 /// <see cref="Post"/> and an eventfd, so everything an association does happens on this thread.
 /// </summary>
-internal sealed class EventLoop : IRelayLoop, IDisposable
+internal sealed class EventLoop : IRelayLoop, ILoopStatistics, IDisposable
 {
     private const int MaxEvents = 256;
     private const ulong WakeId = 0;
@@ -36,10 +36,17 @@ internal sealed class EventLoop : IRelayLoop, IDisposable
     private volatile bool _stopping;
     private bool _stopped;
 
+    // Counted by this loop's thread alone and read by the metrics: no loop writes another's.
+    private long _datagramsRead;
+    private long _datagramsSent;
+    private int _clients;
+
+    /// <param name="index">The loop's number among the engine's loops (its thread is <c>socks5-udp-N</c>).</param>
     /// <param name="onFault">A handler failed (one association's fault; the loop goes on).</param>
     /// <param name="onStopped">The loop itself stopped on an error: nothing reads these sockets any more.</param>
-    public EventLoop(string name, ErrorSource errors, Action<Exception> onFault, Action<Exception> onStopped)
+    public EventLoop(int index, ErrorSource errors, Action<Exception> onFault, Action<Exception> onStopped)
     {
+        Index = index;
         _errors = errors;
         _onFault = onFault;
         _onStopped = onStopped;
@@ -56,9 +63,20 @@ internal sealed class EventLoop : IRelayLoop, IDisposable
             throw new TransportException("epoll_create1/eventfd/epoll_ctl", errno);
         }
 
-        _thread = new Thread(Run) { IsBackground = true, Name = name };
+        _thread = new Thread(Run) { IsBackground = true, Name = $"socks5-udp-{index}" };
         _thread.Start();
     }
+
+    public int Index { get; }
+
+    /// <summary>Datagrams read from this loop's sockets.</summary>
+    public long DatagramsRead => Volatile.Read(ref _datagramsRead);
+
+    /// <summary>Datagrams sent from this loop's sockets.</summary>
+    public long DatagramsSent => Volatile.Read(ref _datagramsSent);
+
+    /// <summary>Client-facing sockets on this loop: how the engine spreads new associations.</summary>
+    public int Clients => Volatile.Read(ref _clients);
 
     /// <summary>True once the loop thread has ended (stopped or failed): nothing is read any more.</summary>
     public bool IsStopped
@@ -71,6 +89,16 @@ internal sealed class EventLoop : IRelayLoop, IDisposable
             }
         }
     }
+
+    /// <summary>On the loop thread: <paramref name="count"/> datagrams were read.</summary>
+    internal void CountRead(int count) => Volatile.Write(ref _datagramsRead, _datagramsRead + count);
+
+    /// <summary>On the loop thread: <paramref name="count"/> datagrams were sent.</summary>
+    internal void CountSent(int count) => Volatile.Write(ref _datagramsSent, _datagramsSent + count);
+
+    internal void ClientOpened() => Interlocked.Increment(ref _clients);
+
+    internal void ClientClosed() => Interlocked.Decrement(ref _clients);
 
     /// <summary>The loop thread's batch: every read on this loop lands here.</summary>
     internal DatagramBatch Batch { get; } = new();

@@ -1,0 +1,14 @@
+namespace Socks5UdpRelay.Server.Transport;
+
+/// <summary>What one event loop did, read by the metrics: each loop counts its own, so loops share nothing on the datagram path.</summary>
+internal interface ILoopStatistics
+{
+    int Index { get; }
+
+    long DatagramsRead { get; }
+
+    long DatagramsSent { get; }
+
+    /// <summary>Associations (client-facing UDP sockets) the loop carries.</summary>
+    int Clients { get; }
+}

@@ -15,6 +15,7 @@ using Socks5UdpRelay.Server.Relay;
 using Socks5UdpRelay.Server.Resolution;
 using Socks5UdpRelay.Server.Transport;
 using Socks5UdpRelay.Server.UdpOverTcp;
+using Socks5UdpRelay.Server.WarmUp;
 using Socks5UdpRelay.Server.Transport.Epoll;
 
 namespace Socks5UdpRelay.Server.Hosting;
@@ -63,9 +64,10 @@ internal static class RelayServiceCollectionExtensions
         services.AddSingleton(sp =>
         {
             var o = Relay(sp);
-            return new NoticeService(new NoticeSettings(o.NoticesEnabled, o.NoticeQueueLength, o.NoticesPerSecond, o.NoticeBurst),
-                sp.GetRequiredService<RelayMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>());
+            return new NoticeSettings(o.NoticesEnabled, o.NoticeQueueLength, o.NoticesPerSecond, o.NoticeBurst);
         });
+        services.AddSingleton(sp => new NoticeService(
+            sp.GetRequiredService<NoticeSettings>(), sp.GetRequiredService<RelayMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp =>
         {
             var o = Relay(sp);
@@ -84,6 +86,8 @@ internal static class RelayServiceCollectionExtensions
         services.AddSingleton<MetricsEndpoint>();
         services.AddSingleton<Socks5Listener>();
         services.AddSingleton<IRelayEndpoints>(sp => sp.GetRequiredService<Socks5Listener>());
+        services.AddSingleton<ErrorPathWarmUp>();
+        services.AddHostedService(sp => sp.GetRequiredService<ErrorPathWarmUp>()); // before the listener: the first client meets a warm error path
         services.AddHostedService(sp => sp.GetRequiredService<Socks5Listener>());
         services.AddHostedService(sp => sp.GetRequiredService<MetricsEndpoint>());
         return services;

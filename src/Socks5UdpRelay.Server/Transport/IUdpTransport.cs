@@ -22,4 +22,7 @@ internal interface IUdpTransport
     /// <see cref="TransportException"/> when the engine has stopped.
     /// </summary>
     IRelayLoop PickLoop();
+
+    /// <summary>Sets every loop's datagram counters back to 0, on each loop's thread: what ran before the server opened (its warm-up) is not the clients' traffic.</summary>
+    Task ResetStatisticsAsync();
 }

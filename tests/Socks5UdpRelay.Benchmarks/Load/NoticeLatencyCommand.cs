@@ -17,8 +17,9 @@ namespace Socks5UdpRelay.Benchmarks.Load;
 internal static class NoticeLatencyCommand
 {
     public const string Usage = """
-        notice-latency [--samples N] [--warmup N] [--proxy HOST:PORT] [--server-cpu N] [--load-cpu N] [--pace-ms MS] [--server-env K=V]
-                                       datagram to a closed port → UDP-ERROR on the control connection: median, p99 (default 200 samples)
+        notice-latency [--samples N] [--warmup N] [--proxy HOST:PORT | --server-dll PATH] [--server-cpu N] [--load-cpu N] [--pace-ms MS] [--server-env K=V]
+                                       datagram to a closed port → UDP-ERROR on the control connection: the first after the server
+                                       started, then median, p99 (default 200 samples); --server-dll runs another build (a publish)
         """;
 
     public static int Run(Args args)
@@ -27,6 +28,7 @@ internal static class NoticeLatencyCommand
         int warmup = Math.Clamp(args.Int("warmup", 0), 0, 100_000);
         int paceMs = Math.Clamp(args.Int("pace-ms", 2), 0, 10_000);
         string? proxy = args.Get("proxy");
+        string? dll = args.Get("server-dll");
         int? serverCpu = args.Get("server-cpu") is null ? null : args.Int("server-cpu", 0);
         int? loadCpu = args.Get("load-cpu") is null ? null : args.Int("load-cpu", 0);
         var env = args.All("server-env").Select(kv => kv.Split('=', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1]);
@@ -38,7 +40,7 @@ internal static class NoticeLatencyCommand
 
         // Our server is started with the notice rate limit raised (ServerLauncher.OurDefaultArgs);
         // an external proxy with the default limit (5/s per destination) needs --pace-ms 250.
-        using var target = proxy is null ? new Target("ours", null, null, ServerLauncher.StartOurs(serverCpu, [], environment: env)) : Target.Parse("proxy=" + proxy);
+        using var target = proxy is null ? new Target("ours", null, null, ServerLauncher.StartOurs(serverCpu, [], dll, env)) : Target.Parse("proxy=" + proxy);
         var endpoint = target.Started?.EndPoint ?? target.Proxy!;
         using var control = SocksControl.Associate(endpoint);
         byte[] line = new byte[NoticeFormat.MaxLineLength];
@@ -54,7 +56,10 @@ internal static class NoticeLatencyCommand
         int fd = RawUdp.Fd(udp);
 
         int repeatedPort = ClosedPort();
-        Sample(control, fd, relay, repeatedPort, line); // the destination socket now exists
+        // The server's first error since it started (the destination socket opens with it).
+        double first = Sample(control, fd, relay, repeatedPort, line);
+        Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "{{\"kind\":\"notice-latency\",\"series\":\"first\",\"us\":{0:F1}}}", first));
+        Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "notice-latency first after start: {0:F1} µs", first));
 
         // Optional warm-up, not measured: a fresh server JIT-compiles its error path on the first
         // errors (a few ms once); --warmup shows the steady state apart from that one-time cost.

@@ -68,6 +68,8 @@ internal sealed class EpollTransport : IUdpTransport, IDisposable
 
     public IRelayLoop PickLoop() => Least();
 
+    public Task ResetStatisticsAsync() => Task.WhenAll(_loops.Select(l => l.InvokeAsync(l.ResetCounters)));
+
     public void Dispose()
     {
         foreach (var loop in _loops)

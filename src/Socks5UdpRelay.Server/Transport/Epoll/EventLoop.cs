@@ -96,6 +96,13 @@ internal sealed class EventLoop : IRelayLoop, ILoopStatistics, IDisposable
     /// <summary>On the loop thread: <paramref name="count"/> datagrams were sent.</summary>
     internal void CountSent(int count) => Volatile.Write(ref _datagramsSent, _datagramsSent + count);
 
+    /// <summary>On the loop thread: the datagram counters back to 0.</summary>
+    internal void ResetCounters()
+    {
+        Volatile.Write(ref _datagramsRead, 0);
+        Volatile.Write(ref _datagramsSent, 0);
+    }
+
     internal void ClientOpened() => Interlocked.Increment(ref _clients);
 
     internal void ClientClosed() => Interlocked.Decrement(ref _clients);

@@ -61,7 +61,8 @@ internal static class Program
                 return 1;
             }
 
-            StartupReport.Write(host.Services, host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Server"));
+            var descriptors = DescriptorLimit.Raise();
+            StartupReport.Write(host.Services, host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Server"), descriptors);
             await host.RunAsync().ConfigureAwait(false);
             return 0;
         }

@@ -61,7 +61,7 @@ internal sealed class AssociateCommand(
                 Log.AssociationOpened(logger, peer, relay, fixedPort == 0 ? $"{peer.Address}:any" : $"{peer.Address}:{fixedPort}");
                 return commands.Offered == Protocol.OfferedCommands.None
                     ? WatchAsync(control, association)
-                    : new CommandReader(control, association, writer, new CommandExecutor(association, commands, resolver, metrics, time, logger, peer)).RunAsync();
+                    : new CommandReader(control, association, writer, () => new CommandExecutor(association, commands, resolver, metrics, time, logger, peer)).RunAsync();
             }, stopping).ConfigureAwait(false);
         }
         finally

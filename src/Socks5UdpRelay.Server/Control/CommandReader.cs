@@ -12,10 +12,12 @@ namespace Socks5UdpRelay.Server.Control;
 /// out, and writes its one answer before reading the next. Answers are never dropped: a client
 /// that does not read them is not read either. Until the connection ends (which ends the
 /// association, as RFC 1928 §7 ties the two), nothing is held while the client is quiet but a
-/// zero-byte receive.
+/// zero-byte receive, and the executor (with its buffers) exists only once a first line came.
 /// </summary>
-internal sealed class CommandReader(Socket control, UdpAssociation association, IControlWriter writer, CommandExecutor executor)
+internal sealed class CommandReader(Socket control, UdpAssociation association, IControlWriter writer, Func<CommandExecutor> createExecutor)
 {
+    private CommandExecutor? _executor;
+
     /// <summary>Two lines: a whole one behind the tail of the one before.</summary>
     private const int BufferSize = NoticeFormat.MaxLineLength * 2;
 
@@ -62,6 +64,7 @@ internal sealed class CommandReader(Socket control, UdpAssociation association, 
                         break;
                     }
 
+                    var executor = _executor ??= createExecutor();
                     if (status == OperationStatus.InvalidData)
                     {
                         executor.Malformed();

@@ -129,30 +129,23 @@ internal sealed class OutboundPortRegistry
 
     private static int ProbeFreePort(bool ipv6)
     {
-        using var v4 = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try
         {
+            using var v4 = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
             v4.Bind(new IPEndPoint(IPAddress.Any, 0));
-        }
-        catch (SocketException)
-        {
-            return 0;
-        }
+            int port = ((IPEndPoint)v4.LocalEndPoint!).Port;
+            if (!ipv6)
+            {
+                return port;
+            }
 
-        int port = ((IPEndPoint)v4.LocalEndPoint!).Port;
-        if (!ipv6)
-        {
-            return port;
-        }
-
-        try
-        {
             using var v6 = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp) { DualMode = false };
             v6.Bind(new IPEndPoint(IPAddress.IPv6Any, port));
             return port;
         }
         catch (SocketException)
         {
+            // Taken, or no descriptor left (EMFILE): no port this time; the caller counts and reports the failure.
             return 0;
         }
     }

@@ -27,8 +27,12 @@ internal static class ScaleCommand
         int hold = Math.Clamp(args.Int("hold", 0), 0, 600);
         args.RejectUnknown();
 
+        // Both sides hold about four descriptors per association.
+        Native.DescriptorLimit.AtLeast((ulong)(count * 5) + 1_024);
         using var target = proxy is null
-            ? new Target("ours", null, null, ServerLauncher.StartOurs(serverCpu, [], environment: env))
+            // One client holds them all: the per-client and total limits are raised to the count.
+            ? new Target("ours", null, null, ServerLauncher.StartOurs(serverCpu, [
+                $"--Limits:MaxConnections={count + 16}", $"--Limits:MaxConnectionsPerClient={count + 16}", $"--Limits:MaxAssociationsPerClient={count}"], environment: env))
             : Target.Parse("proxy=" + proxy);
         var endpoint = target.Started?.EndPoint ?? target.Proxy!;
         int pid = target.Started?.Pid ?? target.Pid ?? throw new InvalidOperationException("the proxy's process was not found (its RSS is the point)");
@@ -89,6 +93,10 @@ internal static class ScaleCommand
 
         Thread.Sleep(2_000);
         long rss2 = ProcessStats.RssBytes(pid);
+        if (rss2 == 0 && target.Started is { } started)
+        {
+            Console.Error.WriteLine($"scale: the server is gone after the associations closed; its last lines:\n{started.Tail}");
+        }
         int fds2 = ProcessStats.OpenFds(pid);
 
         var inv = CultureInfo.InvariantCulture;

@@ -172,6 +172,7 @@ internal sealed class AssociateCommand(
         }
         finally
         {
+            await GracefulClose.ShutdownAsync(control, watch).ConfigureAwait(false);
             control.Dispose();
             await watch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }

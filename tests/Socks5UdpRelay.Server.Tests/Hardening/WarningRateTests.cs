@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Socks5UdpRelay.Server.Auth;
+using Socks5UdpRelay.Server.Logging;
+using Socks5UdpRelay.Server.Metrics;
+using Socks5UdpRelay.Server.Tests.Fixtures;
+using Socks5UdpRelay.Server.Tests.Hosting;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Socks5UdpRelay.Server.Tests.Hardening;
+
+/// <summary>
+/// Lines a client can cause again and again come as a burst, then about one a second per event,
+/// each saying how many were not written; the counters still count every one.
+/// </summary>
+public sealed partial class WarningRateTests(ITestOutputHelper output)
+{
+    /// <summary>1 000 wrong passwords (8 clients at a time, no failure delay): a bounded number of Warning lines. Before: 1 000 lines.</summary>
+    [Fact]
+    public async Task ThousandWrongPasswords_BoundedWarningLines_EveryFailureCounted()
+    {
+        await using var server = await RelayServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Auth:Users:0:Name"] = "alice",
+            ["Auth:Users:0:PasswordHash"] = PasswordHash.Create("right", iterations: 1_000),
+            ["Auth:FailureDelay"] = "00:00:00",
+            ["Metrics:Enabled"] = "true",
+            ["Metrics:Listen"] = "127.0.0.1:0",
+        });
+        var clock = Stopwatch.StartNew();
+        var clients = Enumerable.Range(0, 8).Select(c => Task.Run(async () =>
+        {
+            var source = IPAddress.Parse($"127.0.6.{c + 1}");
+            for (int i = 0; i < 125; i++)
+            {
+                var (status, _) = await RawLogin.RunAsync(server.EndPoint, source, "alice", "wrong", TestTimeout.Token());
+                Assert.Equal(1, status);
+            }
+        }));
+        await Task.WhenAll(clients);
+        var elapsed = clock.Elapsed;
+
+        var lines = server.Logs.Events.Where(e => e.EventId == 2009).ToList();
+        long reported = lines.Sum(l => long.Parse(SuppressedRegex().Match(l.Message).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        output.WriteLine($"1000 failures in {elapsed.TotalSeconds:0.0} s: {lines.Count} Warning lines, {reported} more reported as not written");
+        Assert.All(lines, l => Assert.Equal(LogLevel.Warning, l.Level));
+        Assert.InRange(lines.Count, LogRateLimiter.Burst, LogRateLimiter.Burst + (int)Math.Ceiling(elapsed.TotalSeconds * LogRateLimiter.PerSecond) + 1);
+        Assert.True(lines.Count + reported <= 1000);
+        string metrics = await MetricsEndpointTests.GetAsync(server.Services.GetRequiredService<MetricsEndpoint>().EndPoint!, "/metrics");
+        Assert.Contains("socks5udprelay_auth_failures_total 1000\n", metrics);
+    }
+
+    /// <summary>
+    /// After the burst, a line a second at most, and the next line that goes out says how many
+    /// were held back: the count is not lost.
+    /// </summary>
+    [Fact]
+    public async Task AfterTheBurst_TheNextLineCountsTheOnesNotWritten()
+    {
+        await using var server = await RelayServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Auth:Users:0:Name"] = "alice",
+            ["Auth:Users:0:PasswordHash"] = PasswordHash.Create("right", iterations: 1_000),
+            ["Auth:FailureDelay"] = "00:00:00",
+        });
+        for (int i = 0; i < LogRateLimiter.Burst + 5; i++)
+        {
+            await RawLogin.RunAsync(server.EndPoint, IPAddress.Loopback, "alice", "wrong", TestTimeout.Token());
+        }
+
+        Assert.Equal(LogRateLimiter.Burst, server.Logs.Events.Count(e => e.EventId == 2009));
+        await Task.Delay(TimeSpan.FromSeconds(1.1)); // a token refills on the real clock: this waits for one
+        await RawLogin.RunAsync(server.EndPoint, IPAddress.Loopback, "alice", "wrong", TestTimeout.Token());
+
+        var last = server.Logs.Events.Last(e => e.EventId == 2009);
+        Assert.Contains("(5 more since the last such line)", last.Message, StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(@"\((\d+) more since the last such line\)")]
+    private static partial Regex SuppressedRegex();
+}

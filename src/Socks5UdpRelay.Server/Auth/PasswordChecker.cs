@@ -31,7 +31,7 @@ internal sealed class PasswordChecker(UserDirectory users, KeyDerivationPool poo
             return LoginVerdict.TooManyAtOnce;
         }
 
-        if (!pool.TryQueue(username, password, cancellationToken, out var verdict))
+        if (!pool.TryQueue(client, username, password, cancellationToken, out var verdict))
         {
             Leave(client);
             return LoginVerdict.QueueFull;

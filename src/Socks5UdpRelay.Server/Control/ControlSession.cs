@@ -39,10 +39,12 @@ internal sealed class ControlSession(Socket socket, ClientSlot slot, ControlSess
             byte[] early = input.Release();
             switch (r.Command)
             {
-                case Socks5Command.UdpAssociate when shared.ClientPorts.Admits(socket, _peer, r.Destination):
-                    await shared.Associate.RunAsync(socket, _peer, r.Destination, stopping).ConfigureAwait(false);
-                    break;
                 case Socks5Command.UdpAssociate:
+                    if (shared.ClientPorts.Admits(socket, _peer, r.Destination))
+                    {
+                        await shared.Associate.RunAsync(socket, _peer, r.Destination, stopping).ConfigureAwait(false);
+                    }
+
                     break;
                 case Socks5Command.Connect:
                     await shared.Connect.RunAsync(socket, _peer, r.Destination, early, stopping).ConfigureAwait(false);

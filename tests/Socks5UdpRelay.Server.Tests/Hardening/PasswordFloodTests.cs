@@ -11,6 +11,7 @@ namespace Socks5UdpRelay.Server.Tests.Hardening;
 /// threads behind a bounded queue, one client holds at most a few places in it, and an unknown
 /// user costs what the costliest known one does.
 /// </summary>
+[Collection(MeasuredCollection.Name)]
 public sealed class PasswordFloodTests(ITestOutputHelper output)
 {
     private static readonly IPAddress Attacker = IPAddress.Parse("127.0.2.1");
@@ -136,6 +137,33 @@ public sealed class PasswordFloodTests(ITestOutputHelper output)
         Assert.Contains(server.Logs.Events, e => e.EventId == 2009 && e.Message.Contains("Auth:MaxQueuedDerivations", StringComparison.Ordinal));
         Assert.Equal(1, (await running).Status);
         Assert.Equal(1, (await queued).Status);
+    }
+
+    /// <summary>
+    /// The derivation thread serves waiting clients in turns: a client with three checks waiting
+    /// holds a later client back by one of them, not all three. Before (one queue, first come first
+    /// served), the later client's check came after all of them.
+    /// </summary>
+    [Fact]
+    public async Task WaitingClientsAreServedInTurns()
+    {
+        var directory = Directory(PasswordHash.Create("right", iterations: 200_000));
+        using var pool = new KeyDerivationPool(directory, threads: 1, capacity: 8);
+        var a = IPAddress.Parse("192.0.2.1");
+        var b = IPAddress.Parse("192.0.2.2");
+        var finished = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        Task Queue(IPAddress client, string name)
+        {
+            Assert.True(pool.TryQueue(client, "u0"u8.ToArray(), "wrong"u8.ToArray(), CancellationToken.None, out var verdict));
+            return verdict.ContinueWith(_ => finished.Enqueue(name), TaskScheduler.Default);
+        }
+
+        var first = Queue(a, "a1");
+        await Eventually.TrueAsync(() => pool.Running == 1); // a1 is being derived; the rest wait
+        var rest = new[] { Queue(a, "a2"), Queue(a, "a3"), Queue(b, "b1") };
+        await Task.WhenAll([first, .. rest]).Bounded();
+
+        Assert.Equal(["a1", "a2", "b1", "a3"], finished);
     }
 
     /// <summary>

@@ -18,6 +18,7 @@ namespace Socks5UdpRelay.Server.Tests.Hardening;
 /// logins; what such a client sends (names with line feeds) stays on its log line; and IPv6
 /// clients are counted per /64.
 /// </summary>
+[Collection(MeasuredCollection.Name)]
 public sealed class UnansweredNamesTests(BlackholeDnsLab lab, ITestOutputHelper output) : IClassFixture<BlackholeDnsLab>
 {
     private const long Budget = 32L * 1024 * 1024;

@@ -114,8 +114,8 @@ public sealed class UnansweredNamesTests(BlackholeDnsLab lab, ITestOutputHelper 
 
     /// <summary>
     /// One association sends 50 new names a second for 30 s (all unanswered); meanwhile 20 other
-    /// clients log in (RFC 1929, the default hash cost), open an association, relay a datagram and
-    /// close, over and over. Every login succeeds, the 99th percentile under 1 s; the flooding
+    /// clients (each from an address of its own) log in (RFC 1929, the default hash cost), open an
+    /// association, relay a datagram and close, over and over. Every login succeeds, the 99th percentile under 1 s; the flooding
     /// association gets its answers (<c>reason=timeout</c> or <c>busy</c>).
     /// </summary>
     [RootFact]
@@ -161,7 +161,7 @@ public sealed class UnansweredNamesTests(BlackholeDnsLab lab, ITestOutputHelper 
                 try
                 {
                     var started = Stopwatch.StartNew();
-                    await using var association = await OpenAsync(server, $"user{c}");
+                    await using var association = await OpenAsync(server, $"user{c}", IPAddress.Parse($"127.0.1.{c}"));
                     logins.Add(started.Elapsed);
                     await association.SendAsync(echoEndPoint, "ping"u8.ToArray());
                     using var timeout = new CancellationTokenSource(TestTimeouts.Default);
@@ -288,13 +288,23 @@ public sealed class UnansweredNamesTests(BlackholeDnsLab lab, ITestOutputHelper 
         }
     }
 
-    private async Task<Socks5UdpAssociation> OpenAsync(LabServer server, string? user = null)
+    /// <summary>An association from inside the namespace; from <paramref name="source"/> (a client of its own) when given.</summary>
+    private async Task<Socks5UdpAssociation> OpenAsync(LabServer server, string? user = null, IPAddress? source = null)
         => await Socks5UdpAssociation.OpenAsync(new Socks5ProxyOptions
         {
             Host = server.Socks.Address.ToString(),
             Port = server.Socks.Port,
             Credentials = user is null ? null : new NetworkCredential(user, "right"),
-            SocketFactory = lab.CreateSocket,
+            SocketFactory = (family, type, protocol) =>
+            {
+                var socket = lab.CreateSocket(family, type, protocol);
+                if (source is not null && type == SocketType.Stream)
+                {
+                    socket.Bind(new IPEndPoint(source, 0)); // the library binds its UDP socket to this address itself
+                }
+
+                return socket;
+            },
         }).WaitAsync(TestTimeouts.Default);
 
     private static async Task ExpectUnresolvedAsync(Socks5UdpAssociation association, string name, string reason)

@@ -44,13 +44,17 @@ COPY --from=build /app/publish ./
 # network was created with it, and a listener that cannot bind stops the start.
 #
 # Relay__UdpPortRange: a small range, published 1:1 (BND.PORT in the reply is the port the
-# client sends to, so the host port must equal the container port).
+# client sends to, so the host port must equal the container port). Its size caps the
+# associations of all clients together; Limits__MaxAssociationsPerClient gives one client a
+# quarter of it, so no one client holds every port (the server refuses to start with a per-client
+# limit larger than the range).
 #
 # Metrics: /metrics and /healthz must listen off loopback inside a container to be scraped at
 # all; publish 9180 only to the host's loopback or a monitoring network, and restrict it with
 # the network policy.
 ENV Relay__Listen__0=0.0.0.0:1080 \
     Relay__UdpPortRange=40000-40099 \
+    Limits__MaxAssociationsPerClient=25 \
     LogFormat=json \
     Metrics__Enabled=true \
     Metrics__Listen=0.0.0.0:9180

@@ -63,6 +63,21 @@ internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
             errors.Add($"{AuthOptions.SectionName}:FailureDelay = {o.FailureDelay}: use 00:00:00 to 00:00:30.");
         }
 
+        if (o.MaxConcurrentAttemptsPerClient < 1)
+        {
+            errors.Add($"{AuthOptions.SectionName}:MaxConcurrentAttemptsPerClient = {o.MaxConcurrentAttemptsPerClient}: must be at least 1.");
+        }
+
+        if (o.DerivationThreads is < 0 or > 256)
+        {
+            errors.Add($"{AuthOptions.SectionName}:DerivationThreads = {o.DerivationThreads}: use 0 (half the processors) to 256.");
+        }
+
+        if (o.MaxQueuedDerivations < 1)
+        {
+            errors.Add($"{AuthOptions.SectionName}:MaxQueuedDerivations = {o.MaxQueuedDerivations}: must be at least 1.");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

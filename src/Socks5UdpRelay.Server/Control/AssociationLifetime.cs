@@ -60,6 +60,7 @@ internal sealed class AssociationLifetime(AssociationRegistry registry)
         }
         finally
         {
+            await GracefulClose.ShutdownAsync(control, watch).ConfigureAwait(false);
             control.Dispose();
             await watch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }

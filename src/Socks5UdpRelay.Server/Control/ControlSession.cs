@@ -9,9 +9,9 @@ namespace Socks5UdpRelay.Server.Control;
 /// <summary>
 /// One client's TCP control connection: the handshake, then the command it asked for. Owns the
 /// connection and whatever the command opened; everything is closed when <see cref="RunAsync"/>
-/// returns.
+/// returns. The connection's slot counts as an unfinished handshake until the request is in.
 /// </summary>
-internal sealed class ControlSession(Socket socket, Handshake handshake, AssociateCommand associate, UdpOverTcp.UdpOverTcpCommand udpOverTcp, ConnectRelay connect, ILogger logger)
+internal sealed class ControlSession(Socket socket, ClientSlot slot, ControlSessionFactory shared)
 {
     private readonly IPEndPoint _peer = EndPoints.Normalize(socket.RemoteEndPoint);
 
@@ -20,7 +20,16 @@ internal sealed class ControlSession(Socket socket, Handshake handshake, Associa
         try
         {
             var input = new HandshakeBuffer();
-            var request = await handshake.RunAsync(socket, input, _peer, stopping).ConfigureAwait(false);
+            ParsedRequest? request;
+            try
+            {
+                request = await shared.Handshake.RunAsync(socket, input, _peer, slot.Client, stopping).ConfigureAwait(false);
+            }
+            finally
+            {
+                shared.Tracker.EndHandshake(slot);
+            }
+
             if (request is not { } r)
             {
                 return;
@@ -31,16 +40,20 @@ internal sealed class ControlSession(Socket socket, Handshake handshake, Associa
             switch (r.Command)
             {
                 case Socks5Command.UdpAssociate:
-                    await associate.RunAsync(socket, _peer, r.Destination, stopping).ConfigureAwait(false);
+                    if (shared.ClientPorts.Admits(socket, _peer, r.Destination))
+                    {
+                        await shared.Associate.RunAsync(socket, _peer, r.Destination, stopping).ConfigureAwait(false);
+                    }
+
                     break;
                 case Socks5Command.UdpOverTcp:
-                    await udpOverTcp.RunAsync(socket, _peer, r.Destination, early, stopping).ConfigureAwait(false);
+                    await shared.UdpOverTcp.RunAsync(socket, _peer, r.Destination, early, stopping).ConfigureAwait(false);
                     break;
                 case Socks5Command.Connect:
-                    await connect.RunAsync(socket, _peer, r.Destination, early, stopping).ConfigureAwait(false);
+                    await shared.Connect.RunAsync(socket, _peer, r.Destination, early, stopping).ConfigureAwait(false);
                     break;
                 default:
-                    Log.CommandNotSupported(logger, _peer, (int)r.Command);
+                    Log.CommandNotSupported(shared.Logger, _peer, (int)r.Command);
                     ReplyWriter.Failure(socket, ReplyCode.CommandNotSupported);
                     break;
             }
@@ -51,7 +64,7 @@ internal sealed class ControlSession(Socket socket, Handshake handshake, Associa
         }
         catch (Exception e)
         {
-            Log.SessionFailed(logger, e, _peer);
+            Log.SessionFailed(shared.Logger, e, _peer);
         }
         finally
         {

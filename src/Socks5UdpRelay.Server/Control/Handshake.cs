@@ -13,10 +13,14 @@ namespace Socks5UdpRelay.Server.Control;
 /// The start of every control connection (RFC 1928 §3–4, RFC 1929): method negotiation, the
 /// credentials when users are configured, then the request, all within the handshake deadline.
 /// </summary>
-internal sealed class Handshake(TimeSpan timeout, UserDirectory users, RelayMetrics metrics, TimeProvider time, ILogger logger)
+internal sealed class Handshake(
+    TimeSpan timeout, UserDirectory users, PasswordChecker passwords, AuthOptions limits, RelayMetrics metrics, TimeProvider time, ILogger logger)
 {
-    /// <summary>The request; null when the session ends here (the client was answered where it is owed an answer).</summary>
-    public async Task<ParsedRequest?> RunAsync(Socket socket, HandshakeBuffer input, IPEndPoint peer, CancellationToken stopping)
+    /// <summary>
+    /// The request; null when the session ends here (the client was answered where it is owed an
+    /// answer). <paramref name="client"/> is the key its per-client limits count by.
+    /// </summary>
+    public async Task<ParsedRequest?> RunAsync(Socket socket, HandshakeBuffer input, IPEndPoint peer, IPAddress client, CancellationToken stopping)
     {
         // The deadline runs on the injected clock, so tests drive it without waiting.
         using var expiry = new CancellationTokenSource(timeout, time);
@@ -50,7 +54,7 @@ internal sealed class Handshake(TimeSpan timeout, UserDirectory users, RelayMetr
             }
 
             ReplyWriter.Send(socket, static (b, m) => MethodSelection.WriteReply(b, m), method);
-            if (method == AuthMethod.UsernamePassword && !await AuthenticateAsync(socket, input, peer, deadline.Token).ConfigureAwait(false))
+            if (method == AuthMethod.UsernamePassword && !await AuthenticateAsync(socket, input, peer, client, deadline.Token).ConfigureAwait(false))
             {
                 return null;
             }
@@ -87,24 +91,31 @@ internal sealed class Handshake(TimeSpan timeout, UserDirectory users, RelayMetr
     }
 
     /// <summary>RFC 1929: reads the credentials and answers; a failure is answered only after a delay, then the connection closes.</summary>
-    private async Task<bool> AuthenticateAsync(Socket socket, HandshakeBuffer input, IPEndPoint peer, CancellationToken cancellationToken)
+    private async Task<bool> AuthenticateAsync(Socket socket, HandshakeBuffer input, IPEndPoint peer, IPAddress client, CancellationToken cancellationToken)
     {
         while (true)
         {
-            var (status, user) = await VerifyCredentialsAsync(input).ConfigureAwait(false);
-            if (status == OperationStatus.Done && user is not null)
+            var status = UsernamePasswordAuth.TryReadRequest(input.Data, out var name, out var password, out int consumed);
+            if (status == OperationStatus.Done)
             {
-                ReplyWriter.Send(socket, static (b, _) => UsernamePasswordAuth.WriteReply(b, UsernamePasswordAuth.StatusSuccess), 0);
-                Log.Authenticated(logger, peer, user);
-                return true;
+                byte[] nameBytes = name.ToArray();
+                byte[] passwordBytes = password.ToArray(); // the checker clears it
+                input.Consume(consumed);
+                var verdict = await passwords.CheckAsync(client, nameBytes, passwordBytes, cancellationToken).ConfigureAwait(false);
+                if (verdict == LoginVerdict.Accepted)
+                {
+                    ReplyWriter.Send(socket, static (b, _) => UsernamePasswordAuth.WriteReply(b, UsernamePasswordAuth.StatusSuccess), 0);
+                    Log.Authenticated(logger, peer, System.Text.Encoding.UTF8.GetString(nameBytes));
+                    return true;
+                }
+
+                await FailAsync(socket, peer, Reason(verdict), cancellationToken).ConfigureAwait(false);
+                return false;
             }
 
-            if (status == OperationStatus.Done || status == OperationStatus.InvalidData)
+            if (status == OperationStatus.InvalidData)
             {
-                Log.AuthenticationFailed(logger, peer, status == OperationStatus.Done ? "wrong user name or password" : "malformed request");
-                metrics.RecordAuthFailure();
-                await Task.Delay(users.FailureDelay, time, cancellationToken).ConfigureAwait(false);
-                ReplyWriter.Send(socket, static (b, _) => UsernamePasswordAuth.WriteReply(b, UsernamePasswordAuth.StatusFailure), 0);
+                await FailAsync(socket, peer, "malformed request", cancellationToken).ConfigureAwait(false);
                 return false;
             }
 
@@ -116,32 +127,21 @@ internal sealed class Handshake(TimeSpan timeout, UserDirectory users, RelayMetr
         }
     }
 
-    /// <summary>
-    /// Done with a user name on success, Done with null on a wrong password. The key derivation
-    /// takes a good part of a millisecond and more: it runs on the thread pool, never on the
-    /// socket engine's thread.
-    /// </summary>
-    private async Task<(OperationStatus Status, string? User)> VerifyCredentialsAsync(HandshakeBuffer input)
+    /// <summary>Every failure the same to the client: the failure status after the delay, then the close.</summary>
+    private async Task FailAsync(Socket socket, IPEndPoint peer, string reason, CancellationToken cancellationToken)
     {
-        var status = UsernamePasswordAuth.TryReadRequest(input.Data, out var name, out var password, out int consumed);
-        if (status != OperationStatus.Done)
-        {
-            return (status, null);
-        }
-
-        byte[] nameBytes = name.ToArray();
-        byte[] passwordBytes = password.ToArray();
-        input.Consume(consumed);
-        try
-        {
-            bool ok = await Task.Run(() => users.Verify(nameBytes, passwordBytes)).ConfigureAwait(false);
-            return (OperationStatus.Done, ok ? System.Text.Encoding.UTF8.GetString(nameBytes) : null);
-        }
-        finally
-        {
-            System.Security.Cryptography.CryptographicOperations.ZeroMemory(passwordBytes);
-        }
+        Log.AuthenticationFailed(logger, peer, reason);
+        metrics.RecordAuthFailure();
+        await Task.Delay(users.FailureDelay, time, cancellationToken).ConfigureAwait(false);
+        ReplyWriter.Send(socket, static (b, _) => UsernamePasswordAuth.WriteReply(b, UsernamePasswordAuth.StatusFailure), 0);
     }
+
+    private string Reason(LoginVerdict verdict) => verdict switch
+    {
+        LoginVerdict.TooManyAtOnce => $"not checked: {limits.MaxConcurrentAttemptsPerClient} logins of this client are being checked already (Auth:MaxConcurrentAttemptsPerClient)",
+        LoginVerdict.QueueFull => $"not checked: {limits.MaxQueuedDerivations} logins are waiting to be checked already (Auth:MaxQueuedDerivations)",
+        _ => "wrong user name or password",
+    };
 
     private void LogMalformedIf(bool condition, IPEndPoint peer, string stage)
     {

@@ -36,10 +36,6 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
     private int _references = 1;
     private int _listenerReference = 1;
     private readonly CancellationTokenSource _stopping = new();
-    // Refusals are logged (README: every refusal is), but a scanner or a client in a reconnect
-    // loop must not flood the log: a burst, then one line a second per reason, each line saying
-    // how many were not logged since the one before.
-    private readonly Notices.NoticeRateLimiter<string> _refusals;
 
     public Socks5Listener(
         IOptions<RelayOptions> options,
@@ -61,7 +57,6 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
         _tracker = tracker;
         _sessions = sessions;
         _logger = logger;
-        _refusals = new Notices.NoticeRateLimiter<string>(time, perSecond: 1, burst: 10);
     }
 
     public IReadOnlyList<IPEndPoint> ListenEndpoints { get; private set; } = [];
@@ -69,6 +64,12 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
     public int OpenSessions => Volatile.Read(ref _references) - Volatile.Read(ref _listenerReference);
 
     public int OpenAssociations => _associations.Count;
+
+    /// <summary>True while every listener's accept loop runs: false before start, after stop, and once a listener is closed under it.</summary>
+    public bool Accepting => _acceptLoops.Count > 0 && !_stopping.IsCancellationRequested && _acceptLoops.TrueForAll(static loop => !loop.IsCompleted);
+
+    /// <summary>The listening sockets, for tests that close one under the server to see its health turn.</summary>
+    internal IReadOnlyList<Socket> Listeners => _listeners;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -106,7 +107,7 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
         ListenEndpoints = bound;
         foreach (var listener in _listeners)
         {
-            _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(listener)));
+            _acceptLoops.Add(Task.Run(() => AcceptLoop.RunAsync(listener, Admit, _logger, _stopping.Token)));
         }
 
         return Task.CompletedTask;
@@ -115,12 +116,13 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         Log.Stopping(_logger, OpenSessions);
+        // Cancelled first, so the accept loops know that the listeners' closing is the stop, not a fault.
+        await _stopping.CancelAsync().ConfigureAwait(false);
         foreach (var listener in _listeners)
         {
             listener.Dispose();
         }
 
-        await _stopping.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_acceptLoops).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (Interlocked.Exchange(ref _listenerReference, 0) == 1)
         {
@@ -130,7 +132,7 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
         await _drained.Task.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    private async Task RunSessionAsync(ControlSession session, IPAddress client)
+    private async Task RunSessionAsync(ControlSession session, ClientSlot slot)
     {
         try
         {
@@ -138,12 +140,12 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
         }
         finally
         {
-            _tracker.CloseConnection(client);
+            _tracker.CloseConnection(slot);
             Release();
         }
     }
 
-    private async Task AnswerLocalProbeAsync(Socket connection, IPAddress client)
+    private async Task AnswerLocalProbeAsync(Socket connection, ClientSlot slot)
     {
         try
         {
@@ -151,7 +153,7 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
         }
         finally
         {
-            _tracker.CloseConnection(client);
+            _tracker.CloseConnection(slot);
             Release();
         }
     }
@@ -164,69 +166,51 @@ internal sealed class Socks5Listener : IHostedService, IRelayEndpoints
         }
     }
 
-    private async Task AcceptLoopAsync(Socket listener)
+    /// <summary>
+    /// An accepted connection: refused (allow-list, limits: logged at a bounded rate, counted,
+    /// closed), answered as a health probe, or handed to a session that owns it from then on.
+    /// </summary>
+    private void Admit(Socket connection)
     {
-        var endpoint = (IPEndPoint)listener.LocalEndPoint!;
-        while (!_stopping.IsCancellationRequested)
+        var peer = EndPoints.Normalize(connection.RemoteEndPoint);
+        bool allowed = _allowList.Allows(peer.Address);
+        if (!allowed && !LocalProbeAnswer.IsFromThisHost(peer.Address, EndPoints.Normalize(connection.LocalEndPoint).Address))
         {
-            Socket connection;
-            try
-            {
-                connection = await listener.AcceptAsync().ConfigureAwait(false);
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted)
-            {
-                return;
-            }
-            catch (SocketException e)
-            {
-                // EMFILE and friends: keep serving the connections we have rather than stop listening.
-                Log.AcceptFailed(_logger, endpoint, e.SocketErrorCode.ToString());
-                await Task.Delay(100).ConfigureAwait(false);
-                continue;
-            }
+            Log.ClientNotAllowed(_logger, peer);
+            _metrics.RecordRefusedConnection(RefusalReasons.AllowList);
+            connection.Dispose();
+            return;
+        }
 
-            var peer = EndPoints.Normalize(connection.RemoteEndPoint);
-            bool allowed = _allowList.Allows(peer.Address);
-            if (!allowed && !LocalProbeAnswer.IsFromThisHost(peer.Address, EndPoints.Normalize(connection.LocalEndPoint).Address))
+        if (!_tracker.TryOpenConnection(peer.Address, out var slot, out string? limit))
+        {
+            Log.ConnectionLimit(_logger, peer, limit);
+            _metrics.RecordRefusedConnection(RefusalReasons.Limit);
+            connection.Dispose();
+            return;
+        }
+
+        ControlSession? session = null;
+        try
+        {
+            if (allowed)
             {
-                if (_refusals.TryAcquire(RefusalReasons.AllowList, out long suppressed))
-                {
-                    Log.ClientNotAllowed(_logger, peer, suppressed);
-                }
-
-                _metrics.RecordRefusedConnection(RefusalReasons.AllowList);
-                connection.Dispose();
-                continue;
+                session = _sessions.Create(connection, slot);
             }
-
-            if (!_tracker.TryOpenConnection(peer.Address, out string? limit))
-            {
-                if (_refusals.TryAcquire(RefusalReasons.Limit, out long suppressed))
-                {
-                    Log.ConnectionLimit(_logger, peer, limit!, suppressed);
-                }
-
-                _metrics.RecordRefusedConnection(RefusalReasons.Limit);
-                connection.Dispose();
-                continue;
-            }
-
-            Interlocked.Increment(ref _references);
-            if (!allowed)
+            else
             {
                 // This host, outside the allow-list: the health check's answer, never a session.
                 Log.LocalProbeAnswered(_logger, peer);
-                _ = AnswerLocalProbeAsync(connection, peer.Address);
-                continue;
             }
-
-            _ = RunSessionAsync(_sessions.Create(connection), peer.Address);
         }
+        catch
+        {
+            _tracker.CloseConnection(slot);
+            throw;
+        }
+
+        Interlocked.Increment(ref _references);
+        _ = session is null ? AnswerLocalProbeAsync(connection, slot) : RunSessionAsync(session, slot);
     }
 }
 
@@ -238,4 +222,7 @@ public interface IRelayEndpoints
     int OpenSessions { get; }
 
     int OpenAssociations { get; }
+
+    /// <summary>True while the server accepts connections on every listener (what <c>/healthz</c> reports).</summary>
+    bool Accepting { get; }
 }

@@ -87,7 +87,8 @@ internal static class RelayHost
 
     /// <summary>
     /// Serilog: levels (and any extra sinks) from the <c>Serilog</c> section, plus the console in
-    /// the format <c>LogFormat</c> names: <c>text</c> (default) for people, <c>json</c> for log
+    /// the format <c>LogFormat</c> names: <c>text</c> (default) for people, with control characters
+    /// in every value escaped (<see cref="Logging.LogValueEscaper"/>), <c>json</c> for log
     /// collectors in containers. A <c>Serilog</c> section with a bad level is left out (the level
     /// is reported by <see cref="Validate"/>); one Serilog still cannot read sets
     /// <paramref name="failure"/> instead of throwing, so the start fails with a message, not a stack trace.
@@ -114,7 +115,8 @@ internal static class RelayHost
 
         return string.Equals(configuration[StrictConfiguration.LogFormatKey], "json", StringComparison.OrdinalIgnoreCase)
             ? config.WriteTo.Console(new Logging.JsonLogFormatter()).CreateLogger()
-            : config.WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss.fff} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}").CreateLogger();
+            : config.Enrich.With<Logging.LogValueEscaper>()
+                .WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss.fff} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}").CreateLogger();
     }
 
     public static void UseSerilog(HostApplicationBuilder builder, Serilog.ILogger logger)

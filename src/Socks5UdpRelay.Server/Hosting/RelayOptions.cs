@@ -14,6 +14,16 @@ internal sealed class RelayOptions
     /// <summary><c>first-last</c> ports for client-facing relay sockets (the ones a container must publish). Empty: any free port.</summary>
     public string? UdpPortRange { get; set; }
 
+    /// <summary>
+    /// False (default): a UDP ASSOCIATE naming 0.0.0.0:0 (or another address) is served, and its
+    /// association takes datagrams from whichever port of the client's address sends first.
+    /// True: only a request naming the client's own address (the TCP peer's) and a non-zero UDP port
+    /// is served; any other is answered 0x02, logged and counted (<c>reason=client-port</c>). Then no
+    /// other program on the client's host, or behind the same NAT address, can send first and take
+    /// the association over (README, "Security"). The client library and s5nc name their port.
+    /// </summary>
+    public bool RequireClientPort { get; set; }
+
     /// <summary><c>on</c> (default) or <c>off</c>: whether notices are written on the control connection.</summary>
     public string Notices { get; set; } = "on";
 

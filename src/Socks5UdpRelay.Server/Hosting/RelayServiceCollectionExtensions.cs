@@ -40,6 +40,13 @@ internal static class RelayServiceCollectionExtensions
         services.AddMetrics();
         services.AddSingleton<RelayMetrics>();
         services.AddSingleton<UserDirectory>();
+        services.AddSingleton(sp =>
+        {
+            var auth = sp.GetRequiredService<IOptions<AuthOptions>>().Value;
+            return new KeyDerivationPool(sp.GetRequiredService<UserDirectory>(), auth.EffectiveDerivationThreads, auth.MaxQueuedDerivations);
+        });
+        services.AddSingleton(sp => new PasswordChecker(
+            sp.GetRequiredService<UserDirectory>(), sp.GetRequiredService<KeyDerivationPool>(), sp.GetRequiredService<IOptions<AuthOptions>>().Value.MaxConcurrentAttemptsPerClient));
         services.AddSingleton<ClientTracker>();
         services.AddSingleton<ClientAllowList>();
         services.TryAddSingleton(DestinationResolverFactory.Create);
@@ -143,8 +150,10 @@ internal static class RelayServiceCollectionExtensions
         services.AddSingleton<AssociationRegistry>();
         services.AddSingleton<AssociationLifetime>();
         services.AddSingleton(sp => new Handshake(
-            Relay(sp).HandshakeTimeout, sp.GetRequiredService<UserDirectory>(), sp.GetRequiredService<RelayMetrics>(), sp.GetRequiredService<TimeProvider>(),
+            Relay(sp).HandshakeTimeout, sp.GetRequiredService<UserDirectory>(), sp.GetRequiredService<PasswordChecker>(),
+            sp.GetRequiredService<IOptions<AuthOptions>>().Value, sp.GetRequiredService<RelayMetrics>(), sp.GetRequiredService<TimeProvider>(),
             ControlLogger(sp)));
+        services.AddSingleton(sp => new ClientPortRule(Relay(sp).RequireClientPort, sp.GetRequiredService<RelayMetrics>(), ControlLogger(sp)));
         services.AddSingleton(sp => new AssociateCommand(
             sp.GetRequiredService<ClientTracker>(), sp.GetRequiredService<IUdpTransport>(), sp.GetRequiredService<AssociationFactory>(),
             sp.GetRequiredService<AssociationLifetime>(), sp.GetRequiredService<AdvertisedAddresses>(), sp.GetRequiredService<NoticeService>(),

@@ -11,13 +11,16 @@ namespace Socks5UdpRelay.Server.Metrics;
 
 /// <summary>
 /// A minimal HTTP/1.1 endpoint on its own socket: <c>GET /metrics</c> (Prometheus text) and
-/// <c>GET /healthz</c> (200 while the SOCKS listener is up). One request per connection and a
-/// short deadline keep a slow scraper from holding anything.
+/// <c>GET /healthz</c> (200 while every SOCKS listener accepts, 503 otherwise). One request per
+/// connection and a short deadline keep a slow scraper from holding anything; its accept loop
+/// survives what the SOCKS listener's does (out of file descriptors, …), so the health answer
+/// stays there to be read.
 /// </summary>
 internal sealed partial class MetricsEndpoint(
     IOptions<MetricsOptions> options, PrometheusExporter exporter, IRelayEndpoints relay, Policy.OwnEndpoints own, ILogger<MetricsEndpoint> logger) : IHostedService
 {
     private static readonly TimeSpan RequestDeadline = TimeSpan.FromSeconds(5);
+    private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
     private Task _loop = Task.CompletedTask;
 
@@ -38,32 +41,16 @@ internal sealed partial class MetricsEndpoint(
         EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
         own.Add(EndPoint);
         LogListening(logger, EndPoint);
-        _loop = Task.Run(AcceptLoopAsync);
+        var listener = _listener;
+        _loop = Task.Run(() => AcceptLoop.RunAsync(listener, connection => _ = ServeAsync(connection), logger, _stopping.Token));
         return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
         _listener?.Dispose();
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (true)
-        {
-            Socket connection;
-            try
-            {
-                connection = await _listener!.AcceptAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-
-            _ = ServeAsync(connection);
-        }
     }
 
     private async Task ServeAsync(Socket connection)
@@ -77,8 +64,8 @@ internal sealed partial class MetricsEndpoint(
                 var (status, type, body) = path switch
                 {
                     "/metrics" => ("200 OK", "text/plain; version=0.0.4; charset=utf-8", exporter.Scrape()),
-                    "/healthz" when relay.ListenEndpoints.Count > 0 => ("200 OK", "text/plain; charset=utf-8", "ok\n"),
-                    "/healthz" => ("503 Service Unavailable", "text/plain; charset=utf-8", "not listening\n"),
+                    "/healthz" when relay.Accepting => ("200 OK", "text/plain; charset=utf-8", "ok\n"),
+                    "/healthz" => ("503 Service Unavailable", "text/plain; charset=utf-8", "not accepting SOCKS connections\n"),
                     null => ("400 Bad Request", "text/plain; charset=utf-8", "bad request\n"),
                     _ => ("404 Not Found", "text/plain; charset=utf-8", "try /metrics or /healthz\n"),
                 };

@@ -11,4 +11,7 @@ internal static class RefusalReasons
 
     /// <summary>Every port of <c>Relay:UdpPortRange</c> is held by an association.</summary>
     public const string UdpPortRange = "udp-port-range";
+
+    /// <summary>With <c>Relay:RequireClientPort=true</c>, a UDP ASSOCIATE that did not name the client's address and UDP port.</summary>
+    public const string ClientPort = "client-port";
 }

@@ -19,7 +19,7 @@ internal sealed class RelayMetrics
         [NoticeVerbs.Notices, NoticeVerbs.UdpError, NoticeVerbs.UdpDenied, NoticeVerbs.UdpUnresolved, NoticeVerbs.Closing, NoticeVerbs.DestinationClosed, NoticeVerbs.MapClosed];
 
     private static readonly string[] ConnectionRefusals = [RefusalReasons.AllowList, RefusalReasons.Limit];
-    private static readonly string[] AssociationRefusals = [RefusalReasons.Limit, RefusalReasons.UdpPortRange];
+    private static readonly string[] AssociationRefusals = [RefusalReasons.Limit, RefusalReasons.UdpPortRange, RefusalReasons.ClientPort];
 
     // Events off the datagram path are counted here and read by observable instruments, so every
     // series exists (at 0) from the first scrape on: an alert on a counter that has never fired
@@ -50,7 +50,7 @@ internal sealed class RelayMetrics
             description: "Unsolicited datagrams (from sources the client has no destination socket for), by outcome: relayed, filtered, denied, rate-limited");
         Meter.CreateObservableCounter("socks5udprelay.auth.failures", () => Volatile.Read(ref _authFailures), description: "Failed RFC 1929 authentications");
         Meter.CreateObservableCounter("socks5udprelay.connections.refused", () => Tagged(_refusedConnections, "reason", ConnectionRefusals), description: "Control connections closed on accept, by reason (allow-list, limit)");
-        Meter.CreateObservableCounter("socks5udprelay.associations.refused", () => Tagged(_refusedAssociations, "reason", AssociationRefusals), description: "UDP ASSOCIATE requests refused, by reason (limit, udp-port-range)");
+        Meter.CreateObservableCounter("socks5udprelay.associations.refused", () => Tagged(_refusedAssociations, "reason", AssociationRefusals), description: "UDP ASSOCIATE requests refused, by reason (limit, udp-port-range, client-port)");
         Meter.CreateObservableCounter("socks5udprelay.udp.source_mismatch", () => Volatile.Read(ref _sourceMismatches),
             description: "Datagrams dropped because they came from another address than their control connection (RFC 1928 section 7): a NAT on the TCP path only");
         Meter.CreateObservableUpDownCounter("socks5udprelay.connections", () => _connections(), description: "Open control connections");

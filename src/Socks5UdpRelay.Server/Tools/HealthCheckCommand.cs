@@ -17,6 +17,9 @@ internal static class HealthCheckCommand
 {
     public const string Name = "healthcheck";
 
+    /// <summary>From connect to the answer: a live server answers in milliseconds.</summary>
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
+
     public static async Task<int> RunAsync(string[] args, TextWriter output)
     {
         var builder = RelayHost.CreateBuilder(args);
@@ -36,7 +39,7 @@ internal static class HealthCheckCommand
             endpoint = new IPEndPoint(IPAddress.IPv6Loopback, endpoint.Port);
         }
 
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        using var timeout = new CancellationTokenSource(Timeout);
         try
         {
             using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -70,7 +73,14 @@ internal static class HealthCheckCommand
                 : $"healthy: {endpoint} answers SOCKS5").ConfigureAwait(false);
             return 0;
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        catch (OperationCanceledException)
+        {
+            // The kernel completes TCP handshakes into the listen backlog by itself: a server whose
+            // accept loop is gone still "connects", and only the missing answer tells.
+            await output.WriteLineAsync($"unhealthy: {endpoint} did not answer within {Timeout.TotalSeconds:0} s: the server is not accepting connections").ConfigureAwait(false);
+            return 1;
+        }
+        catch (SocketException e)
         {
             await output.WriteLineAsync($"unhealthy: {endpoint}: {e.Message}").ConfigureAwait(false);
             return 1;

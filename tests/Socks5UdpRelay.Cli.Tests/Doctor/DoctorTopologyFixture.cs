@@ -50,9 +50,9 @@ public sealed partial class DoctorTopologyFixture : IAsyncLifetime
               }
             }
             """);
-        DroppedProxy = await StartServerAsync("--Relay:UdpPortRange=40000-40099");
-        DroppedSilentProxy = await StartServerAsync("--Relay:UdpPortRange=40100-40199", "--Relay:Notices=off");
-        OpenProxy = await StartServerAsync("--Relay:UdpPortRange=41000-41099");
+        DroppedProxy = await StartServerAsync("--Relay:UdpPortRange=40000-40099", "--Limits:MaxAssociationsPerClient=25");
+        DroppedSilentProxy = await StartServerAsync("--Relay:UdpPortRange=40100-40199", "--Limits:MaxAssociationsPerClient=25", "--Relay:Notices=off");
+        OpenProxy = await StartServerAsync("--Relay:UdpPortRange=41000-41099", "--Limits:MaxAssociationsPerClient=25");
     }
 
     /// <summary>Runs <c>s5nc doctor … --json</c> in the client namespace as a process of its own.</summary>

@@ -1,6 +1,6 @@
-using Socks5UdpRelay.Tests.Shared.Infrastructure;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Socks5UdpRelay.Cli.Tests.Trace;

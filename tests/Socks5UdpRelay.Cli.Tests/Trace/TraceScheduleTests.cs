@@ -1,7 +1,7 @@
-using Socks5UdpRelay.Tests.Shared;
 using System.Net;
 using Socks5UdpRelay.Cli.Tests.Fixtures;
 using Socks5UdpRelay.Cli.Trace;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Cli.Tests.Trace;
 

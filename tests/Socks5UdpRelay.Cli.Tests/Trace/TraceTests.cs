@@ -1,8 +1,8 @@
-using Socks5UdpRelay.Tests.Shared.Infrastructure;
 using System.Net;
 using System.Text.Json;
 using Socks5UdpRelay.Cli.Tests.Fixtures;
 using Socks5UdpRelay.Tests.Shared;
+using Socks5UdpRelay.Tests.Shared.Infrastructure;
 
 namespace Socks5UdpRelay.Cli.Tests.Trace;
 

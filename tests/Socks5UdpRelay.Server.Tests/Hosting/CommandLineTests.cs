@@ -34,7 +34,7 @@ public sealed class CommandLineTests
     [Fact]
     public async Task Start_LogsVersionListenerAndPolicy()
     {
-        await using var server = await ServerProcess.StartAsync(["--Relay:Listen:0=127.0.0.1:0", "--Policy:AllowClients:0=192.0.2.0/24", "--Relay:UdpPortRange=40000-40099"]);
+        await using var server = await ServerProcess.StartAsync(["--Relay:Listen:0=127.0.0.1:0", "--Policy:AllowClients:0=192.0.2.0/24", "--Relay:UdpPortRange=40000-40099", "--Limits:MaxAssociationsPerClient=25"]);
 
         Assert.Contains(server.Output, l => l.Contains("Socks5UdpRelay.Server 0.", StringComparison.Ordinal) && l.Contains("starting on .NET", StringComparison.Ordinal) && l.Contains("SOCKS5 on 127.0.0.1:0", StringComparison.Ordinal));
         Assert.Contains(server.Output, l => l.Contains("Policy: clients 192.0.2.0/24; authentication none;", StringComparison.Ordinal) && l.Contains("UDP ports 40000-40099", StringComparison.Ordinal));

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -29,6 +30,7 @@ public sealed class OperatorSignalsTests
             "socks5udprelay_connections_refused_total{reason=\"limit\"} 0",
             "socks5udprelay_associations_refused_total{reason=\"limit\"} 0",
             "socks5udprelay_associations_refused_total{reason=\"udp-port-range\"} 0",
+            "socks5udprelay_associations_refused_total{reason=\"client-port\"} 0",
             "socks5udprelay_udp_source_mismatch_total 0",
         })
         {
@@ -43,11 +45,13 @@ public sealed class OperatorSignalsTests
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?>
         {
             ["Relay:UdpPortRange"] = $"{port}-{port}",
+            ["Limits:MaxAssociationsPerClient"] = "1",
             ["Metrics:Enabled"] = "true",
             ["Metrics:Listen"] = "127.0.0.1:0",
         });
         await using var first = await RawAssociation.OpenAsync(server.EndPoint);
-        await using var second = await RawSocks.ConnectAsync(server.EndPoint);
+        // Another client: one client never holds more associations than the range has ports.
+        await using var second = await Hardening.SourcedSocket.ConnectAsync(server.EndPoint, IPAddress.Parse("127.0.0.2"));
 
         await second.SendAsync(0x05, 0x01, 0x00);
         Assert.Equal(new byte[] { 0x05, 0x00 }, await second.ReadAsync(2));

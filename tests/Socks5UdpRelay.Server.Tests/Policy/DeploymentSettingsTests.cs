@@ -34,11 +34,12 @@ public sealed class DeploymentSettingsTests
     public async Task UdpPortRange_RelayPortsComeFromIt_ExhaustedRangeIsAnswered01()
     {
         int port = FreePorts.ClosedUdp();
-        await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:UdpPortRange"] = $"{port}-{port}" });
+        await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:UdpPortRange"] = $"{port}-{port}", ["Limits:MaxAssociationsPerClient"] = "1" });
         await using var first = await RawAssociation.OpenAsync(server.EndPoint);
         Assert.Equal(port, first.Relay.Port);
 
-        await using var raw = await RawSocks.ConnectAsync(server.EndPoint);
+        // Another client: one client never holds more associations than the range has ports.
+        await using var raw = await Hardening.SourcedSocket.ConnectAsync(server.EndPoint, IPAddress.Parse("127.0.0.2"));
         await raw.SendAsync(0x05, 0x01, 0x00);
         await raw.ReadAsync(2);
         await raw.SendAsync(0x05, 0x03, 0x00, 0x01, 0, 0, 0, 0, 0, 0);

@@ -100,6 +100,59 @@ public sealed class UdpOverTcpCommandTests
         Assert.StartsWith("MAP-OK map=", await client.ReadLineAsync());
     }
 
+    [Fact]
+    public async Task ControlFrameOfALineOver1024Bytes_AnsweredMalformed()
+    {
+        await using var server = await RelayServer.StartAsync();
+        await using var client = await RawUdpOverTcp.OpenAsync(server.EndPoint, optIn: true);
+
+        await client.SendAsync(HevFrame.Control("SET dst=" + new string('a', 1010) + ":1 ttl=1\n"), HevFrame.Control("MAP\n"));
+
+        Assert.Equal("COMMAND-FAILED reason=malformed", await client.ReadLineAsync());
+        Assert.StartsWith("MAP-OK map=", await client.ReadLineAsync());
+    }
+
+    [Fact]
+    public async Task ClientThatNeverReadsItsAnswers_IsNoLongerRead_AnswersNeverDropped_OthersServed()
+    {
+        await using var server = await RelayServer.StartAsync();
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
+        await using var client = await RawUdpOverTcp.OpenAsync(server.EndPoint, optIn: true, receiveBuffer: 4096);
+
+        // Far more commands than the buffers on both sides hold (a few MB): once the answers have
+        // nowhere to go, the server must stop reading, and our sends then block.
+        const int Count = 800_000;
+        byte[] commands = [.. Enumerable.Range(0, Count).SelectMany(i => HevFrame.Control($"UNMAP map={(i % 65_535) + 1}\n"))];
+        using var stuck = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        int written = 0;
+        try
+        {
+            while (written < commands.Length)
+            {
+                written += await client.Socket.SendAsync(commands.AsMemory(written, Math.Min(4096, commands.Length - written)), System.Net.Sockets.SocketFlags.None, stuck.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Our send buffer is full too: the server stopped reading us.
+        }
+
+        Assert.True(written < commands.Length / 2, $"{written} of {commands.Length} bytes were taken although nobody read the answers");
+        await using (var other = await RawUdpOverTcp.OpenAsync(server.EndPoint, optIn: true))
+        {
+            await other.SendAsync(HevFrame.Control("MAP\n"), HevFrame.Datagram(echo.EndPoint, "served"u8));
+            Assert.StartsWith("MAP-OK", await other.ReadLineAsync());
+            Assert.Equal("served"u8.ToArray(), (await other.ReadDatagramAsync()).Data);
+        }
+
+        client.Socket.ReceiveBufferSize = 1 << 20;
+        for (int i = 0; i < 20_000; i++)
+        {
+            string answer = await client.ReadLineAsync(); // never a gap: every command has its answer, in order
+            Assert.Matches($"^UNMAP-FAILED map={(i % 65_535) + 1} reason=(invalid|rate-limit)$", answer);
+        }
+    }
+
     [Theory]
     [InlineData("MAP\r\n", "MAP-OK map=1 port=")] // one \r before the \n is tolerated
     [InlineData("FLY to=moon\n", "COMMAND-FAILED verb=FLY reason=unknown")]

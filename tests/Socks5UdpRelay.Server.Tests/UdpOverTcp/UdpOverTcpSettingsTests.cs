@@ -52,6 +52,26 @@ public sealed class UdpOverTcpSettingsTests
         Assert.Empty(await client.ReadToEndAsync());
     }
 
+    [Theory]
+    [InlineData("notices", 1)] // the name is case-sensitive
+    [InlineData("NOTICES", 2)] // a version this server does not speak
+    [InlineData("NOTICES", 0)]
+    [InlineData("NOTICE", 1)]
+    public async Task RequestNotExactlyTheOptIn_GetsAnOrdinaryReply_AndDatagramFramesOnly(string name, int version)
+    {
+        await using var server = await RelayServer.StartAsync();
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
+        await using var client = await RawUdpOverTcp.ConnectAsync(server.EndPoint);
+
+        var (code, bound) = await client.RequestAsync([0x05, 0x05, 0x00, 0x03, (byte)name.Length, .. System.Text.Encoding.ASCII.GetBytes(name), 0x00, (byte)version]);
+
+        Assert.Equal(0x00, code);
+        Assert.Contains(bound[0], new byte[] { 0x01, 0x04 });
+        Assert.False(client.OptedIn);
+        await client.SendAsync(HevFrame.Datagram(echo.EndPoint, "plain"u8));
+        Assert.Equal("plain"u8.ToArray(), (await client.ReadDatagramAsync()).Data); // no greeting frame first
+    }
+
     [Fact]
     public async Task NoticesOff_AControlFrameFromTheTurnedDownClient_IsMalformed()
     {

@@ -37,12 +37,7 @@ public class UdpOverTcpFrameWriterTests
 
         Assert.Equal(Mapped(0xBEEF, encoded, Data), buffer[..written]);
         Assert.Equal(5 + encoded.Length, UdpOverTcpFrame.GetHeaderLength(socks, 0xBEEF));
-        Assert.Equal(OperationStatus.Done, UdpOverTcpFrame.TryRead(buffer.AsSpan(0, written), extended: true, 65_000, out var read, out int consumed));
-        Assert.Equal(written, consumed);
-        Assert.Equal(0xBEEF, read.Mapping);
-        Assert.Equal(type, read.Address.Type);
-        Assert.Equal(address, read.Address.AddressBytes.ToArray());
-        Assert.Equal(port, read.Address.Port);
+        AssertReadsAsDatagram(buffer[..written], extended: true, 0xBEEF, type, address, port, Data);
     }
 
     [Fact]

@@ -61,6 +61,19 @@ internal static class UotWire
     public static StatusReader Reader(bool extended, int maxData = 65_000)
         => (ReadOnlySpan<byte> source, out int consumed) => UdpOverTcpFrame.TryRead(source, extended, maxData, out _, out consumed);
 
+    /// <summary>Reads <paramref name="frame"/>, which must be one whole datagram frame with these fields.</summary>
+    public static void AssertReadsAsDatagram(byte[] frame, bool extended, ushort mapping, AddressType type, byte[] address, ushort port, byte[] data)
+    {
+        Assert.Equal(OperationStatus.Done, UdpOverTcpFrame.TryRead(frame, extended, 65_000, out var read, out int consumed));
+        Assert.Equal(frame.Length, consumed);
+        Assert.Equal(UdpFrameKind.Datagram, read.Kind);
+        Assert.Equal(mapping, read.Mapping);
+        Assert.Equal(type, read.Address.Type);
+        Assert.Equal(address, read.Address.AddressBytes.ToArray());
+        Assert.Equal(port, read.Address.Port);
+        Assert.Equal(data, read.Data.ToArray());
+    }
+
     /// <summary>Reads once; returns status and error (consumed must be 0 unless done).</summary>
     public static (OperationStatus Status, UdpFrameError Error) Read(byte[] source, bool extended, int maxData = 65_000)
     {

@@ -71,6 +71,8 @@ public class Socks5RequestTests
     [InlineData("05 03 00 01 00 00 00 00 00 00", Socks5Command.UdpAssociate, "0.0.0.0:0")]
     [InlineData("05 03 00 04 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 00 35", Socks5Command.UdpAssociate, "[::1]:53")]
     [InlineData("05 01 00 03 0B 65 78 61 6D 70 6C 65 2E 63 6F 6D 01 BB", Socks5Command.Connect, "example.com:443")]
+    [InlineData("05 05 00 01 00 00 00 00 00 00", Socks5Command.UdpOverTcp, "0.0.0.0:0")] // hev-socks5-tunnel's UDP over TCP
+    [InlineData("05 05 00 03 07 4E 4F 54 49 43 45 53 00 01", Socks5Command.UdpOverTcp, "NOTICES:1")] // with the notice opt-in
     public void Read_HandWrittenRequest_IsUnderstood(string hex, Socks5Command expectedCommand, string expectedDestination)
     {
         byte[] request = Hex(hex);
@@ -84,7 +86,7 @@ public class Socks5RequestTests
     [Theory]
     [InlineData(0x00)]
     [InlineData(0x04)]
-    [InlineData(0x05)]
+    [InlineData(0x06)]
     [InlineData(0x7F)]
     [InlineData(0xFF)]
     public void Read_UnknownCommand_IsReturnedSoTheServerCanAnswer07(byte cmd)

@@ -24,6 +24,10 @@ internal sealed class FrameWriter : IControlWriter
     private readonly Lock _gate = new();
     private byte[]? _pending;
     private int _pendingLength;
+
+    // Bytes of the buffer the drain task is writing: they still wait for the client, so they count
+    // against the limit with those queued behind them (else two full buffers could wait).
+    private int _inFlight;
     private byte[]? _spare;
     private Task _drain = Task.CompletedTask;
     private bool _draining;
@@ -68,7 +72,7 @@ internal sealed class FrameWriter : IControlWriter
         Span<byte> frame = stackalloc byte[UdpOverTcpFrame.ControlHeaderLength + NoticeFormat.MaxLineLength];
         lock (_gate)
         {
-            if (!WriteLocked(frame[..UdpOverTcpFrame.WriteControl(frame, line)], droppable: false) || _pendingLength < PendingLimit)
+            if (!WriteLocked(frame[..UdpOverTcpFrame.WriteControl(frame, line)], droppable: false) || _pendingLength + _inFlight < PendingLimit)
             {
                 return ValueTask.CompletedTask;
             }
@@ -117,7 +121,7 @@ internal sealed class FrameWriter : IControlWriter
             droppable = false;
         }
 
-        if (droppable && _pendingLength + frame.Length > PendingLimit)
+        if (droppable && _pendingLength + _inFlight + frame.Length > PendingLimit)
         {
             return false;
         }
@@ -163,6 +167,7 @@ internal sealed class FrameWriter : IControlWriter
                 int length;
                 lock (_gate)
                 {
+                    _inFlight = 0;
                     if (_pendingLength < PendingLimit)
                     {
                         ReleaseWaiter();
@@ -176,7 +181,7 @@ internal sealed class FrameWriter : IControlWriter
                     }
 
                     (sending, length) = (_pending!, _pendingLength);
-                    (_pending, _pendingLength, _spare) = (_spare, 0, null);
+                    (_pending, _pendingLength, _spare, _inFlight) = (_spare, 0, null, length);
                 }
 
                 await _socket.SendAsync(sending.AsMemory(0, length), SocketFlags.None).ConfigureAwait(false);
@@ -201,6 +206,7 @@ internal sealed class FrameWriter : IControlWriter
                 _completed = true;
                 _draining = false;
                 _pendingLength = 0;
+                _inFlight = 0;
                 ReturnBuffers();
                 ReleaseWaiter();
             }

@@ -43,8 +43,14 @@ public static class UdpOverTcpFrame
     /// <summary>The mapping number of a mapped frame.</summary>
     public const int MappingLength = 2;
 
-    /// <summary>The longest header: a mapped frame naming a 255-byte name.</summary>
-    public const int MaxHeaderLength = LengthFields + MappingLength + SocksAddressCodec.MaxEncodedLength;
+    /// <summary>
+    /// The longest header HDRLEN (one byte) can announce: so a frame names at most a 248-byte name,
+    /// 246 bytes in a mapped frame (the README, "UDP over TCP").
+    /// </summary>
+    public const int MaxHeaderLength = byte.MaxValue;
+
+    /// <summary>The longest name a plain datagram frame can carry (HDRLEN = 7 + its length).</summary>
+    public const int MaxNameLength = MaxHeaderLength - 7;
 
     /// <summary>
     /// Reads the frame at the start of <paramref name="source"/>. <paramref name="extended"/>
@@ -167,6 +173,13 @@ public static class UdpOverTcpFrame
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)dataLength, (uint)MaxData, nameof(dataLength));
         int headerLength = GetHeaderLength(address, mapping);
+        if (headerLength > MaxHeaderLength)
+        {
+            throw new ArgumentException(
+                $"A {(mapping != 0 ? "mapped " : string.Empty)}frame names at most {MaxNameLength - (mapping != 0 ? MappingLength : 0)} bytes (HDRLEN is one byte); this name has {address.AddressBytes.Length}.",
+                nameof(address));
+        }
+
         BinaryPrimitives.WriteUInt16BigEndian(destination, (ushort)dataLength);
         destination[2] = (byte)headerLength;
         if (mapping == 0)

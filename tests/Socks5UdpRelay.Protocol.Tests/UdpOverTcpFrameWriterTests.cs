@@ -48,7 +48,28 @@ public class UdpOverTcpFrameWriterTests
         var name = new SocksAddress(AddressType.DomainName, Ascii("localhost"), 1);
         Assert.Equal([10, 22, 16], new[] { UdpOverTcpFrame.GetHeaderLength(ipv4), UdpOverTcpFrame.GetHeaderLength(ipv6), UdpOverTcpFrame.GetHeaderLength(name) });
         Assert.Equal([12, 24, 18], new[] { UdpOverTcpFrame.GetHeaderLength(ipv4, 1), UdpOverTcpFrame.GetHeaderLength(ipv6, 1), UdpOverTcpFrame.GetHeaderLength(name, 1) });
-        Assert.Equal(3 + 2 + 1 + 1 + 255 + 2, UdpOverTcpFrame.MaxHeaderLength);
+        Assert.Equal(255, UdpOverTcpFrame.MaxHeaderLength); // HDRLEN is one byte
+    }
+
+    [Theory]
+    [InlineData(248, 0, true)]
+    [InlineData(249, 0, false)]
+    [InlineData(246, 7, true)]
+    [InlineData(247, 7, false)]
+    public void Names_LongerThanHdrLenCanAnnounce_AreRefused_NotWrittenWithAWrongHdrLen(int nameLength, ushort mapping, bool fits)
+    {
+        byte[] nameBytes = Enumerable.Repeat((byte)'a', nameLength).ToArray();
+        byte[] buffer = new byte[300];
+        if (fits)
+        {
+            Assert.Equal(255, UdpOverTcpFrame.WriteDatagramHeader(buffer, new SocksAddress(AddressType.DomainName, nameBytes, 53), 0, mapping));
+            Assert.Equal(255, buffer[2]);
+        }
+        else
+        {
+            var e = Assert.Throws<ArgumentException>(() => UdpOverTcpFrame.WriteDatagramHeader(buffer, new SocksAddress(AddressType.DomainName, nameBytes, 53), 0, mapping));
+            Assert.Contains("HDRLEN is one byte", e.Message, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -54,11 +54,11 @@ public sealed class Socks5UdpMapping : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(destination);
         ThrowIfClosed();
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(DatagramEncoder.BufferLength(payload.Length));
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(UdpOverTcpConnection.FrameRoom + DatagramEncoder.BufferLength(payload.Length));
         try
         {
-            int length = _encoder.Write(buffer, destination.Address, destination.Port, payload.Span);
-            await Association.SendDatagramAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            int length = _encoder.Write(buffer.AsSpan(UdpOverTcpConnection.FrameRoom), destination.Address, destination.Port, payload.Span);
+            await Association.SendDatagramAsync(buffer, length, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -73,11 +73,11 @@ public sealed class Socks5UdpMapping : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(host);
         ThrowIfClosed();
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(DatagramEncoder.BufferLength(payload.Length));
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(UdpOverTcpConnection.FrameRoom + DatagramEncoder.BufferLength(payload.Length));
         try
         {
-            int length = _encoder.Write(buffer, host, port, payload.Span);
-            await Association.SendDatagramAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            int length = _encoder.Write(buffer.AsSpan(UdpOverTcpConnection.FrameRoom), host, port, payload.Span);
+            await Association.SendDatagramAsync(buffer, length, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

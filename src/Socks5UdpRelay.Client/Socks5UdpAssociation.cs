@@ -477,9 +477,9 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable, IFrameSink
                 // a socket with a receive pending would otherwise abort it.
                 _control.Shutdown(SocketShutdown.Both);
             }
-            catch (SocketException)
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
-                // Already reset or closed by the proxy.
+                // Already reset or closed by the proxy, or closed here after a malformed frame.
             }
 
             _control.Dispose();
@@ -912,8 +912,15 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable, IFrameSink
         }
         else if (end == Socks5AssociationEnd.ProtocolError)
         {
-            // Nothing can be read on after a malformed frame, and the proxy would read nothing more either.
-            _control.Dispose();
+            // Nothing can be read on after a malformed frame: the proxy is told with a FIN, later sends fail.
+            try
+            {
+                _control.Shutdown(SocketShutdown.Both);
+            }
+            catch (SocketException)
+            {
+                // Reset meanwhile: ended either way.
+            }
         }
 
         Finish(end);

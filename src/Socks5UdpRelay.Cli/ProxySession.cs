@@ -142,19 +142,11 @@ internal sealed class ProxySession(Socks5ProxyOptions options, CliConsole consol
         }
 
         await udp.DisposeAsync().ConfigureAwait(false);
-        Socks5UdpAssociation tcp;
-        try
-        {
-            tcp = await OpenOverAsync(Socks5UdpTransport.Tcp, cancellationToken).ConfigureAwait(false);
-        }
-        catch (CliException e)
-        {
-            throw new CliException(e.ExitCode, $"no notice answered a datagram sent to the relay {udp.RelayEndPoint} of proxy {ProxyText} within {Seconds(answerWait)} s "
-                + $"(UDP to it looks blocked), and UDP over TCP failed: {e.Message}");
-        }
-
         console.Say($"no notice answered a datagram sent to the relay {udp.RelayEndPoint} within {Seconds(answerWait)} s (UDP to it looks blocked): "
             + $"falling back to UDP over TCP ({UdpOverTcpOption.Name}=off keeps UDP).");
+
+        // A proxy without it says so in the next line: "UDP over TCP is not offered by this proxy".
+        var tcp = await OpenOverAsync(Socks5UdpTransport.Tcp, cancellationToken).ConfigureAwait(false);
         if (keep)
         {
             return (tcp, Socks5UdpTransport.Tcp);

@@ -150,6 +150,24 @@ public sealed class UdpOverTcpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Auto_DatagramsToTheRelayLost_ButNoUdpOverTcpThere_ExitThreeSayingBoth()
+    {
+        await using var server = await RelayServer.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Relay:AdvertisedAddress:0"] = "127.0.0.2",
+            ["Relay:UdpOverTcp"] = "off",
+        });
+
+        var result = await CliRun.InProcessAsync(string.Empty, "probe", "-x", server.Proxy, "127.0.0.1", "7");
+
+        Assert.True(result.ExitCode == 3, result.ToString());
+        var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.EndsWith(FallbackText, lines[0], StringComparison.Ordinal);
+        Assert.Equal($"s5nc: proxy {server.Proxy}: UDP over TCP is not offered by this proxy (it answered CMD 0x05 with REP 7, command not supported).", lines[1]);
+    }
+
+    [Fact]
     public async Task Off_DatagramsToTheRelayLost_NoEcho_ExitZeroAsNcDoes()
     {
         await using var server = await RelayServer.StartAsync(settings: new Dictionary<string, string?> { ["Relay:AdvertisedAddress:0"] = "127.0.0.2" });

@@ -797,6 +797,7 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable, IFrameSink
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Socks5UdpReceiveResult> ReceiveDirectAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         while (true)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Socks5UdpRelay.Cli.Tests.Fixtures;
+using Socks5UdpRelay.Client;
 using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Cli.Tests;
@@ -181,6 +182,27 @@ public sealed class UdpOverTcpTests : IAsyncLifetime
         Assert.Equal(0, echo.Received);
     }
 
+    [Fact]
+    public async Task Session_Auto_TheFirstAssociationDecidesForTheRun_AndChooseTransportNeedsNoKeeping()
+    {
+        await using var lossy = await RelayServer.StartAsync(settings: new Dictionary<string, string?> { ["Relay:AdvertisedAddress:0"] = "127.0.0.2" });
+        var stderr = new StringWriter();
+        var console = new CliConsole { In = TextReader.Null, Out = TextWriter.Null, Error = stderr };
+        var session = new ProxySession(OptionsOf(lossy), console, verbose: false, UdpOverTcpMode.Auto);
+
+        await using (var first = await session.OpenAsync(TestTimeout.Token))
+        await using (var second = await session.OpenAsync(TestTimeout.Token))
+        {
+            Assert.Equal(Socks5UdpTransport.Tcp, first.Transport);
+            Assert.Equal(Socks5UdpTransport.Tcp, second.Transport);
+        }
+
+        Assert.Single(stderr.ToString().Split('\n'), l => l.EndsWith(FallbackText, StringComparison.Ordinal));
+        Assert.Equal(Socks5UdpTransport.Tcp, await new ProxySession(OptionsOf(lossy), console, verbose: false, UdpOverTcpMode.Auto).ChooseTransportAsync(TestTimeout.Token));
+        Assert.Equal(Socks5UdpTransport.Udp, await new ProxySession(OptionsOf(_server), console, verbose: false, UdpOverTcpMode.Auto).ChooseTransportAsync(TestTimeout.Token));
+        Assert.Equal(Socks5UdpTransport.Tcp, await new ProxySession(OptionsOf(_server), console, verbose: false, UdpOverTcpMode.On).ChooseTransportAsync(TestTimeout.Token));
+    }
+
     [Theory]
     [InlineData("send", "Default: auto.")]
     [InlineData("probe", "Default: auto.")]
@@ -204,6 +226,14 @@ public sealed class UdpOverTcpTests : IAsyncLifetime
         Assert.Contains("--udp-over-tcp: '", result.Stderr);
         Assert.Contains("is not auto, on or off", result.Stderr);
     }
+
+    private static Socks5ProxyOptions OptionsOf(RelayServer server) => new()
+    {
+        Host = server.EndPoint.Address.ToString(),
+        Port = server.EndPoint.Port,
+        ConnectTimeout = TestTimeout.Default,
+        HandshakeTimeout = TestTimeout.Default,
+    };
 
     private static string Escaped(string text) => System.Text.RegularExpressions.Regex.Escape(text);
 }

@@ -108,7 +108,7 @@ internal sealed class ProxySession(Socks5ProxyOptions options, CliConsole consol
         return new CliException(e.Kind == Socks5ErrorKind.AuthenticationFailed ? ExitCodes.AuthenticationFailed : ExitCodes.ProxyFailed, message);
     }
 
-    private static string Seconds(TimeSpan time) => time.TotalSeconds.ToString("0.0##", CultureInfo.InvariantCulture);
+    private static string SecondsText(TimeSpan time) => time.TotalSeconds.ToString("0.0##", CultureInfo.InvariantCulture);
 
     /// <summary>Auto: UDP, checked; over TCP when the check found UDP blocked. Returns the association when <paramref name="keep"/>.</summary>
     private async Task<(Socks5UdpAssociation? Association, Socks5UdpTransport Transport)> DecideAsync(bool keep, CancellationToken cancellationToken)
@@ -142,18 +142,18 @@ internal sealed class ProxySession(Socks5ProxyOptions options, CliConsole consol
         }
 
         await udp.DisposeAsync().ConfigureAwait(false);
-        console.Say($"no notice answered a datagram sent to the relay {udp.RelayEndPoint} within {Seconds(answerWait)} s (UDP to it looks blocked): "
+        console.Say($"no notice answered a datagram sent to the relay {udp.RelayEndPoint} within {SecondsText(answerWait)} s (UDP to it looks blocked): "
             + $"falling back to UDP over TCP ({UdpOverTcpOption.Name}=off keeps UDP).");
 
-        // A proxy without it says so in the next line: "UDP over TCP is not offered by this proxy".
+        // Opened even when not kept: a proxy without it says so now, in the next line
+        // ("UDP over TCP is not offered by this proxy"), not at the caller's first association.
         var tcp = await OpenOverAsync(Socks5UdpTransport.Tcp, cancellationToken).ConfigureAwait(false);
-        if (keep)
+        if (!keep)
         {
-            return (tcp, Socks5UdpTransport.Tcp);
+            await tcp.DisposeAsync().ConfigureAwait(false);
         }
 
-        await tcp.DisposeAsync().ConfigureAwait(false);
-        return (null, Socks5UdpTransport.Tcp);
+        return (keep ? tcp : null, Socks5UdpTransport.Tcp);
     }
 
     private async Task<Socks5UdpPath> CheckAsync(Socks5UdpAssociation udp, TimeSpan greetingWait, TimeSpan answerWait, CancellationToken cancellationToken)
@@ -172,7 +172,7 @@ internal sealed class ProxySession(Socks5ProxyOptions options, CliConsole consol
         {
             if (Verbose)
             {
-                console.Say($"proxy {ProxyText} sent no NOTICES greeting within {Seconds(greetingWait)} s: {UdpOverTcpOption.Name}=auto cannot tell whether UDP "
+                console.Say($"proxy {ProxyText} sent no NOTICES greeting within {SecondsText(greetingWait)} s: {UdpOverTcpOption.Name}=auto cannot tell whether UDP "
                     + "reaches its relay (silence proves nothing there), and stays with UDP.");
             }
 

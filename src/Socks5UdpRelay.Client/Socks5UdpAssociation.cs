@@ -26,7 +26,11 @@ namespace Socks5UdpRelay.Client;
 /// socket is connected to the relay endpoint, so the kernel reports ICMP errors for it; those
 /// errors are counted in <see cref="IgnoredSocketErrors"/> and never thrown. Commands may be
 /// called from any number of tasks: they are written one at a time, at most 16 await their
-/// answers, and the rest wait for room.
+/// answers, and the rest wait for room. Over TCP a send completes once its frame is written to the
+/// connection: a proxy that reads slowly slows the sender (TCP), and the token stops only the wait
+/// for the writer, never a frame half-way; datagrams that <see cref="ReceiveAsync"/> does not take
+/// wait in a queue of 256, past which they are dropped and counted, so notices and answers behind
+/// them always get through.
 /// </remarks>
 public sealed class Socks5UdpAssociation : IAsyncDisposable, IFrameSink
 {

@@ -7,8 +7,8 @@ namespace Socks5UdpRelay.Client;
 /// <summary>
 /// One extra mapping of a <see cref="Socks5UdpAssociation"/>, made by <c>MAP</c> (the README,
 /// "Client commands"): its own outbound port at the relay, behind the association's relay
-/// endpoint and UDP socket. Its datagrams carry <see cref="Number"/> in the SOCKS header's RSV,
-/// and replies carrying it come to <see cref="ReceiveAsync"/> alone. Dispose it (or
+/// endpoint and UDP socket. Its datagrams carry <see cref="Number"/> in the SOCKS header's RSV
+/// (over TCP: in mapped frames), and replies carrying it come to <see cref="ReceiveAsync"/> alone. Dispose it (or
 /// <see cref="UnmapAsync"/>) to release it at the proxy.
 /// </summary>
 /// <remarks>

@@ -63,6 +63,17 @@ public sealed class UdpOverTcpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Trace_On_TheDestinationsPortUnreachableOverTheTcpConnection()
+    {
+        int closed = FreePorts.ClosedUdp();
+
+        var result = await CliRun.InProcessAsync(string.Empty, "trace", "--udp-over-tcp", "-x", _server.Proxy, "127.0.0.1", "--port", $"{closed}", "-q", "1", "-w", "2");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches(@"\n 1  127\.0\.0\.1  [0-9.]+ ms\n$", result.Stdout);
+    }
+
+    [Fact]
     public async Task Forward_On_PlainUdpClientThroughTheTcpConnection()
     {
         await using var echo = UdpResponder.Echo();
@@ -207,6 +218,7 @@ public sealed class UdpOverTcpTests : IAsyncLifetime
     [InlineData("send", "Default: auto.")]
     [InlineData("probe", "Default: auto.")]
     [InlineData("forward", "Default: off.")]
+    [InlineData("trace", "Default: off.")]
     public async Task Help_ShowsEachCommandsDefault(string command, string text)
     {
         var result = await CliRun.InProcessAsync(string.Empty, command, "--help");

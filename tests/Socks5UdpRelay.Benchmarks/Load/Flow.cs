@@ -13,7 +13,7 @@ namespace Socks5UdpRelay.Benchmarks.Load;
 /// pattern; every reply is checked for its source, its SOCKS header (the echo target as
 /// source), its length, its flow and sequence, and the pattern byte for byte.
 /// </summary>
-internal sealed class Flow : IDisposable
+internal sealed partial class Flow : IDisposable
 {
     public const int PayloadPrefix = 12;
 
@@ -33,7 +33,8 @@ internal sealed class Flow : IDisposable
     private long _nextSeq;
     private long _oldest;
 
-    public Flow(int id, IPEndPoint? proxy, IPEndPoint echo, int payloadLength, int window, bool small = false)
+    /// <param name="burst">Datagrams per GSO send, read back with GRO (the bulk workload, Flow.Bulk.cs); 0: one send and one read per datagram.</param>
+    public Flow(int id, IPEndPoint? proxy, IPEndPoint echo, int payloadLength, int window, bool small = false, int burst = 0)
     {
         // small: many idle flows (scale, churn) need neither 64 KiB buffers nor 4 MiB socket buffers.
         _receive = new byte[small ? Math.Max(2048, payloadLength + 512) : 65_536];
@@ -83,6 +84,10 @@ internal sealed class Flow : IDisposable
         _ringMask = ring - 1;
         _sentAt = new long[ring];
         _acked = new bool[ring];
+        if (burst > 1)
+        {
+            StartBulk(burst);
+        }
     }
 
     public int Id { get; }
@@ -108,6 +113,11 @@ internal sealed class Flow : IDisposable
 
     public bool TrySend(long now)
     {
+        if (_burst > 1)
+        {
+            return TrySendBurst(now);
+        }
+
         if (Outstanding > _ringMask)
         {
             return false;
@@ -143,6 +153,11 @@ internal sealed class Flow : IDisposable
 
     private int Drain(LatencyHistogram? histogram, bool refill, bool wait)
     {
+        if (_burst > 1)
+        {
+            return DrainBulk(histogram, refill);
+        }
+
         int valid = 0;
         for (int budget = 0; budget < (wait ? 1 : 256); budget++)
         {
@@ -153,27 +168,12 @@ internal sealed class Flow : IDisposable
             }
 
             long now = Stopwatch.GetTimestamp();
-            long seq = Check(_receive.AsSpan(0, n));
-            if (seq < 0)
+            if (!Accept(_receive.AsSpan(0, n), now, histogram))
             {
                 continue;
             }
 
-            if (seq < _oldest || seq >= _nextSeq || _acked[seq & _ringMask])
-            {
-                Late++;
-                continue;
-            }
-
-            _acked[seq & _ringMask] = true;
-            Received++;
             valid++;
-            histogram?.Record((long)((now - _sentAt[seq & _ringMask]) * NanosecondsPerTick));
-            while (_oldest < _nextSeq && _acked[_oldest & _ringMask])
-            {
-                _oldest++;
-            }
-
             if (refill)
             {
                 TrySend(now);
@@ -181,6 +181,32 @@ internal sealed class Flow : IDisposable
         }
 
         return valid;
+    }
+
+    /// <summary>Checks one reply and, when it is valid and new, acknowledges it and records its round-trip time.</summary>
+    private bool Accept(ReadOnlySpan<byte> datagram, long now, LatencyHistogram? histogram)
+    {
+        long seq = Check(datagram);
+        if (seq < 0)
+        {
+            return false;
+        }
+
+        if (seq < _oldest || seq >= _nextSeq || _acked[seq & _ringMask])
+        {
+            Late++;
+            return false;
+        }
+
+        _acked[seq & _ringMask] = true;
+        Received++;
+        histogram?.Record((long)((now - _sentAt[seq & _ringMask]) * NanosecondsPerTick));
+        while (_oldest < _nextSeq && _acked[_oldest & _ringMask])
+        {
+            _oldest++;
+        }
+
+        return true;
     }
 
     /// <summary>Gives up on datagrams older than <paramref name="timeoutTicks"/> (counted lost) so the window refills.</summary>

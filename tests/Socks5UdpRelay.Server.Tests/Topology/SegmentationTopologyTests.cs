@@ -27,7 +27,7 @@ public sealed class SegmentationTopologyFixture : RelayTopologyFixture
 }
 
 /// <summary>
-/// A segmented send over a path whose MTU is below the segment size (ICMP-LINUX facts, the README
+/// A segmented send over a path whose MTU is below the segment size (ARCHITECTURE.md, "Segmentation offload"; the README
 /// "Performance"): segments leave without DF, so once the relay knows the path MTU the kernel
 /// fails the whole GSO send with EMSGSIZE. The relay then sends the same datagrams one by one
 /// (the kernel fragments them), never tells that EMSGSIZE as <c>fragmentation-needed</c>, and

@@ -18,7 +18,7 @@ internal sealed class EchoServer : IDisposable
     private volatile bool _stopping;
     private long _echoed;
 
-    /// <param name="segmented">Read with GRO and echo coalesced reads back with GSO (the bulk workload): <see cref="Native.SegmentedEcho"/>.</param>
+    /// <param name="segmented">Read with GRO and echo coalesced reads back with GSO (the bulk workload): <see cref="Native.MultiMessage"/>.</param>
     public EchoServer(int threads = 1, bool segmented = false)
     {
         _segmented = segmented;
@@ -33,7 +33,7 @@ internal sealed class EchoServer : IDisposable
             s.Bind(new IPEndPoint(IPAddress.Loopback, port));
             if (segmented)
             {
-                Native.SegmentedEcho.EnableGro(s.SafeHandle);
+                Native.MultiMessage.EnableGro(s.SafeHandle);
             }
 
             port = ((IPEndPoint)s.LocalEndPoint!).Port;
@@ -71,29 +71,7 @@ internal sealed class EchoServer : IDisposable
     {
         var socket = (Socket)state!;
         var handle = socket.SafeHandle;
-        if (_segmented)
-        {
-            RunSegmented(handle);
-            return;
-        }
-
-        using var batch = new Native.MultiMessage();
-        while (!_stopping)
-        {
-            int n = batch.Receive(handle);
-            if (n <= 0)
-            {
-                continue; // timeout (checks _stopping), EINTR, or an error for an earlier send
-            }
-
-            batch.EchoBack(handle, n);
-            Interlocked.Add(ref _echoed, n);
-        }
-    }
-
-    private void RunSegmented(System.Runtime.InteropServices.SafeHandle handle)
-    {
-        using var batch = new Native.SegmentedEcho();
+        using var batch = new Native.MultiMessage(_segmented);
         while (!_stopping)
         {
             int n = batch.Receive(handle);

@@ -69,7 +69,7 @@ internal sealed unsafe class DatagramBatch : IDisposable
         _messages = (MMsgHdr*)NativeMemory.AllocZeroed(Capacity, (nuint)sizeof(MMsgHdr));
         _iovecs = (IoVec*)NativeMemory.AllocZeroed(Capacity, (nuint)sizeof(IoVec));
         _addresses = (byte*)NativeMemory.AllocZeroed(Capacity, AddressSize);
-        _control = (byte*)NativeMemory.AllocZeroed(Capacity, ControlSize);
+        _control = segmented ? (byte*)NativeMemory.AllocZeroed(Capacity, ControlSize) : null; // only GRO reads have a control area to read
         _data = (byte*)NativeMemory.Alloc(Capacity, SlotSize);
         _headers = (byte*)NativeMemory.Alloc((nuint)_maxDatagrams, HeaderRoom);
         _sharedHeader = (byte*)NativeMemory.AllocZeroed(HeaderRoom);
@@ -303,7 +303,7 @@ internal sealed unsafe class DatagramBatch : IDisposable
             NativeMemory.Free(_messages);
             NativeMemory.Free(_iovecs);
             NativeMemory.Free(_addresses);
-            NativeMemory.Free(_control);
+            NativeMemory.Free(_control); // a no-op when the batch has none
             NativeMemory.Free(_data);
             NativeMemory.Free(_headers);
             NativeMemory.Free(_sharedHeader);

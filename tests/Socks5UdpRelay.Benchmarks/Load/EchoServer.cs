@@ -14,11 +14,14 @@ internal sealed class EchoServer : IDisposable
     private const int SoReusePort = 15;
     private readonly List<Socket> _sockets = [];
     private readonly List<Thread> _threads = [];
+    private readonly bool _segmented;
     private volatile bool _stopping;
     private long _echoed;
 
-    public EchoServer(int threads = 1)
+    /// <param name="segmented">Read with GRO and echo coalesced reads back with GSO (the bulk workload): <see cref="Native.MultiMessage"/>.</param>
+    public EchoServer(int threads = 1, bool segmented = false)
     {
+        _segmented = segmented;
         int port = 0;
         for (int i = 0; i < Math.Max(1, threads); i++)
         {
@@ -28,6 +31,11 @@ internal sealed class EchoServer : IDisposable
             s.SendBufferSize = 4 << 20;
             s.ReceiveTimeout = 100;
             s.Bind(new IPEndPoint(IPAddress.Loopback, port));
+            if (segmented)
+            {
+                Native.MultiMessage.EnableGro(s.SafeHandle);
+            }
+
             port = ((IPEndPoint)s.LocalEndPoint!).Port;
             _sockets.Add(s);
             var t = new Thread(Run) { IsBackground = true, Name = $"echo-{i}" };
@@ -63,7 +71,7 @@ internal sealed class EchoServer : IDisposable
     {
         var socket = (Socket)state!;
         var handle = socket.SafeHandle;
-        using var batch = new Native.MultiMessage();
+        using var batch = new Native.MultiMessage(_segmented);
         while (!_stopping)
         {
             int n = batch.Receive(handle);
@@ -72,8 +80,7 @@ internal sealed class EchoServer : IDisposable
                 continue; // timeout (checks _stopping), EINTR, or an error for an earlier send
             }
 
-            batch.EchoBack(handle, n);
-            Interlocked.Add(ref _echoed, n);
+            Interlocked.Add(ref _echoed, batch.EchoBack(handle, n));
         }
     }
 }

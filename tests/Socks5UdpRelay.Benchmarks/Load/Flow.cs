@@ -15,7 +15,7 @@ namespace Socks5UdpRelay.Benchmarks.Load;
 /// README's "UDP over TCP", with the notices opt-in as s5nc asks for it) the datagrams are frames
 /// on the control connection, which is then the socket the engine waits on; control frames are skipped.
 /// </summary>
-internal sealed class Flow : IDisposable
+internal sealed partial class Flow : IDisposable
 {
     public const int PayloadPrefix = 12;
 
@@ -37,7 +37,8 @@ internal sealed class Flow : IDisposable
     private long _nextSeq;
     private long _oldest;
 
-    public Flow(int id, IPEndPoint? proxy, IPEndPoint echo, int payloadLength, int window, bool small = false, bool overTcp = false)
+    /// <param name="burst">Datagrams per GSO send, read back with GRO (the bulk workload, Flow.Bulk.cs); 0: one send and one read per datagram.</param>
+    public Flow(int id, IPEndPoint? proxy, IPEndPoint echo, int payloadLength, int window, bool small = false, bool overTcp = false, int burst = 0)
     {
         if (overTcp)
         {
@@ -106,6 +107,10 @@ internal sealed class Flow : IDisposable
         _ringMask = ring - 1;
         _sentAt = new long[ring];
         _acked = new bool[ring];
+        if (burst > 1)
+        {
+            StartBulk(burst);
+        }
     }
 
     public int Id { get; }
@@ -131,6 +136,11 @@ internal sealed class Flow : IDisposable
 
     public bool TrySend(long now)
     {
+        if (_burst > 1)
+        {
+            return TrySendBurst(now);
+        }
+
         if (Outstanding > _ringMask)
         {
             return false;
@@ -169,6 +179,11 @@ internal sealed class Flow : IDisposable
         if (_stream is not null)
         {
             return DrainFrames(histogram, refill, wait);
+        }
+
+        if (_burst > 1)
+        {
+            return DrainBulk(histogram, refill);
         }
 
         int valid = 0;

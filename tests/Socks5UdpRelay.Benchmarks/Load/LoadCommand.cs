@@ -19,9 +19,12 @@ internal static class LoadCommand
                                        default when no target is given: --start-server ours --target direct
           --server-cpu N               pin started servers to CPU N (taskset -c N)
           --load-cpu N                 pin this tool (load and echo threads) to CPU N
-          --workloads LIST             throughput,latency,churn (default all three)
+          --workloads LIST             throughput,latency,churn (default all three); bulk: throughput as QUIC
+                                       stacks send, --burst datagrams per GSO send, read with GRO (echo too)
+          --burst N                    datagrams per GSO send for the bulk workload (default 16, at most 64)
           --transport LIST             udp,tcp: tcp measures each proxy again over its TCP connection (UDP over TCP,
-                                       CMD 0x05 with the notices opt-in), as NAME-tcp; churn is UDP only (default udp)
+                                       CMD 0x05 with the notices opt-in), as NAME-tcp; churn is UDP only, and
+                                       bulk over TCP sends its datagrams one frame at a time (default udp)
           --sizes LIST                 payload bytes (default 64,1200)
           --associations LIST          associations per run (default 1,16)
           --window W                   datagrams in flight per association for throughput (default 32)
@@ -48,13 +51,14 @@ internal static class LoadCommand
         {
             targets.AddRange(StartTargets(opts));
             using var echo = new EchoServer(opts.EchoThreads);
+            using var bulkEcho = opts.Workloads.Contains("bulk") ? new EchoServer(opts.EchoThreads, segmented: true) : null;
             Console.Error.WriteLine($"echo target {echo.EndPoint}; targets: {string.Join(", ", targets.Select(t => $"{t.Name}={(t.Proxy?.ToString() ?? "-")}{(t.Pid is { } p ? $" (pid {p})" : "")}"))}");
             var all = new List<RunRecord>();
             for (int run = 1; run <= opts.Runs; run++)
             {
                 foreach (var target in targets)
                 {
-                    foreach (var record in RunOnce(opts, target, echo, run))
+                    foreach (var record in RunOnce(opts, target, echo, bulkEcho, run))
                     {
                         Console.WriteLine(record.ToJson());
                         all.Add(record);
@@ -93,7 +97,7 @@ internal static class LoadCommand
         return opts.Transports.Contains("udp") ? [.. all, .. overTcp] : [.. all.Where(t => t.Proxy is null), .. overTcp];
     }
 
-    private static IEnumerable<RunRecord> RunOnce(LoadOptions o, Target target, EchoServer echo, int run)
+    private static IEnumerable<RunRecord> RunOnce(LoadOptions o, Target target, EchoServer echo, EchoServer? bulkEcho, int run)
     {
         foreach (string workload in o.Workloads)
         {
@@ -111,6 +115,7 @@ internal static class LoadCommand
                     {
                         "throughput" => Timed(o, target, echo, run, workload, size, associations, o.Window),
                         "latency" => Timed(o, target, echo, run, workload, size, associations, 1),
+                        "bulk" => Timed(o, target, bulkEcho!, run, workload, size, associations, o.Window, o.Burst),
                         "churn" => ChurnRun(o, target, echo, run, associations),
                         _ => throw new UsageException($"--workloads: unknown '{workload}'"),
                     };
@@ -119,14 +124,14 @@ internal static class LoadCommand
         }
     }
 
-    public static RunRecord Timed(LoadOptions o, Target target, EchoServer echo, int run, string workload, int size, int associations, int window)
+    public static RunRecord Timed(LoadOptions o, Target target, EchoServer echo, int run, string workload, int size, int associations, int window, int burst = 0)
     {
         var flows = new List<Flow>();
         try
         {
             for (int i = 0; i < associations; i++)
             {
-                flows.Add(new Flow(i, target.Proxy, echo.EndPoint, size, window, overTcp: target.OverTcp));
+                flows.Add(new Flow(i, target.Proxy, echo.EndPoint, size, window, overTcp: target.OverTcp, burst: target.OverTcp ? 0 : burst));
             }
 
             double cpu0 = 0, cpu1 = 0, self0 = 0, self1 = 0;
@@ -203,6 +208,9 @@ internal sealed class LoadOptions
 
     public int EchoThreads { get; set; } = 1;
 
+    /// <summary>Datagrams per GSO send in the bulk workload.</summary>
+    public int Burst { get; set; } = 16;
+
     public Dictionary<string, string> ServerEnv { get; } = [];
 
     public List<string> ServerArgs { get; } = [];
@@ -236,6 +244,7 @@ internal sealed class LoadOptions
         o.Runs = Math.Clamp(a.Int("runs", o.Runs), 1, 100);
         o.LoadThreads = Math.Clamp(a.Int("load-threads", o.LoadThreads), 1, 64);
         o.EchoThreads = Math.Clamp(a.Int("echo-threads", o.EchoThreads), 1, 64);
+        o.Burst = Math.Clamp(a.Int("burst", o.Burst), 2, 64);
         foreach (string kv in a.All("server-env"))
         {
             int eq = kv.IndexOf('=', StringComparison.Ordinal);

@@ -12,6 +12,12 @@ internal static class RawHttp
     public static async Task<string> GetAsync(IPEndPoint endpoint, string path)
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        return await GetAsync(socket, endpoint, path);
+    }
+
+    /// <summary><see cref="GetAsync(IPEndPoint, string)"/> over a socket of the caller's (one made in a network namespace).</summary>
+    public static async Task<string> GetAsync(Socket socket, IPEndPoint endpoint, string path)
+    {
         await socket.ConnectAsync(endpoint, TestTimeout.Token);
         await socket.SendAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: test\r\n\r\n"), SocketFlags.None, TestTimeout.Token);
         var response = new MemoryStream();

@@ -35,7 +35,7 @@ internal sealed class AssociateCommand(
     private static readonly byte[] DiscardBuffer = new byte[256];
 
     /// <summary>Runs the association until it ends; one method, since every suspended async method is an object an idle association keeps.</summary>
-    public async Task RunAsync(Socket control, IPEndPoint peer, Destination requested, CancellationToken stopping)
+    public async Task RunAsync(Socket control, IPEndPoint peer, Destination requested, CancellationToken stopping, string? user = null)
     {
         if (!clients.TryOpenAssociation(peer.Address, out string? limit))
         {
@@ -49,7 +49,7 @@ internal sealed class AssociateCommand(
         {
             ushort fixedPort = FixedClientPort(peer, requested);
             var writer = notices.OpenWriter(control);
-            var association = Open(control, peer, fixedPort, writer);
+            var association = Open(control, peer, fixedPort, writer, user);
             if (association is null)
             {
                 return;
@@ -110,7 +110,7 @@ internal sealed class AssociateCommand(
     }
 
     /// <summary>The client-facing socket and the association around it; null (the client told why) when no port is free.</summary>
-    private UdpAssociation? Open(Socket control, IPEndPoint peer, ushort fixedPort, NoticeWriter writer)
+    private UdpAssociation? Open(Socket control, IPEndPoint peer, ushort fixedPort, NoticeWriter writer, string? user)
     {
         var local = EndPoints.Normalize(control.LocalEndPoint);
         IClientSocket? client;
@@ -135,7 +135,7 @@ internal sealed class AssociateCommand(
 
         try
         {
-            return associations.Create(client, peer, fixedPort, writer);
+            return associations.Create(client, peer, fixedPort, writer, user);
         }
         catch
         {

@@ -31,7 +31,7 @@ internal sealed class ControlSession(Socket socket, Handshake handshake, Associa
             switch (r.Command)
             {
                 case Socks5Command.UdpAssociate:
-                    await associate.RunAsync(socket, _peer, r.Destination, stopping).ConfigureAwait(false);
+                    await associate.RunAsync(socket, _peer, r.Destination, stopping, r.User).ConfigureAwait(false);
                     break;
                 case Socks5Command.Connect:
                     await connect.RunAsync(socket, _peer, r.Destination, early, stopping).ConfigureAwait(false);

@@ -50,7 +50,8 @@ internal sealed class Handshake(TimeSpan timeout, UserDirectory users, RelayMetr
             }
 
             ReplyWriter.Send(socket, static (b, m) => MethodSelection.WriteReply(b, m), method);
-            if (method == AuthMethod.UsernamePassword && !await AuthenticateAsync(socket, input, peer, deadline.Token).ConfigureAwait(false))
+            string? user = null;
+            if (method == AuthMethod.UsernamePassword && (user = await AuthenticateAsync(socket, input, peer, deadline.Token).ConfigureAwait(false)) is null)
             {
                 return null;
             }
@@ -60,7 +61,7 @@ internal sealed class Handshake(TimeSpan timeout, UserDirectory users, RelayMetr
                 var status = Socks5Request.TryRead(input.Data, out var command, out var destination, out int consumed, out var invalidReply);
                 if (status == OperationStatus.Done)
                 {
-                    var request = new ParsedRequest(command, Destination.From(destination));
+                    var request = new ParsedRequest(command, Destination.From(destination), user);
                     input.Consume(consumed);
                     return request;
                 }
@@ -86,8 +87,8 @@ internal sealed class Handshake(TimeSpan timeout, UserDirectory users, RelayMetr
         }
     }
 
-    /// <summary>RFC 1929: reads the credentials and answers; a failure is answered only after a delay, then the connection closes.</summary>
-    private async Task<bool> AuthenticateAsync(Socket socket, HandshakeBuffer input, IPEndPoint peer, CancellationToken cancellationToken)
+    /// <summary>RFC 1929: reads the credentials and answers with the user's name; a failure (null) is answered only after a delay, then the connection closes.</summary>
+    private async Task<string?> AuthenticateAsync(Socket socket, HandshakeBuffer input, IPEndPoint peer, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -96,7 +97,7 @@ internal sealed class Handshake(TimeSpan timeout, UserDirectory users, RelayMetr
             {
                 ReplyWriter.Send(socket, static (b, _) => UsernamePasswordAuth.WriteReply(b, UsernamePasswordAuth.StatusSuccess), 0);
                 Log.Authenticated(logger, peer, user);
-                return true;
+                return user;
             }
 
             if (status == OperationStatus.Done || status == OperationStatus.InvalidData)
@@ -105,13 +106,13 @@ internal sealed class Handshake(TimeSpan timeout, UserDirectory users, RelayMetr
                 metrics.RecordAuthFailure();
                 await Task.Delay(users.FailureDelay, time, cancellationToken).ConfigureAwait(false);
                 ReplyWriter.Send(socket, static (b, _) => UsernamePasswordAuth.WriteReply(b, UsernamePasswordAuth.StatusFailure), 0);
-                return false;
+                return null;
             }
 
             if (!await input.ReadMoreAsync(socket, cancellationToken).ConfigureAwait(false))
             {
                 LogMalformedIf(input.Data.Length > 0, peer, "authentication");
-                return false;
+                return null;
             }
         }
     }

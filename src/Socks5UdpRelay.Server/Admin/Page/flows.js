@@ -186,6 +186,7 @@
 
   function summarize(total, at) {
     $('summary').textContent = `${total} association${total === 1 ? '' : 's'} · ${new Date(at).toLocaleTimeString()}`;
+    $('summary').dataset.at = at; // the server's time of the tick shown
     $('empty').hidden = associations.size > 0;
   }
 

@@ -24,6 +24,9 @@ internal sealed class Target : IDisposable
 
     public StartedServer? Started { get; }
 
+    /// <summary>Set for <c>ours-stream</c>: while this target is measured, a flow stream is read from this endpoint with this token.</summary>
+    public (IPEndPoint Endpoint, string Token)? FlowStream { get; init; }
+
     public double CpuSeconds() => Pid is { } p ? ProcessStats.CpuSeconds(p) : double.NaN;
 
     public void Dispose() => Started?.Dispose();

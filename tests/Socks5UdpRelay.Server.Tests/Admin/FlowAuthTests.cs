@@ -50,6 +50,18 @@ public sealed class FlowAuthTests
     }
 
     [Fact]
+    public async Task TheProxy_DoesNotCarryAClientToTheFlowView()
+    {
+        await using var view = await FlowViewServer.StartAsync();
+        await using var raw = await RawSocks.ConnectAsync(view.Server.EndPoint);
+        await raw.SendAsync(0x05, 0x01, 0x00);
+        Assert.Equal(new byte[] { 0x05, 0x00 }, await raw.ReadAsync(2));
+        int port = view.Http.Port;
+        await raw.SendAsync(0x05, 0x01, 0x00, 0x01, 127, 0, 0, 1, (byte)(port >> 8), (byte)port); // CONNECT 127.0.0.1:port
+        Assert.Equal(new byte[] { 0x05, 0x02 }, await raw.ReadAsync(2)); // connection not allowed by ruleset
+    }
+
+    [Fact]
     public async Task TheSchemeIsCaseInsensitive()
     {
         await using var view = await FlowViewServer.StartAsync();

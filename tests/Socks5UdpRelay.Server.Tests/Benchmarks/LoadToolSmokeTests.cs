@@ -38,7 +38,7 @@ public sealed class LoadToolSmokeTests
     }
 
     /// <summary>The tool's dll in the same configuration as these tests (the solution builds both).</summary>
-    private static string LoadToolPath()
+    internal static string LoadToolPath()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory); // tests/Socks5UdpRelay.Server.Tests/bin/<Configuration>/<tfm>/
         string tfm = dir.Name;

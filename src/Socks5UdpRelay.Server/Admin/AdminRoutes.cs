@@ -128,7 +128,7 @@ internal sealed class AdminRoutes
 
     private async Task ListAsync(HttpExchange exchange, CancellationToken cancellationToken)
     {
-        if (!FlowQuery.TryParse(exchange.Request, _options.MaxPageSize, out var query, out string? error))
+        if (!FlowQuery.TryParse(exchange.Request, _options.MaxPageSize, FlowQuery.DefaultPageLimit, out var query, out string? error))
         {
             await exchange.RespondTextAsync(400, error!, cancellationToken, NoStore).ConfigureAwait(false);
             return;
@@ -196,7 +196,7 @@ internal sealed class AdminRoutes
 
     private async Task StreamAsync(HttpExchange exchange, CancellationToken deadline, CancellationToken stopping)
     {
-        if (!FlowQuery.TryParse(exchange.Request, _options.MaxPageSize, out var query, out string? error))
+        if (!FlowQuery.TryParse(exchange.Request, _options.MaxPageSize, _options.MaxPageSize, out var query, out string? error))
         {
             await exchange.RespondTextAsync(400, error!, deadline, NoStore).ConfigureAwait(false);
             return;

@@ -13,13 +13,14 @@ namespace Socks5UdpRelay.Server.Admin;
 /// </summary>
 internal sealed record FlowQuery(string? User, IPNetwork? Client, string? Destination, long After, int Limit)
 {
-    public const int DefaultLimit = 100;
+    /// <summary>A page's size unless <c>limit=</c> says otherwise; a stream holds up to <c>Admin:MaxPageSize</c> (it is the live view of them all).</summary>
+    public const int DefaultPageLimit = 100;
 
     private static readonly string[] Names = ["user", "client", "destination", "after", "limit"];
 
-    public static bool TryParse(HttpRequestHead request, int maxPageSize, out FlowQuery query, out string? error)
+    public static bool TryParse(HttpRequestHead request, int maxPageSize, int defaultLimit, out FlowQuery query, out string? error)
     {
-        query = new FlowQuery(null, null, null, 0, Math.Min(DefaultLimit, maxPageSize));
+        query = new FlowQuery(null, null, null, 0, Math.Min(defaultLimit, maxPageSize));
         error = null;
         try
         {

@@ -185,7 +185,8 @@
   }
 
   function summarize(total, at) {
-    $('summary').textContent = `${total} association${total === 1 ? '' : 's'} · ${new Date(at).toLocaleTimeString()}`;
+    const shown = associations.size < total ? `${associations.size} of ` : '';
+    $('summary').textContent = `${shown}${total} association${total === 1 ? '' : 's'} · ${new Date(at).toLocaleTimeString()}`;
     $('summary').dataset.at = at; // the server's time of the tick shown
     $('empty').hidden = associations.size > 0;
   }

@@ -16,7 +16,7 @@ internal static class Program
 
         """;
 
-    private static readonly HashSet<string> Flags = ["smoke", "help", "types"];
+    private static readonly HashSet<string> Flags = ["smoke", "help", "types", "flow-stream"];
 
     public static int Main(string[] argv)
     {

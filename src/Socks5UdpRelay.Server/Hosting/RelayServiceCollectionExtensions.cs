@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Socks5UdpRelay.Protocol;
+using Socks5UdpRelay.Server.Admin;
 using Socks5UdpRelay.Server.Auth;
 using Socks5UdpRelay.Server.Control;
 using Socks5UdpRelay.Server.Icmp;
@@ -90,6 +91,7 @@ internal static class RelayServiceCollectionExtensions
 
         AddControl(services);
         services.AddSingleton<PrometheusExporter>();
+        services.AddFlowView(configuration);
         services.AddSingleton<MetricsEndpoint>();
         services.AddSingleton<Socks5Listener>();
         services.AddSingleton<IRelayEndpoints>(sp => sp.GetRequiredService<Socks5Listener>());

@@ -5,6 +5,7 @@ using Socks5UdpRelay.Cli.Doctor;
 using Socks5UdpRelay.Cli.Forward;
 using Socks5UdpRelay.Cli.Probe;
 using Socks5UdpRelay.Cli.Send;
+using Socks5UdpRelay.Cli.Tun;
 
 namespace Socks5UdpRelay.Cli;
 
@@ -20,12 +21,13 @@ public static class Cli
           s5nc forward --listen 127.0.0.1:5353 192.0.2.53 53 &  dig -p 5353 @127.0.0.1 example.org
           SOCKS5_PROXY=socks5://alice@proxy.example:1080 SOCKS5_PASSWORD=... s5nc probe host.example 53
           s5nc doctor --proxy 10.0.0.1:1080 --target 192.0.2.7:7
+          sudo s5nc tun --proxy 10.0.0.1:1080 --route 192.0.2.0/24
         """;
 
     /// <summary>
     /// Runs s5nc with text streams and, unless given, the process environment. Datagram bytes are
     /// read from and written to the streams as UTF-8. Never throws for anything the user did:
-    /// returns the exit code (0 success, 1 unreachable, 2 usage, 3 proxy, 4 authentication).
+    /// returns the exit code (0 success, 1 unreachable, 2 usage, 3 proxy, 4 authentication, 5 tun's host set-up).
     /// </summary>
     public static Task<int> RunAsync(
         string[] args,
@@ -100,8 +102,9 @@ public static class Cli
     {
         var common = new CommonOptions();
         var root = new RootCommand("s5nc: nc -u through a SOCKS5 proxy. Sends, probes and forwards UDP, diagnoses a proxy's UDP (doctor), and reports the ICMP errors "
-            + "a Socks5UdpRelay proxy passes back as notices (port unreachable and the rest).\n"
-            + "Exit codes: 0 success, 1 destination refused or unreachable, 2 usage error, 3 proxy unreachable or refused, 4 authentication failed.");
+            + "a Socks5UdpRelay proxy passes back as notices (port unreachable and the rest); tun carries any program's UDP through it.\n"
+            + "Exit codes: 0 success, 1 destination refused or unreachable, 2 usage error, 3 proxy unreachable or refused, 4 authentication failed, "
+            + "5 tun could not set up the host.");
         common.AddTo(root);
         var send = SendCommand.Create(common, console);
         var probe = ProbeCommand.Create(common, console);
@@ -111,6 +114,8 @@ public static class Cli
         root.Subcommands.Add(forward);
         var doctor = DoctorCommand.Create(common, console);
         root.Subcommands.Add(doctor);
+        var tun = TunCommand.Create(common, console);
+        root.Subcommands.Add(tun);
         var examples = new Dictionary<Command, string>
         {
             [root] = RootExamples,
@@ -118,6 +123,7 @@ public static class Cli
             [probe] = ProbeCommand.Examples,
             [forward] = ForwardCommand.Examples,
             [doctor] = DoctorCommand.Examples,
+            [tun] = TunCommand.Examples,
         };
         HelpWithExamples.Install(root, examples);
         return root;

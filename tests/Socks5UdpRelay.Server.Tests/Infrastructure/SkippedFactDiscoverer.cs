@@ -7,7 +7,7 @@ namespace Socks5UdpRelay.Server.Tests.Infrastructure;
 public sealed class SkippedFactDiscoverer(IMessageSink diagnosticMessageSink) : FactDiscoverer(diagnosticMessageSink)
 {
     public const string TypeName = "Socks5UdpRelay.Server.Tests.Infrastructure." + nameof(SkippedFactDiscoverer);
-    public const string AssemblyName = "Socks5UdpRelay.Server.Tests";
+    public const string AssemblyName = TestAssembly.Name;
 
     protected override IXunitTestCase CreateTestCase(ITestFrameworkDiscoveryOptions discoveryOptions, ITestMethod testMethod, IAttributeInfo factAttribute)
         => SkippedTestCase.ForSkip(DiagnosticMessageSink, discoveryOptions, testMethod, factAttribute) ?? base.CreateTestCase(discoveryOptions, testMethod, factAttribute);

@@ -9,9 +9,9 @@ namespace Socks5UdpRelay.Cli.Tests.Tun;
 /// The five-namespace chain (client ─ relay ─ router1 ═ 1280-byte link ═ router2 ─ target) set up
 /// for <c>s5nc tun</c>: the real server out of process in the relay namespace, a UDP echo on the
 /// target's port 7000 (7001 closed), dnsmasq on the target, REJECT rules in router1 for one port per
-/// kind of error, and the relay forwarding with router1 routing back to the client, so the same
-/// programs also run without a proxy, routed directly through the relay. Nothing is built where the
-/// tests would skip.
+/// kind of error, and router1 routing back to the client, so that with the relay forwarding
+/// (<see cref="SetRelayForwarding"/>) the same programs also run without a proxy, routed directly
+/// through the relay. Nothing is built where the tests would skip.
 /// </summary>
 public class TunLab : IAsyncLifetime
 {
@@ -56,7 +56,6 @@ public class TunLab : IAsyncLifetime
 
         _topology = NetnsTopology.Create();
         var t = _topology;
-        t.Exec(t.RelayNamespace, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1");
         t.Exec(t.Router1Namespace, "ip", "route", "add", "10.201.1.0/24", "via", t.RelayEgress.V4.ToString());
         t.Exec(t.Router1Namespace, "ip", "-6", "route", "add", "fd00:201:1::/64", "via", t.RelayEgress.V6.ToString());
         foreach (var rule in RejectRules)
@@ -115,6 +114,17 @@ public class TunLab : IAsyncLifetime
     {
         tun.Terminate();
         return await tun.WaitForExitAsync(TimeSpan.FromSeconds(20));
+    }
+
+    /// <summary>
+    /// The relay forwards (the client then reaches the target directly, for the reference runs) or not
+    /// (the default: then the client reaches the target only through the gateway, so a check cannot
+    /// pass because its datagrams went around it).
+    /// </summary>
+    public void SetRelayForwarding(bool on)
+    {
+        string value = on ? "1" : "0";
+        Topology.Exec(Topology.RelayNamespace, "sysctl", "-q", "-w", $"net.ipv4.ip_forward={value}", $"net.ipv6.conf.all.forwarding={value}");
     }
 
     /// <summary>Forgets every path MTU the client and the relay learned, so each run starts from the links' MTUs.</summary>

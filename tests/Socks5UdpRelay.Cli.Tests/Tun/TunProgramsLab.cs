@@ -39,6 +39,7 @@ public abstract class TunProgramsLab : TunLab
         }
 
         SetClientReversePathFilter(ReversePathFilter);
+        SetRelayForwarding(true);
         foreach (bool v6 in new[] { false, true })
         {
             _direct[Key("nc-echo", v6)] = TunChecks.NcEcho(this, v6);
@@ -63,7 +64,7 @@ public abstract class TunProgramsLab : TunLab
 
         // From now on nothing reaches the target from the client but through the gateway: a check that
         // passed because its datagrams went around it would have had to be forwarded by the relay.
-        Topology.Exec(Topology.RelayNamespace, "sysctl", "-q", "-w", "net.ipv4.ip_forward=0", "net.ipv6.conf.all.forwarding=0");
+        SetRelayForwarding(false);
         FlushPathMtus();
         Tun = await StartTunAsync();
     }

@@ -7,23 +7,6 @@ using Socks5UdpRelay.Server.Tests.Infrastructure;
 
 namespace Socks5UdpRelay.Cli.Tests.Tun;
 
-/// <summary>What a program printed: compared whole between a direct run and one through the gateway.</summary>
-internal sealed record ProgramOutput(int ExitCode, string Stdout, string Stderr)
-{
-    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}--- stderr\n{Stderr}";
-}
-
-/// <summary>
-/// What a connected UDP socket saw after one datagram: its second operation (a reply, the errno it
-/// failed with, or <c>TimedOut</c> for silence) and, with IP_RECVERR, the error queue's entry.
-/// </summary>
-internal sealed record SocketOutcome(string SecondOperation, string? Errno = null, string? Origin = null, int Type = -1, int Code = -1, string? Reporter = null, int Mtu = 0)
-{
-    public override string ToString() => Errno is null
-        ? SecondOperation
-        : $"{SecondOperation}; queue: {Errno} {Origin} {Type}/{Code} from {Reporter} mtu {Mtu}";
-}
-
 /// <summary>
 /// The checks the tun tests run twice, directly and through the gateway: Debian's nc, dig,
 /// traceroute and tracepath, unmodified, and a plain connected socket.

@@ -74,15 +74,3 @@ public abstract class TunProgramsLab : TunLab
 
     private static string Key(string check, bool v6) => $"{check} {(v6 ? "IPv6" : "IPv4")}";
 }
-
-/// <summary>The client namespace as a fresh one is: rp_filter 0.</summary>
-public sealed class TunProgramsLabNoReversePathFilter : TunProgramsLab
-{
-    protected override int ReversePathFilter => 0;
-}
-
-/// <summary>Strict reverse-path filtering (many distributions' default) in the client namespace: rp_filter 1.</summary>
-public sealed class TunProgramsLabStrictReversePathFilter : TunProgramsLab
-{
-    protected override int ReversePathFilter => 1;
-}

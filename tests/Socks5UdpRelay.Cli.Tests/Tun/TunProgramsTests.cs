@@ -170,16 +170,3 @@ public abstract class TunProgramsTests(TunProgramsLab lab)
         Assert.True(direct.Lines.SequenceEqual(through.Lines), $"direct:\n{direct.Output}\nthrough the gateway:\n{through.Output}");
     }
 }
-
-[Collection(TunCollection.Name)]
-public sealed class TunProgramsNoReversePathFilterTests(TunProgramsLabNoReversePathFilter lab) : TunProgramsTests(lab), IClassFixture<TunProgramsLabNoReversePathFilter>;
-
-[Collection(TunCollection.Name)]
-public sealed class TunProgramsStrictReversePathFilterTests(TunProgramsLabStrictReversePathFilter lab) : TunProgramsTests(lab), IClassFixture<TunProgramsLabStrictReversePathFilter>;
-
-/// <summary>The tun tests run one class at a time: each holds a topology, a server and a gateway, and the machine has two cores.</summary>
-[CollectionDefinition(Name)]
-public sealed class TunCollection
-{
-    public const string Name = "s5nc tun in namespaces";
-}

@@ -1,4 +1,5 @@
 using Socks5UdpRelay.Benchmarks.Alloc;
+using Socks5UdpRelay.Benchmarks.Gateway;
 using Socks5UdpRelay.Benchmarks.Infrastructure;
 using Socks5UdpRelay.Benchmarks.Load;
 using Socks5UdpRelay.Benchmarks.Micro;
@@ -48,6 +49,7 @@ internal static class Program
                 "alloc" => AllocCommand.Run(args),
                 "scale" => ScaleCommand.Run(args),
                 "notice-latency" => NoticeLatencyCommand.Run(args),
+                "gateway" => GatewayCommand.Run(args),
                 _ => throw new UsageException($"unknown command '{argv[0]}'"),
             };
         }
@@ -74,6 +76,7 @@ internal static class Program
         Console.Error.WriteLine(LoadCommand.Usage);
         Console.Error.WriteLine(SmokeCommand.Usage);
         Console.Error.WriteLine(NoticeLatencyCommand.Usage);
+        Console.Error.WriteLine(GatewayCommand.Usage);
         Console.Error.WriteLine(AllocCommand.Usage);
         Console.Error.WriteLine(ScaleCommand.Usage);
         Console.Error.WriteLine(MicroCommand.Usage);

@@ -86,8 +86,10 @@ internal sealed class TunRunner(CliConsole console)
         }
     }
 
+    /// <summary>The counters, and the bytes this process allocated so far (the load tool divides them by the datagrams between two readings).</summary>
     private static void PrintCounters(ILogger logger, TunGateway gateway, ProxyUplink uplink) =>
-        TunLog.Counters(logger, $"device {gateway.Counters}; proxy {uplink.Counters} open-flows={uplink.FlowCount} open-associations={uplink.AssociationCount}");
+        TunLog.Counters(logger, $"device {gateway.Counters}; proxy {uplink.Counters} open-flows={uplink.FlowCount} open-associations={uplink.AssociationCount} " +
+            $"allocated={GC.GetTotalAllocatedBytes(precise: true)}");
 
     /// <summary>The proxy options with every socket marked, so the gateway's own datagrams never enter its device.</summary>
     private static Socks5ProxyOptions Marked(Socks5ProxyOptions options, uint mark) => new()

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 namespace Socks5UdpRelay.Benchmarks.Load;
 
 /// <summary>
-/// The UDP echo target on 127.0.0.1: each datagram goes back unchanged to where it came from.
+/// The UDP echo target (on 127.0.0.1 unless told otherwise): each datagram goes back unchanged to where it came from.
 /// Blocking receives on dedicated threads (one socket each, SO_REUSEPORT on one port when there
 /// are several), recvmmsg/sendmmsg in batches, no allocation per datagram; stops within 100 ms of <see cref="Dispose"/>.
 /// </summary>
@@ -17,8 +17,10 @@ internal sealed class EchoServer : IDisposable
     private volatile bool _stopping;
     private long _echoed;
 
-    public EchoServer(int threads = 1)
+    /// <param name="bind">The address to serve on (default 127.0.0.1).</param>
+    public EchoServer(int threads = 1, IPAddress? bind = null)
     {
+        var address = bind ?? IPAddress.Loopback;
         int port = 0;
         for (int i = 0; i < Math.Max(1, threads); i++)
         {
@@ -27,14 +29,14 @@ internal sealed class EchoServer : IDisposable
             s.ReceiveBufferSize = 4 << 20;
             s.SendBufferSize = 4 << 20;
             s.ReceiveTimeout = 100;
-            s.Bind(new IPEndPoint(IPAddress.Loopback, port));
+            s.Bind(new IPEndPoint(address, port));
             port = ((IPEndPoint)s.LocalEndPoint!).Port;
             _sockets.Add(s);
             var t = new Thread(Run) { IsBackground = true, Name = $"echo-{i}" };
             _threads.Add(t);
         }
 
-        EndPoint = new IPEndPoint(IPAddress.Loopback, port);
+        EndPoint = new IPEndPoint(address, port);
         for (int i = 0; i < _threads.Count; i++)
         {
             _threads[i].Start(_sockets[i]);

@@ -33,7 +33,8 @@ internal sealed class Flow : IDisposable
     private long _nextSeq;
     private long _oldest;
 
-    public Flow(int id, IPEndPoint? proxy, IPEndPoint echo, int payloadLength, int window, bool small = false)
+    /// <param name="bind">The address the flow's UDP socket binds (default 127.0.0.1; the gateway benchmark binds its namespace's own).</param>
+    public Flow(int id, IPEndPoint? proxy, IPEndPoint echo, int payloadLength, int window, bool small = false, IPAddress? bind = null)
     {
         // small: many idle flows (scale, churn) need neither 64 KiB buffers nor 4 MiB socket buffers.
         _receive = new byte[small ? Math.Max(2048, payloadLength + 512) : 65_536];
@@ -54,7 +55,7 @@ internal sealed class Flow : IDisposable
                 _udp.SendBufferSize = 4 << 20;
             }
 
-            _udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            _udp.Bind(new IPEndPoint(bind ?? IPAddress.Loopback, 0));
         }
         catch
         {

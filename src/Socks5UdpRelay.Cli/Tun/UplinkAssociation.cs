@@ -107,16 +107,16 @@ internal sealed class UplinkAssociation : IAsyncDisposable
             association.Start();
             return association;
         }
-        catch (SocketException e)
+        catch (Exception e)
         {
             control?.Dispose();
             udp?.Dispose();
-            throw new Socks5Exception(Socks5ErrorKind.ProxyUnreachable, $"Could not open a UDP socket towards the proxy's relay: {e.Message}", e);
-        }
-        catch
-        {
-            control?.Dispose();
-            udp?.Dispose();
+            if (e is SocketException socket)
+            {
+                // On our side of the handshake: binding or connecting the UDP socket.
+                throw new Socks5Exception(Socks5ErrorKind.ProxyUnreachable, $"Could not open a UDP socket towards the proxy's relay: {socket.Message}", socket);
+            }
+
             throw;
         }
     }

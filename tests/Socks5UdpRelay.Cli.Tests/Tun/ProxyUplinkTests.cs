@@ -112,6 +112,29 @@ public sealed class ProxyUplinkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AProxyThatGrantsFewerMappings_SaysSoWithLimit_AndMoreAssociationsCarryTheRest()
+    {
+        await using var server = await RelayServer.StartAsync(settings: new Dictionary<string, string?> { ["Relay:MaxMappingsPerAssociation"] = "4" });
+        using var target = LoopbackTarget.Start();
+        var (uplink, downlink, _) = await StartAsync(new UplinkSettings { ReadyMappings = 2 }, server: server);
+
+        for (int flow = 1; flow <= 10; flow++)
+        {
+            uplink.Send(new FlowId(flow), Key(target.EndPoint), "hello"u8, 0);
+        }
+
+        var answered = new HashSet<long>();
+        while (answered.Count < 10)
+        {
+            answered.Add((await downlink.NextReplyAsync()).Flow.Value);
+        }
+
+        // 3 MAPs per association (4 with mapping 0): 10 sockets and 2 ready need at least 4 associations.
+        Assert.InRange(uplink.Counters.AssociationsOpened, 4, 6);
+        Assert.Equal(10, target.Received.Take(10).Select(r => r.Source.Port).Distinct().Count());
+    }
+
+    [Fact]
     public async Task NoticeAboutAFlowsDatagram_GoesToThatFlow()
     {
         var closed = LoopbackTarget.Start();

@@ -259,6 +259,26 @@ public sealed class ProxyUplinkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheProxyRestarting_EndsTheAssociations_AndTheSocketsGetNewMappingsFromTheNewOne()
+    {
+        var first = await RelayServer.StartAsync();
+        int port = first.EndPoint.Port;
+        using var target = LoopbackTarget.Start();
+        var (uplink, downlink, log) = await StartAsync(server: first);
+        uplink.Send(new FlowId(1), Key(target.EndPoint), "before"u8, 0);
+        await downlink.NextReplyAsync();
+
+        await first.DisposeAsync(); // CLOSING reason=shutdown, then the control connections end
+        await Eventually(() => log.Count("program sockets move to new mappings") > 0);
+        await using var second = await RelayServer.StartAsync(settings: new Dictionary<string, string?> { ["Relay:Listen:0"] = $"127.0.0.1:{port}" });
+        await Eventually(() => uplink.AssociationCount > 0); // the pool opens one as soon as it can (it retries each second)
+        uplink.Send(new FlowId(1), Key(target.EndPoint), "after"u8, 0);
+
+        Assert.Equal("after", Encoding.ASCII.GetString((await downlink.NextReplyAsync()).Payload));
+        Assert.True(uplink.Counters.MappingsLost > 0);
+    }
+
+    [Fact]
     public async Task SteadyDatagrams_AllocateNothing_OnTheSendingOrTheReceivingThread()
     {
         using var target = LoopbackTarget.Start();

@@ -113,6 +113,13 @@ internal sealed class RoutingPlan
     public string SourceValidMarkPath => $"/proc/sys/net/ipv4/conf/{Device}/src_valid_mark";
 
     /// <summary>
+    /// For a gateway without IPv6 prefixes, the sysctl file that switches IPv6 off on the device: else
+    /// the kernel gives it a link-local address and sends router and multicast listener messages into
+    /// it, which the gateway could only count and drop.
+    /// </summary>
+    public string DisableIPv6Path => $"/proc/sys/net/ipv6/conf/{Device}/disable_ipv6";
+
+    /// <summary>
     /// Of <c>ip rule show</c>'s output, how many rules at each of our priorities look up our table:
     /// the rules to delete, whether this instance added them or a killed one did.
     /// </summary>

@@ -49,6 +49,22 @@ public sealed partial class TunLifecycleTests(TunLab lab) : IClassFixture<TunLab
     }
 
     [RootFact]
+    public async Task TheProxyInsideARoutedPrefix_ItsOwnDatagramsNeverLoopIntoTheDevice()
+    {
+        // 10.201.0.0/16 holds the proxy (10.201.1.1) and its relay port as well as the target.
+        var tun = await lab.StartTunAsync("--proxy", lab.Proxy, "--route", "10.201.0.0/16");
+
+        var echo = TunChecks.NcEcho(lab, v6: false);
+        TunChecks.Run(lab.Topology.ClientNamespace, "kill", ["-USR1", tun.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await tun.WaitForOutputAsync("counters: device read=");
+        await TunLab.StopAsync(tun);
+
+        Assert.Equal("hi\n", echo.Stdout);
+        // The program's one datagram entered the device; none of the gateway's own datagrams to the relay did.
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(tun.Output, "counters: device read=1 datagrams=1 "), tun.Output);
+    }
+
+    [RootFact]
     public async Task SigUsr1_PrintsTheCounters()
     {
         var tun = await lab.StartTunAsync();

@@ -9,8 +9,8 @@ namespace Socks5UdpRelay.Cli.Tun;
 /// proxy (the README's "Transparent gateway"). With <c>MAP</c> they are made on a few shared
 /// associations, each filled up to what the proxy allows (<c>MAP-FAILED reason=limit</c> says
 /// when; 63 by default, the server's 64 less mapping 0, which the gateway leaves unused so no
-/// program socket ever inherits another's port), another opened when all are full, and one left
-/// empty for <see cref="EmptyAssociationLifetime"/> closed. Without <c>MAP</c> each mapping is a
+/// program socket ever inherits another's port), another opened before they are full (when less
+/// than a pool's worth of room is left), and one left empty for <see cref="EmptyAssociationLifetime"/> closed. Without <c>MAP</c> each mapping is a
 /// whole association, as many as the proxy grants (a refused UDP ASSOCIATE says how many).
 /// Thread-safe; nothing here calls into a flow while holding the pool's lock.
 /// </summary>
@@ -241,8 +241,9 @@ internal sealed class MappingPool : IAsyncDisposable
                 {
                     shared.EmptySince = now;
                 }
-                else if (_time.GetElapsedTime(shared.EmptySince, now) >= EmptyAssociationLifetime)
+                else if (_time.GetElapsedTime(shared.EmptySince, now) >= EmptyAssociationLifetime && Room(except: shared) >= _target)
                 {
+                    // Only while the others keep a pool's worth of room: else it is the one opened ahead.
                     _shared.RemoveAt(i);
                     (retired ??= []).Add(shared.Association);
                 }
@@ -287,6 +288,10 @@ internal sealed class MappingPool : IAsyncDisposable
 
         await Task.WhenAll(background).ConfigureAwait(false);
     }
+
+    /// <summary>MAPs the shared associations (but <paramref name="except"/>) can still take. Under the lock.</summary>
+    private int Room(Shared? except) =>
+        _shared.Where(s => s != except && !s.Paused).Sum(s => Math.Max(0, s.Capacity - s.Association.MappingCount - s.Making));
 
     private bool TryDequeueReady(out UplinkMapping mapping)
     {
@@ -374,6 +379,14 @@ internal sealed class MappingPool : IAsyncDisposable
                 }
 
                 wanted--;
+            }
+
+            // The next association is opened while the others can still take a pool's worth of MAPs,
+            // so a burst (a traceroute: 16 sockets at once, 90 in all) never waits for a TCP handshake.
+            if (UsesMap && !_opening && now >= _openAfter && Room(except: null) < _target)
+            {
+                _opening = true;
+                starts.Add(OpenSharedAsync);
             }
         }
 

@@ -7,7 +7,7 @@ using Socks5UdpRelay.Benchmarks.Micro;
 namespace Socks5UdpRelay.Benchmarks;
 
 /// <summary>
-/// Load tool, microbenchmarks and resource checks for the relay (issue #6). Loopback only;
+/// Load tool, microbenchmarks and resource checks for the relay (issue #6). Loopback only (the gateway benchmark: namespaces of its own);
 /// every loop is bounded by time and count; child processes die with this one.
 /// </summary>
 internal static class Program

@@ -24,6 +24,8 @@ internal static class GatewayCommand
           --window W                   datagrams in flight per socket for throughput (default 32)
           --duration S / --warmup S    measured seconds / warm-up seconds per run (default 3 / 1)
           --runs R                     repetitions; the table shows medians (default 3)
+          --via LIST                   socks,gateway (default both; one alone, e.g. to profile the gateway)
+          --workloads LIST             latency,throughput,new-flows (default all three)
           --flows N                    DNS-like exchanges through the gateway, each from a new socket (default 1000)
           --flow-batch N               exchanges started at once (default 16)
           --server-cpu N / --tun-cpu N / --load-cpu N    pin the proxy / s5nc tun / this tool to a CPU
@@ -39,6 +41,8 @@ internal static class GatewayCommand
             Duration = Math.Clamp(args.Double("duration", 3), 0.1, 600),
             Warmup = Math.Clamp(args.Double("warmup", 1), 0, 60),
             Runs = Math.Clamp(args.Int("runs", 3), 1, 100),
+            Via = args.Strings("via", ["socks", "gateway"]),
+            Workloads = args.Strings("workloads", ["latency", "throughput", "new-flows"]),
             Flows = Math.Clamp(args.Int("flows", 1000), 1, 100_000),
             FlowBatch = Math.Clamp(args.Int("flow-batch", 16), 1, 1024),
             ServerCpu = args.Get("server-cpu") is null ? (int?)null : args.Int("server-cpu", 0),
@@ -64,21 +68,24 @@ internal static class GatewayCommand
             double idleBytesPerSecond = IdleAllocationRate(lab);
             foreach (int size in o.Sizes)
             {
-                foreach (string via in new[] { "socks", "gateway" })
+                foreach (string via in o.Via.Where(_ => o.Workloads.Contains("latency")))
                 {
                     all.Add(Timed(lab, run, via, "latency", size, sockets: 1, window: 1, o.Warmup, o.Duration, idleBytesPerSecond));
                 }
 
-                foreach (int sockets in o.Sockets)
+                foreach (int sockets in o.Sockets.Where(_ => o.Workloads.Contains("throughput")))
                 {
-                    foreach (string via in new[] { "socks", "gateway" })
+                    foreach (string via in o.Via)
                     {
                         all.Add(Timed(lab, run, via, "throughput", size, sockets, o.Window, o.Warmup, o.Duration, idleBytesPerSecond));
                     }
                 }
             }
 
-            all.Add(NewFlows(lab, run, o.Flows, o.FlowBatch));
+            if (o.Workloads.Contains("new-flows"))
+            {
+                all.Add(NewFlows(lab, run, o.Flows, o.FlowBatch));
+            }
         }
 
         foreach (var record in all)

@@ -49,4 +49,18 @@ internal sealed class RecordingDownlink : IDownlink
     /// <summary>The next reply written, bounded by the test timeout.</summary>
     public async Task<(FlowId Flow, IPEndPoint Source, byte[] Payload)> NextReplyAsync() =>
         await _replies.Reader.ReadAsync(Fixtures.TestTimeout.Token);
+
+    /// <summary>The next reply written within <paramref name="wait"/>, or null.</summary>
+    public async Task<(FlowId Flow, IPEndPoint Source, byte[] Payload)?> NextReplyAsync(TimeSpan wait)
+    {
+        using var timeout = new CancellationTokenSource(wait);
+        try
+        {
+            return await _replies.Reader.ReadAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
 }

@@ -27,7 +27,7 @@ internal static class GatewayCommand
           --via LIST                   socks,gateway (default both; one alone, e.g. to profile the gateway)
           --workloads LIST             latency,throughput,new-flows (default all three)
           --flows N                    DNS-like exchanges through the gateway, each from a new socket (default 1000)
-          --flow-batch N               exchanges started at once (default 16)
+          --flow-batch LIST            exchanges started at once (default 1,16)
           --server-cpu N / --tun-cpu N / --load-cpu N    pin the proxy / s5nc tun / this tool to a CPU
         """;
 
@@ -44,7 +44,7 @@ internal static class GatewayCommand
             Via = args.Strings("via", ["socks", "gateway"]),
             Workloads = args.Strings("workloads", ["latency", "throughput", "new-flows"]),
             Flows = Math.Clamp(args.Int("flows", 1000), 1, 100_000),
-            FlowBatch = Math.Clamp(args.Int("flow-batch", 16), 1, 1024),
+            FlowBatches = args.Ints("flow-batch", [1, 16]).Select(b => Math.Clamp(b, 1, 1024)).ToArray(),
             ServerCpu = args.Get("server-cpu") is null ? (int?)null : args.Int("server-cpu", 0),
             TunCpu = args.Get("tun-cpu") is null ? (int?)null : args.Int("tun-cpu", 0),
             LoadCpu = args.Get("load-cpu") is null ? (int?)null : args.Int("load-cpu", 0),
@@ -82,9 +82,9 @@ internal static class GatewayCommand
                 }
             }
 
-            if (o.Workloads.Contains("new-flows"))
+            foreach (int batch in o.FlowBatches.Where(_ => o.Workloads.Contains("new-flows")))
             {
-                all.Add(NewFlows(lab, run, o.Flows, o.FlowBatch));
+                all.Add(NewFlows(lab, run, o.Flows, batch));
             }
         }
 
@@ -216,12 +216,11 @@ internal static class GatewayCommand
                 Median(gateway, "server_cpu_us_per_rt"), Median(gateway, "tun_cpu_us_per_rt"), Median(gateway, "tun_bytes_per_datagram")));
         }
 
-        var flows = all.Where(r => (string)r["workload"]! == "new-flows").ToList();
-        if (flows.Count > 0)
+        foreach (var flows in all.Where(r => (string)r["workload"]! == "new-flows").GroupBy(r => (int)r["window"]!))
         {
-            Console.WriteLine(string.Format(inv, "new flows: {0} exchanges each from a new socket, {1} at once: {2:F0} flows/s (median), answered {3}, TCP connections opened {4}",
-                flows[0]["sockets"], flows[0]["window"], Median(flows, "per_second"), string.Join('/', flows.Select(f => f["answered"])),
-                string.Join('/', flows.Select(f => f["associations_opened"]))));
+            Console.WriteLine(string.Format(inv, "new flows: {0} exchanges each from a new socket, {1} at once: {2:F0} flows/s (median; runs {3}), answered {4}, TCP connections opened {5}",
+                flows.First()["sockets"], flows.Key, Median(flows, "per_second"), string.Join('/', flows.Select(f => f["per_second"])),
+                string.Join('/', flows.Select(f => f["answered"])), string.Join('/', flows.Select(f => f["associations_opened"]))));
         }
     }
 

@@ -1,4 +1,5 @@
 using Socks5UdpRelay.Benchmarks.Alloc;
+using Socks5UdpRelay.Benchmarks.Gateway;
 using Socks5UdpRelay.Benchmarks.Infrastructure;
 using Socks5UdpRelay.Benchmarks.Load;
 using Socks5UdpRelay.Benchmarks.Micro;
@@ -6,7 +7,7 @@ using Socks5UdpRelay.Benchmarks.Micro;
 namespace Socks5UdpRelay.Benchmarks;
 
 /// <summary>
-/// Load tool, microbenchmarks and resource checks for the relay (issue #6). Loopback only;
+/// Load tool, microbenchmarks and resource checks for the relay (issue #6). Loopback only (the gateway benchmark: namespaces of its own);
 /// every loop is bounded by time and count; child processes die with this one.
 /// </summary>
 internal static class Program
@@ -49,6 +50,7 @@ internal static class Program
                 "client-alloc" => ClientAllocCommand.Run(args),
                 "scale" => ScaleCommand.Run(args),
                 "notice-latency" => NoticeLatencyCommand.Run(args),
+                "gateway" => GatewayCommand.Run(args),
                 _ => throw new UsageException($"unknown command '{argv[0]}'"),
             };
         }
@@ -75,6 +77,7 @@ internal static class Program
         Console.Error.WriteLine(LoadCommand.Usage);
         Console.Error.WriteLine(SmokeCommand.Usage);
         Console.Error.WriteLine(NoticeLatencyCommand.Usage);
+        Console.Error.WriteLine(GatewayCommand.Usage);
         Console.Error.WriteLine(AllocCommand.Usage);
         Console.Error.WriteLine(ClientAllocCommand.Usage);
         Console.Error.WriteLine(ScaleCommand.Usage);

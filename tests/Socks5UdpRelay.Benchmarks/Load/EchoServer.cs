@@ -4,7 +4,7 @@ using System.Net.Sockets;
 namespace Socks5UdpRelay.Benchmarks.Load;
 
 /// <summary>
-/// The UDP echo target on 127.0.0.1: each datagram goes back unchanged to where it came from.
+/// The UDP echo target (on 127.0.0.1 unless told otherwise): each datagram goes back unchanged to where it came from.
 /// Blocking receives on dedicated threads (one socket each, SO_REUSEPORT on one port when there
 /// are several), recvmmsg/sendmmsg in batches, no allocation per datagram; stops within 100 ms of <see cref="Dispose"/>.
 /// </summary>
@@ -19,9 +19,11 @@ internal sealed class EchoServer : IDisposable
     private long _echoed;
 
     /// <param name="segmented">Read with GRO and echo coalesced reads back with GSO (the bulk workload): <see cref="Native.MultiMessage"/>.</param>
-    public EchoServer(int threads = 1, bool segmented = false)
+    /// <param name="bind">The address to serve on (default 127.0.0.1).</param>
+    public EchoServer(int threads = 1, bool segmented = false, IPAddress? bind = null)
     {
         _segmented = segmented;
+        var address = bind ?? IPAddress.Loopback;
         int port = 0;
         for (int i = 0; i < Math.Max(1, threads); i++)
         {
@@ -30,7 +32,7 @@ internal sealed class EchoServer : IDisposable
             s.ReceiveBufferSize = 4 << 20;
             s.SendBufferSize = 4 << 20;
             s.ReceiveTimeout = 100;
-            s.Bind(new IPEndPoint(IPAddress.Loopback, port));
+            s.Bind(new IPEndPoint(address, port));
             if (segmented)
             {
                 Native.MultiMessage.EnableGro(s.SafeHandle);
@@ -42,7 +44,7 @@ internal sealed class EchoServer : IDisposable
             _threads.Add(t);
         }
 
-        EndPoint = new IPEndPoint(IPAddress.Loopback, port);
+        EndPoint = new IPEndPoint(address, port);
         for (int i = 0; i < _threads.Count; i++)
         {
             _threads[i].Start(_sockets[i]);

@@ -38,7 +38,8 @@ internal sealed partial class Flow : IDisposable
     private long _oldest;
 
     /// <param name="burst">Datagrams per GSO send, read back with GRO (the bulk workload, Flow.Bulk.cs); 0: one send and one read per datagram.</param>
-    public Flow(int id, IPEndPoint? proxy, IPEndPoint echo, int payloadLength, int window, bool small = false, bool overTcp = false, int burst = 0)
+    /// <param name="bind">The address the flow's UDP socket binds (default 127.0.0.1; the gateway benchmark binds its namespace's own).</param>
+    public Flow(int id, IPEndPoint? proxy, IPEndPoint echo, int payloadLength, int window, bool small = false, bool overTcp = false, int burst = 0, IPAddress? bind = null)
     {
         if (overTcp)
         {
@@ -71,7 +72,7 @@ internal sealed partial class Flow : IDisposable
 
             if (!overTcp)
             {
-                _udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+                _udp.Bind(new IPEndPoint(bind ?? IPAddress.Loopback, 0));
             }
         }
         catch

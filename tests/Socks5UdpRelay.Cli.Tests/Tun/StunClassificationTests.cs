@@ -26,7 +26,26 @@ public sealed class StunClassificationTests(StunLab lab) : IClassFixture<StunLab
     {
         // The relay's outside address is routed into the device too: stun's hairpin test sends to the
         // mapped address it learned, which would otherwise go straight to the relay host, around the proxy.
-        string[] routes = [.. TunLab.Routes, $"{lab.Topology.RelayEgress.V4}/32"];
+        var (stun, log) = await RunBehindTheGatewayAsync(filtering, [.. TunLab.Routes, $"{lab.Topology.RelayEgress.V4}/32"]);
+
+        // "random port": stun binds in 16384-32767, the relay's mapping port comes from the kernel's
+        // ephemeral range (32768-60999), so the two never coincide.
+        AssertPrimary($"Primary: {classification}, random port, will hairpin\t", exitCode, stun, log);
+    }
+
+    [RootFact]
+    public async Task WithOnlyTheTargetRouted_TheHairpinProbeGoesAroundTheProxy()
+    {
+        // Even with endpoint-independent filtering: the probe reaches the relay host from the client's
+        // own address, and what the relay sends back as that source the client's kernel drops as martian.
+        var (stun, log) = await RunBehindTheGatewayAsync("endpoint-independent", TunLab.Routes);
+
+        AssertPrimary("Primary: Independent Mapping, Independent Filter, random port, no hairpin\t", 0x12, stun, log);
+    }
+
+    /// <summary>Starts the gateway to the server of <paramref name="filtering"/> for <paramref name="routes"/>, runs stun, stops the gateway.</summary>
+    private async Task<(ProgramOutput Stun, string GatewayLog)> RunBehindTheGatewayAsync(string filtering, IEnumerable<string> routes)
+    {
         var tun = await lab.StartTunAsync(["--proxy", lab.ProxyFor(filtering), .. routes.SelectMany(r => new[] { "--route", r })]);
         ProgramOutput stun;
         try
@@ -38,12 +57,12 @@ public sealed class StunClassificationTests(StunLab lab) : IClassFixture<StunLab
             await TunLab.StopAsync(tun);
         }
 
-        // "random port": stun binds in 16384-32767, the relay's mapping port comes from the kernel's
-        // ephemeral range (32768-60999), so the two never coincide.
-        string expected = $"Primary: {classification}, random port, will hairpin\t";
-        Assert.True(PrimaryLine(stun) == expected && stun.ExitCode == exitCode,
-            $"expected `{expected}` and exit {exitCode}; stun printed:\n{stun}\nthe gateway:\n{tun.Output}\nstund:\n{lab.StunServer.Output}");
+        return (stun, tun.Output);
     }
+
+    private void AssertPrimary(string expected, int exitCode, ProgramOutput stun, string gatewayLog) =>
+        Assert.True(PrimaryLine(stun) == expected && stun.ExitCode == exitCode,
+            $"expected `{expected}` and exit {exitCode}; stun printed:\n{stun}\nthe gateway:\n{gatewayLog}\nstund:\n{lab.StunServer.Output}");
 
     private static string? PrimaryLine(ProgramOutput stun) =>
         stun.Stdout.Split('\n').FirstOrDefault(line => line.StartsWith("Primary: ", StringComparison.Ordinal));

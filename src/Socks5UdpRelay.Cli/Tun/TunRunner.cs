@@ -55,13 +55,15 @@ internal sealed class TunRunner(CliConsole console)
                 throw session.ToCliException(e);
             }
 
-            gateway.Run(uplink);
-            TunLog.Running(logger, gateway.DeviceName, string.Join(", ", request.Routes), session.ProxyText, uplink.Mode);
+            // Before the line that says it runs: a SIGUSR1 sent on that line must find its handler,
+            // not the default action, which ends the process.
             using var counters = PosixSignalRegistration.Create(SignalUser1, context =>
             {
                 context.Cancel = true;
                 PrintCounters(logger, gateway, uplink);
             });
+            gateway.Run(uplink);
+            TunLog.Running(logger, gateway.DeviceName, string.Join(", ", request.Routes), session.ProxyText, uplink.Mode);
             var stopped = Task.Delay(Timeout.Infinite, cancellationToken);
             if (await Task.WhenAny(stopped, gateway.Completion).ConfigureAwait(false) == gateway.Completion && gateway.Completion.IsFaulted)
             {

@@ -50,6 +50,7 @@ internal static class Program
                 "client-alloc" => ClientAllocCommand.Run(args),
                 "scale" => ScaleCommand.Run(args),
                 "notice-latency" => NoticeLatencyCommand.Run(args),
+                "command-latency" => CommandLatencyCommand.Run(args),
                 "gateway" => GatewayCommand.Run(args),
                 _ => throw new UsageException($"unknown command '{argv[0]}'"),
             };
@@ -77,6 +78,7 @@ internal static class Program
         Console.Error.WriteLine(LoadCommand.Usage);
         Console.Error.WriteLine(SmokeCommand.Usage);
         Console.Error.WriteLine(NoticeLatencyCommand.Usage);
+        Console.Error.WriteLine(CommandLatencyCommand.Usage);
         Console.Error.WriteLine(GatewayCommand.Usage);
         Console.Error.WriteLine(AllocCommand.Usage);
         Console.Error.WriteLine(ClientAllocCommand.Usage);

@@ -59,7 +59,7 @@ internal sealed class NoticeWriter : IControlWriter
 
             if (!_draining)
             {
-                int sent = TrySendNow(line);
+                int sent = IControlWriter.TrySendNow(_control, line);
                 if (sent == line.Length)
                 {
                     Interlocked.Increment(ref _sent);
@@ -105,7 +105,7 @@ internal sealed class NoticeWriter : IControlWriter
 
             if (!_draining)
             {
-                int sent = TrySendNow(line);
+                int sent = IControlWriter.TrySendNow(_control, line);
                 if (sent == line.Length)
                 {
                     Interlocked.Increment(ref _sent);
@@ -188,20 +188,6 @@ internal sealed class NoticeWriter : IControlWriter
                 _room?.TrySetResult();
                 _room = null;
             }
-        }
-    }
-
-    /// <summary>One non-blocking send; the bytes it took (0 when the socket has no room or is gone).</summary>
-    private int TrySendNow(ReadOnlySpan<byte> line)
-    {
-        try
-        {
-            int sent = _control.Send(line, SocketFlags.None, out var error);
-            return error == SocketError.Success ? sent : 0;
-        }
-        catch (ObjectDisposedException)
-        {
-            return 0;
         }
     }
 }

@@ -110,7 +110,7 @@ internal sealed class FrameWriter : IControlWriter
 
         if (!_draining)
         {
-            int sent = TrySendNow(frame);
+            int sent = IControlWriter.TrySendNow(_socket, frame);
             if (sent == frame.Length)
             {
                 return true;
@@ -231,20 +231,6 @@ internal sealed class FrameWriter : IControlWriter
         {
             ArrayPool<byte>.Shared.Return(_spare);
             _spare = null;
-        }
-    }
-
-    /// <summary>One non-blocking send; the bytes it took (0 when the socket has no room or is gone).</summary>
-    private int TrySendNow(ReadOnlySpan<byte> frame)
-    {
-        try
-        {
-            int sent = _socket.Send(frame, SocketFlags.None, out var error);
-            return error == SocketError.Success ? sent : 0;
-        }
-        catch (ObjectDisposedException)
-        {
-            return 0;
         }
     }
 }

@@ -37,4 +37,7 @@ internal static class ClientStream
 
         return received;
     }
+
+    /// <summary>How the client ended its connection, when a socket operation threw: reset (a socket error) or closed (the socket disposed under the reader).</summary>
+    public static AssociationEnd EndOf(Exception e) => e is SocketException ? AssociationEnd.ClientReset : AssociationEnd.ClientClosed;
 }

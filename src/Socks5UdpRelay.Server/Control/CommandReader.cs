@@ -79,13 +79,9 @@ internal sealed class CommandReader(Socket control, UdpAssociation association, 
                 }
             }
         }
-        catch (SocketException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
-            association.End(AssociationEnd.ClientReset);
-        }
-        catch (ObjectDisposedException)
-        {
-            association.End(AssociationEnd.ClientClosed);
+            association.End(ClientStream.EndOf(e));
         }
         finally
         {

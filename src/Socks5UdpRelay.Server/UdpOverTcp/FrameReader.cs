@@ -103,13 +103,9 @@ internal sealed class FrameReader : IValueTaskSource
                 have += received;
             }
         }
-        catch (SocketException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
-            _association.End(AssociationEnd.ClientReset);
-        }
-        catch (ObjectDisposedException)
-        {
-            _association.End(AssociationEnd.ClientClosed);
+            _association.End(ClientStream.EndOf(e));
         }
         finally
         {

@@ -24,7 +24,7 @@ internal sealed class NoticeWriter : IControlWriter
     private Task _drain = Task.CompletedTask;
     private bool _draining;
     private bool _completed;
-    private TaskCompletionSource? _room;
+    private RoomWaiter _room;
     private long _sent;
     private long _dropped;
 
@@ -77,11 +77,7 @@ internal sealed class NoticeWriter : IControlWriter
             }
 
             pending.Enqueue(line.ToArray());
-            if (!_draining)
-            {
-                _draining = true;
-                _drain = Task.Run(DrainAsync);
-            }
+            StartDrain();
 
             return true;
         }
@@ -117,19 +113,9 @@ internal sealed class NoticeWriter : IControlWriter
 
             var pending = _pending ??= new Queue<byte[]>();
             pending.Enqueue(line.ToArray());
-            if (!_draining)
-            {
-                _draining = true;
-                _drain = Task.Run(DrainAsync);
-            }
+            StartDrain();
 
-            if (pending.Count < _capacity)
-            {
-                return ValueTask.CompletedTask;
-            }
-
-            _room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return new ValueTask(_room.Task);
+            return pending.Count < _capacity ? ValueTask.CompletedTask : _room.WaitAsync();
         }
     }
 
@@ -142,9 +128,18 @@ internal sealed class NoticeWriter : IControlWriter
         lock (_gate)
         {
             _completed = true;
-            _room?.TrySetResult();
-            _room = null;
+            _room.Release();
             return _drain;
+        }
+    }
+
+    /// <summary>Starts the drain task unless it runs: it writes what is queued in order, behind what a send took at once.</summary>
+    private void StartDrain()
+    {
+        if (!_draining)
+        {
+            _draining = true;
+            _drain = Task.Run(DrainAsync);
         }
     }
 
@@ -158,10 +153,9 @@ internal sealed class NoticeWriter : IControlWriter
             {
                 lock (_gate)
                 {
-                    if (_room is not null && _pending!.Count < _capacity)
+                    if (_room.IsWaiting && _pending!.Count < _capacity)
                     {
-                        _room.TrySetResult();
-                        _room = null;
+                        _room.Release();
                     }
 
                     if (!_pending!.TryDequeue(out line))
@@ -185,8 +179,7 @@ internal sealed class NoticeWriter : IControlWriter
                 _draining = false;
                 Interlocked.Add(ref _dropped, _pending!.Count + (line is null ? 0 : 1));
                 _pending.Clear();
-                _room?.TrySetResult();
-                _room = null;
+                _room.Release();
             }
         }
     }

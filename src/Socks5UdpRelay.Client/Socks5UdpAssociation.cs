@@ -883,6 +883,8 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable, IFrameSink
     {
         byte[] buffer = new byte[ControlBufferLength];
         int have = 0;
+        ControlLineFramer.LineHandler onLine = OnLine; // one delegate for the loop, not one per read
+        Action onSkipped = OnLineSkipped;
         Socks5AssociationEnd end;
         try
         {
@@ -896,7 +898,7 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable, IFrameSink
                     break;
                 }
 
-                have = ReadLines(buffer, have + received);
+                have = _framer.ReadLines(buffer, have + received, onLine, onSkipped);
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
@@ -942,30 +944,6 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable, IFrameSink
             : () => new Socks5Exception(Socks5ErrorKind.AssociationClosed, $"The association ended ({end}) before the proxy answered."));
         _notices.Writer.TryComplete();
         _closed.TrySetResult(end);
-    }
-
-    /// <summary>Hands every whole line in the buffer on; returns how many bytes are left, moved to its start.</summary>
-    private int ReadLines(byte[] buffer, int have)
-    {
-        while (true)
-        {
-            var status = _framer.TryReadLine(buffer.AsSpan(0, have), out var line, out int consumed);
-            if (status == OperationStatus.Done)
-            {
-                OnLine(line);
-            }
-            else if (status == OperationStatus.InvalidData)
-            {
-                OnLineSkipped();
-            }
-
-            buffer.AsSpan(consumed, have - consumed).CopyTo(buffer);
-            have -= consumed;
-            if (status == OperationStatus.NeedMoreData)
-            {
-                return have;
-            }
-        }
     }
 
     /// <summary>Answers go to the command waiting for them, in order; everything else is a notice.</summary>

@@ -35,11 +35,8 @@ internal sealed class AssociateCommand(
     /// <summary>Opens the association, answers the client, and runs it until it ends; <paramref name="user"/> authenticated (RFC 1929), if any.</summary>
     public async Task RunAsync(Socket control, IPEndPoint peer, Destination requested, CancellationToken stopping, string? user = null)
     {
-        if (!clients.TryOpenAssociation(peer.Address, out string? limit))
+        if (!AssociationSlot.TryOpen(clients, control, peer, metrics, logger))
         {
-            Log.AssociationLimit(logger, peer, limit!);
-            metrics.RecordRefusedAssociation(RefusalReasons.Limit);
-            ReplyWriter.Failure(control, ReplyCode.ConnectionNotAllowed);
             return;
         }
 

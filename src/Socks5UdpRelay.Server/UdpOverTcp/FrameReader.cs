@@ -94,34 +94,18 @@ internal sealed class FrameReader : IValueTaskSource
                 // Waits without a buffer, then takes what is there without waiting.
                 await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
                 _buffer ??= ArrayPool<byte>.Shared.Rent(_bufferSize);
-                int received = _socket.Receive(_buffer.AsSpan(have, _bufferSize - have), SocketFlags.None, out var error);
-                if (error == SocketError.WouldBlock)
+                int received = ClientStream.TakeAvailable(_socket, _buffer.AsSpan(have, _bufferSize - have), _association);
+                if (received < 0)
                 {
-                    continue;
-                }
-
-                if (error != SocketError.Success)
-                {
-                    _association.End(AssociationEnd.ClientReset);
-                    return;
-                }
-
-                if (received == 0)
-                {
-                    _association.End(AssociationEnd.ClientClosed);
                     return;
                 }
 
                 have += received;
             }
         }
-        catch (SocketException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
-            _association.End(AssociationEnd.ClientReset);
-        }
-        catch (ObjectDisposedException)
-        {
-            _association.End(AssociationEnd.ClientClosed);
+            _association.End(ClientStream.EndOf(e));
         }
         finally
         {

@@ -47,11 +47,8 @@ internal sealed class UdpOverTcpCommand(
             return;
         }
 
-        if (!clients.TryOpenAssociation(peer.Address, out string? limit))
+        if (!AssociationSlot.TryOpen(clients, control, peer, metrics, logger))
         {
-            Log.AssociationLimit(logger, peer, limit!);
-            metrics.RecordRefusedAssociation(RefusalReasons.Limit);
-            ReplyWriter.Failure(control, ReplyCode.ConnectionNotAllowed);
             return;
         }
 

@@ -51,12 +51,24 @@ internal sealed unsafe class SendList : IDisposable
     /// <summary>Starts a list to <paramref name="address"/> (a raw socket address), or on a connected socket when it is empty.</summary>
     public void Begin(ReadOnlySpan<byte> address)
     {
+        _count = 0;
+        _vectors = 0;
+        if (IsDisposed)
+        {
+            return;
+        }
+
         int length = Math.Min(address.Length, Addressing.RawSocketAddress.MaxLength);
         address[..length].CopyTo(new Span<byte>(_address, Addressing.RawSocketAddress.MaxLength));
         _addressLength = (uint)length;
-        _count = 0;
-        _vectors = 0;
     }
+
+    /// <summary>
+    /// After its loop's thread has ended (a fault, or the stop), work posted to the loop runs
+    /// inline and may still reach this list: from then on it only counts what it is given, and
+    /// <see cref="Send"/> reports that as failed, never touching the freed native memory.
+    /// </summary>
+    private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <summary>
     /// Adds a datagram: <paramref name="headerLength"/> bytes at <paramref name="header"/> (none
@@ -68,6 +80,12 @@ internal sealed unsafe class SendList : IDisposable
         if (_count == MaxDatagrams)
         {
             return false;
+        }
+
+        if (IsDisposed)
+        {
+            _count++;
+            return true;
         }
 
         _firstVector[_count] = _vectors;
@@ -92,6 +110,11 @@ internal sealed unsafe class SendList : IDisposable
     /// </summary>
     public SendOutcome Send(SafeHandle socket, ref int maxSegment, ISendErrors? errors)
     {
+        if (IsDisposed)
+        {
+            return new SendOutcome(0, 0, 0, _count, 0);
+        }
+
         int sent = 0, bufferFull = 0, failed = 0, retried = 0;
         long bytes = 0;
         int limit = maxSegment;

@@ -310,6 +310,9 @@ internal sealed unsafe class DatagramBatch : IDisposable
         }
     }
 
+    /// <summary>Reads the kernel cut short (<c>MSG_TRUNC</c>), dropped whole.</summary>
+    public long TruncatedReads { get; private set; }
+
     private static long SlotPayload(int read) => ((long)read * SlotSize) + HeaderRoom;
 
     /// <summary>The datagram table for <paramref name="reads"/> fresh reads.</summary>
@@ -318,6 +321,14 @@ internal sealed unsafe class DatagramBatch : IDisposable
         int count = 0;
         for (int r = 0; r < reads; r++)
         {
+            if ((_messages[r].Header.Flags & Interop.MessageFlags.MSG_TRUNC) != 0)
+            {
+                // Longer than its slot: only a coalesced read on a host that raised gro_max_size past 64 KiB
+                // can be. Its last datagram would go on cut short: none of it is relayed, and it is counted.
+                TruncatedReads++;
+                continue;
+            }
+
             int length = (int)_messages[r].Length;
             int segment = _withSegments
                 ? UdpSegmentation.ReadSegmentSize(new ReadOnlySpan<byte>(_control + (r * ControlSize), (int)Math.Min(_messages[r].Header.ControlLength, ControlSize)))

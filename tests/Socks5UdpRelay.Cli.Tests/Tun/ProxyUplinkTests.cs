@@ -371,7 +371,7 @@ public sealed class ProxyUplinkTests : IAsyncLifetime
     [Fact]
     public async Task OverTcp_AProxyThatReadsNothing_EndsTheAssociation_AndTheSenderGoesOn()
     {
-        await using var proxy = new StalledProxy();
+        await using var proxy = new ScriptedProxy(rejectPassword: false, stall: true);
         var settings = new UplinkSettings { Transport = Socks5UdpTransport.Tcp, GreetingWait = TimeSpan.FromMilliseconds(100), SendStall = TimeSpan.FromMilliseconds(200) };
         var (uplink, _, log) = await StartAsync(settings, proxy: proxy.EndPoint);
         var destination = FlowKey.From(IPAddress.Loopback.GetAddressBytes(), 9);

@@ -57,6 +57,7 @@ internal sealed class UplinkAssociation : IAsyncDisposable, IFrameSink
     private bool _sawFirstLine;
     private volatile bool _usesMappings;
     private int _disposed;
+    private int _ended;
     private long _droppedDatagrams;
     private long _ignoredSocketErrors;
 
@@ -192,6 +193,16 @@ internal sealed class UplinkAssociation : IAsyncDisposable, IFrameSink
         _usesMappings = true;
         var mapping = new UplinkMapping(this, number, port, ownsAssociation: false);
         _mappings[number] = mapping;
+
+        // The answer can come right before the end of the connection, and this continuation run after
+        // the owner was told of the end and took the mappings then held: this one it never saw.
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _ended) != 0)
+        {
+            _mappings.TryRemove(new KeyValuePair<ushort, UplinkMapping>(number, mapping));
+            throw new Socks5Exception(Socks5ErrorKind.AssociationClosed, $"{this} ended right after the proxy answered MAP.");
+        }
+
         return mapping;
     }
 
@@ -485,6 +496,7 @@ internal sealed class UplinkAssociation : IAsyncDisposable, IFrameSink
 
     private void Ended(string reason)
     {
+        Interlocked.Exchange(ref _ended, 1); // before the owner takes the mappings (MapAsync)
         _greeting.TrySetResult(null);
         _commands.Close(() => new Socks5Exception(Socks5ErrorKind.AssociationClosed, $"{this} ended before the proxy answered."));
         if (!IsDisposed)

@@ -306,7 +306,8 @@ public sealed class ProxyUplinkTests : IAsyncLifetime
             reply = await downlink.NextReplyAsync(TimeSpan.FromSeconds(1));
         }
 
-        Assert.Equal("after", Encoding.ASCII.GetString(Assert.NotNull(reply).Payload));
+        Assert.True(reply is not null, $"no reply after the restart; {uplink.Counters}; the log:\n{string.Join('\n', log.Lines.Select(l => l.Text))}");
+        Assert.Equal("after", Encoding.ASCII.GetString(reply.Value.Payload));
         Assert.True(uplink.Counters.MappingsLost > 0);
     }
 

@@ -93,9 +93,6 @@ internal sealed class UplinkAssociation : IAsyncDisposable, IFrameSink
     /// <summary>The relay's UDP endpoint; over TCP, the proxy's endpoint, where the frames go.</summary>
     public IPEndPoint Relay { get; }
 
-    /// <summary>How its datagrams travel to the proxy.</summary>
-    public Socks5UdpTransport Transport => _frames is null ? Socks5UdpTransport.Udp : Socks5UdpTransport.Tcp;
-
     /// <summary>The first line, when it is the <c>NOTICES</c> greeting; null when another line or the end of the connection came first.</summary>
     public Task<Notice?> Greeting => _greeting.Task;
 

@@ -415,7 +415,8 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable, IFrameSink
     /// Socks5UdpRelay server refuses in every configuration and so answers with a notice on the
     /// control connection (<c>UDP-DENIED dst=0.0.0.0:9 reason=policy</c>): that notice is
     /// <see cref="Socks5UdpPath.Reaches"/>; none within <paramref name="wait"/> more, with the
-    /// control connection up all along, is <see cref="Socks5UdpPath.Blocked"/>. The probe goes out
+    /// control connection up all along, is <see cref="Socks5UdpPath.Blocked"/>; so is a probe this
+    /// host refuses to send (a local firewall's drop fails the send with EPERM). The probe goes out
     /// 4 times, evenly over the wait, in case one is lost; its notices never reach <see cref="Notices"/>.
     /// Call it before sending, from the task that sends.
     /// </summary>
@@ -452,7 +453,16 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable, IFrameSink
         int length = UdpRequestHeader.Write(probe.AsSpan(UdpOverTcpConnection.FrameRoom), PathProbeDestination.Address, (ushort)PathProbeDestination.Port);
         for (int i = 0; i < PathProbes && !answered.IsCompleted; i++)
         {
-            await SendDatagramAsync(probe, length, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await SendDatagramAsync(probe, length, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException)
+            {
+                // Refused here, twice over (SendDatagramAsync sends again after an earlier error): not from here, then.
+                return Socks5UdpPath.Blocked;
+            }
+
             try
             {
                 await answered.WaitAsync(wait / PathProbes, cancellationToken).ConfigureAwait(false);

@@ -31,7 +31,7 @@ internal sealed class ProxyUplink : IUplink, IAssociationEvents, IAsyncDisposabl
     private readonly TimeProvider _time;
     private readonly Dictionary<FlowId, UplinkFlow> _flows = [];
     private readonly Lock _flowsGate = new();
-    private readonly byte[] _sendBuffer = GC.AllocateUninitializedArray<byte>(UplinkAssociation.MaxHeaderLength + ushort.MaxValue);
+    private readonly byte[] _sendBuffer = GC.AllocateUninitializedArray<byte>(UplinkAssociation.PayloadOffset + ushort.MaxValue);
     private readonly HashSet<Task> _pumps = [];
     private readonly HashSet<UplinkAssociation> _warnedMismatch = [];
     private MappingPool? _pool;
@@ -86,7 +86,7 @@ internal sealed class ProxyUplink : IUplink, IAssociationEvents, IAsyncDisposabl
     }
 
     /// <summary>One line for the start message: how flows reach the proxy.</summary>
-    public string Mode => (UsesMap, HasNotices, CanSet) switch
+    public string Mode => (_settings.Transport == Socks5UdpTransport.Tcp ? "UDP over TCP; " : string.Empty) + (UsesMap, HasNotices, CanSet) switch
     {
         (true, _, true) => "a mapping per program socket on shared associations; notices, SET",
         (true, _, false) => "a mapping per program socket on shared associations; notices, no SET",
@@ -101,7 +101,7 @@ internal sealed class ProxyUplink : IUplink, IAssociationEvents, IAsyncDisposabl
     /// <exception cref="Socks5Exception">The proxy could not be reached or refused.</exception>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var first = await UplinkAssociation.OpenAsync(Interlocked.Increment(ref _nextAssociation), _proxy, this, cancellationToken).ConfigureAwait(false);
+        var first = await UplinkAssociation.OpenAsync(Interlocked.Increment(ref _nextAssociation), _proxy, _settings, this, cancellationToken).ConfigureAwait(false);
         Counters.AssociationOpened();
         Notice? greeting;
         try
@@ -197,8 +197,8 @@ internal sealed class ProxyUplink : IUplink, IAssociationEvents, IAsyncDisposabl
 
         if (direct is not null)
         {
-            payload.CopyTo(_sendBuffer.AsSpan(UplinkAssociation.MaxHeaderLength));
-            Counters.Datagram(direct.Association.Send(direct.Number, destination, _sendBuffer, UplinkAssociation.MaxHeaderLength, payload.Length));
+            payload.CopyTo(_sendBuffer.AsSpan(UplinkAssociation.PayloadOffset));
+            Counters.Datagram(direct.Association.Send(direct.Number, destination, _sendBuffer, UplinkAssociation.PayloadOffset, payload.Length));
         }
         else if (startPump)
         {
@@ -621,7 +621,7 @@ internal sealed class ProxyUplink : IUplink, IAssociationEvents, IAsyncDisposabl
 
     private async Task<UplinkAssociation> OpenAssociationAsync()
     {
-        var association = await UplinkAssociation.OpenAsync(Interlocked.Increment(ref _nextAssociation), _proxy, this, CancellationToken.None).ConfigureAwait(false);
+        var association = await UplinkAssociation.OpenAsync(Interlocked.Increment(ref _nextAssociation), _proxy, _settings, this, CancellationToken.None).ConfigureAwait(false);
         Counters.AssociationOpened();
         return association;
     }

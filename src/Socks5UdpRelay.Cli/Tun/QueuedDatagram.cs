@@ -5,13 +5,13 @@ namespace Socks5UdpRelay.Cli.Tun;
 
 /// <summary>
 /// A program's datagram waiting for its flow's mapping or for a <c>SET</c> before it: the payload
-/// in a pooled buffer at <see cref="UplinkAssociation.MaxHeaderLength"/>, so the SOCKS header is
-/// written in front of it in place when it is sent.
+/// in a pooled buffer at <see cref="UplinkAssociation.PayloadOffset"/>, so the SOCKS header (and over
+/// TCP the frame's) is written in front of it in place when it is sent.
 /// </summary>
 /// <param name="Ttl">The TTL its program chose, or 0 for the default.</param>
 internal readonly record struct QueuedDatagram(byte[] Buffer, FlowKey Destination, int Length, byte Ttl)
 {
-    public const int PayloadOffset = UplinkAssociation.MaxHeaderLength;
+    public const int PayloadOffset = UplinkAssociation.PayloadOffset;
 
     public static QueuedDatagram Copy(in FlowKey destination, ReadOnlySpan<byte> payload, byte ttl)
     {

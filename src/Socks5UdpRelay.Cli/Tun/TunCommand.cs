@@ -51,13 +51,14 @@ internal static class TunCommand
         {
             Description = "Also take UDP this host forwards (containers, VMs, the LAN) to the routed prefixes; it then rides this proxy's credentials.",
         };
+        var udpOverTcp = new UdpOverTcpOption(UdpOverTcpMode.Auto);
 
         var command = new Command("tun", "A transparent UDP gateway: a TUN device takes the UDP that programs on this host send to the routed prefixes, and it goes "
             + "through the proxy, each program socket with an external port of its own. Replies come back as UDP, and every notice as the ICMP error "
             + "the program would have had going direct, so nc -u -z, traceroute, tracepath and connected sockets work unchanged. Linux, needs CAP_NET_ADMIN; "
             + "runs until SIGINT/SIGTERM, then removes its device, rules and routes. Exit 5: the host could not be set up.")
         {
-            routes, name, mtu, idle, finishedIdle, maxFlows, forwarded,
+            routes, name, mtu, idle, finishedIdle, maxFlows, forwarded, udpOverTcp.Option,
         };
         command.SetAction((result, cancellationToken) => new TunRunner(console).RunAsync(
             new TunRequest(
@@ -71,7 +72,7 @@ internal static class TunCommand
                     FinishedIdle = Seconds.ToTimeSpan(result.GetValue(finishedIdle)),
                     MaxFlows = result.GetValue(maxFlows),
                 }),
-            common.CreateSession(result, console),
+            common.CreateSession(result, console, udpOverTcp),
             cancellationToken));
         return command;
     }

@@ -8,7 +8,8 @@ namespace Socks5UdpRelay.Cli.Tun;
 
 /// <summary>
 /// One run of <c>tun</c>: the device and its routing first (a host it cannot set up is exit 5, with
-/// nothing left behind), then the proxy (exit 3 or 4 as for every command), then the packet plane,
+/// nothing left behind), then the proxy (exit 3 or 4 as for every command; <c>--udp-over-tcp</c>
+/// settles the transport for the whole run, auto with an association of its own), then the packet plane,
 /// until SIGINT/SIGTERM; on the way out the device, rules, routes and nftables table go, and the
 /// associations close. SIGUSR1 prints the counters, as -v does at exit.
 /// </summary>
@@ -45,7 +46,10 @@ internal sealed class TunRunner(CliConsole console)
         ProxyUplink? uplink = null;
         try
         {
-            uplink = new ProxyUplink(gateway, Marked(session.Options, gateway.SocketMark), request.Uplink, logger, console.Time);
+            // Marked from the first datagram on: auto's check must not see its own probe taken by the device.
+            var proxy = Marked(session.Options, gateway.SocketMark);
+            var transport = await new ProxySession(proxy, console, session.Verbose, session.UdpOverTcp).ChooseTransportAsync(cancellationToken).ConfigureAwait(false);
+            uplink = new ProxyUplink(gateway, proxy, request.Uplink with { Transport = transport }, logger, console.Time);
             try
             {
                 await uplink.StartAsync(cancellationToken).ConfigureAwait(false);

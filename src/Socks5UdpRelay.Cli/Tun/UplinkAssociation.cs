@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Cli.Doctor;
@@ -17,46 +18,79 @@ namespace Socks5UdpRelay.Cli.Tun;
 /// per datagram, and one thread wake-up per reply. Sends are synchronous on whichever thread has
 /// the datagram (the gateway's reader, or a flow's queue), which a UDP socket allows.
 /// </summary>
-internal sealed class UplinkAssociation : IAsyncDisposable
+/// <remarks>
+/// Over TCP (<see cref="Socks5UdpTransport.Tcp"/>, the README's "UDP over TCP" with the opt-in to
+/// notices and commands) the one connection carries everything as frames: datagrams (a mapped
+/// frame for a mapping other than 0), commands and their answers, notices. One reader task hands
+/// each frame on as it comes, replies straight into the device as over UDP. A send writes its frame
+/// whole before it returns, as TCP lets it: a proxy that reads slowly slows the gateway's reader,
+/// and one that reads nothing for <see cref="UplinkSettings.SendStall"/> ends the association.
+/// </remarks>
+internal sealed class UplinkAssociation : IAsyncDisposable, IFrameSink
 {
     /// <summary>RSV, FRAG, ATYP, an IPv6 address and a port: the longest header the gateway writes (it never sends names).</summary>
     public const int MaxHeaderLength = UdpRequestHeader.IPv6Length;
+
+    /// <summary>
+    /// Where a payload handed to <see cref="Send(ushort, in FlowKey, byte[], int, int)"/> lies: room for
+    /// the longest SOCKS header, and in front of it for a mapped frame's longer header, so over TCP
+    /// the datagram becomes its frame in place.
+    /// </summary>
+    public const int PayloadOffset = UdpOverTcpConnection.FrameRoom + MaxHeaderLength;
 
     /// <summary>The largest datagram the relay socket reads: a 16-bit length.</summary>
     private const int ReceiveBufferLength = 65_535;
 
     private readonly Socket _control;
-    private readonly Socket _udp;
+    private readonly Socket? _udp;
+    private readonly UdpOverTcpConnection? _frames;
+    private readonly TimeSpan _sendStall;
     private readonly IAssociationEvents _events;
     private readonly CommandChannel _commands;
-    private readonly ControlLineFeed _lines;
+    private readonly ControlLineFeed? _lines;
     private readonly ConcurrentDictionary<ushort, UplinkMapping> _mappings = new();
     private readonly TaskCompletionSource<Notice?> _greeting = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Thread _receiver;
+    private readonly Thread? _receiver;
     private readonly List<Task> _background = [];
     private Task _controlLoop = Task.CompletedTask;
+    private string? _stalled;
     private bool _sawFirstLine;
     private volatile bool _usesMappings;
     private int _disposed;
+    private int _ended;
     private long _droppedDatagrams;
     private long _ignoredSocketErrors;
 
-    private UplinkAssociation(int id, Socket control, Socket udp, IPEndPoint relay, IAssociationEvents events)
+    private UplinkAssociation(int id, Socket control, Socket? udp, UdpOverTcpConnection? frames, IPEndPoint relay, TimeSpan sendStall, IAssociationEvents events)
     {
         Id = id;
         _control = control;
         _udp = udp;
+        _frames = frames;
+        _sendStall = sendStall;
         Relay = relay;
         _events = events;
-        _commands = new CommandChannel(control);
-        _lines = new ControlLineFeed(OnLine, OnLineSkipped);
-        _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = $"s5nc tun association {id}" };
+        if (frames is null)
+        {
+            _lines = new ControlLineFeed(OnLine, OnLineSkipped);
+            _commands = new CommandChannel(control);
+            _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = $"s5nc tun association {id}" };
+            return;
+        }
+
+        _commands = new CommandChannel(frames.SendLineAsync);
+        if (!frames.OptedIn)
+        {
+            // The reply did not name the opt-in (a hev-socks5 server): datagram frames only, no greeting to wait for.
+            _sawFirstLine = true;
+            _greeting.TrySetResult(null);
+        }
     }
 
     /// <summary>A number for logs, in the order associations were opened.</summary>
     public int Id { get; }
 
-    /// <summary>The relay's UDP endpoint.</summary>
+    /// <summary>The relay's UDP endpoint; over TCP, the proxy's endpoint, where the frames go.</summary>
     public IPEndPoint Relay { get; }
 
     /// <summary>The first line, when it is the <c>NOTICES</c> greeting; null when another line or the end of the connection came first.</summary>
@@ -76,11 +110,23 @@ internal sealed class UplinkAssociation : IAsyncDisposable
     /// <summary>
     /// Connects and asks for UDP ASSOCIATE naming a UDP socket bound beside the control connection
     /// (as the client library does, so the proxy takes datagrams from that socket alone), then
-    /// starts the receive thread and the control loop.
+    /// starts the receive thread and the control loop. Over TCP (<see cref="UplinkSettings.Transport"/>):
+    /// <c>CMD=0x05</c> with the opt-in to notices and commands, then the frame reader.
     /// </summary>
-    /// <exception cref="Socks5Exception">The proxy could not be reached, refused, or broke the protocol.</exception>
-    public static async Task<UplinkAssociation> OpenAsync(int id, Socks5ProxyOptions options, IAssociationEvents events, CancellationToken cancellationToken)
+    /// <exception cref="Socks5Exception">
+    /// The proxy could not be reached, refused, or broke the protocol; over TCP, a proxy without it
+    /// answers REP 7 (<see cref="UdpOverTcpConnection.NotOffered"/>).
+    /// </exception>
+    public static async Task<UplinkAssociation> OpenAsync(int id, Socks5ProxyOptions options, UplinkSettings settings, IAssociationEvents events, CancellationToken cancellationToken)
     {
+        if (settings.Transport == Socks5UdpTransport.Tcp)
+        {
+            var frames = await UdpOverTcpConnection.OpenAsync(options, cancellationToken).ConfigureAwait(false);
+            var overTcp = new UplinkAssociation(id, frames.Socket, null, frames, frames.RemoteEndPoint, settings.SendStall, events);
+            overTcp.Start();
+            return overTcp;
+        }
+
         Socket? udp = null;
         Socket? control = null;
         try
@@ -103,7 +149,7 @@ internal sealed class UplinkAssociation : IAsyncDisposable
 
             var relay = new IPEndPoint(address, bound.Port);
             udp.Connect(relay);
-            var association = new UplinkAssociation(id, control, udp, relay, events);
+            var association = new UplinkAssociation(id, control, udp, null, relay, settings.SendStall, events);
             association.Start();
             return association;
         }
@@ -144,6 +190,16 @@ internal sealed class UplinkAssociation : IAsyncDisposable
         _usesMappings = true;
         var mapping = new UplinkMapping(this, number, port, ownsAssociation: false);
         _mappings[number] = mapping;
+
+        // The answer can come right before the end of the connection, and this continuation run after
+        // the owner was told of the end and took the mappings then held: this one it never saw.
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _ended) != 0)
+        {
+            _mappings.TryRemove(new KeyValuePair<ushort, UplinkMapping>(number, mapping));
+            throw new Socks5Exception(Socks5ErrorKind.AssociationClosed, $"{this} ended right after the proxy answered MAP.");
+        }
+
         return mapping;
     }
 
@@ -188,26 +244,33 @@ internal sealed class UplinkAssociation : IAsyncDisposable
     /// <summary>Every mapping still attached (for the end of the association).</summary>
     public IReadOnlyCollection<UplinkMapping> Mappings => [.. _mappings.Values];
 
-    /// <summary>Writes the SOCKS header for <paramref name="destination"/> and <paramref name="mapping"/> right before <paramref name="payloadOffset"/> in <paramref name="buffer"/> and sends header and payload.</summary>
-    public bool Send(ushort mapping, in FlowKey destination, Span<byte> buffer, int payloadOffset, int payloadLength)
+    /// <summary>
+    /// Writes the SOCKS header for <paramref name="destination"/> and <paramref name="mapping"/> right
+    /// before <paramref name="payloadOffset"/> (at least <see cref="PayloadOffset"/>) in
+    /// <paramref name="buffer"/> and sends header and payload; over TCP as its frame, made in place.
+    /// False when it could not be sent.
+    /// </summary>
+    public bool Send(ushort mapping, in FlowKey destination, byte[] buffer, int payloadOffset, int payloadLength)
     {
         Span<byte> address = stackalloc byte[16];
         int length = destination.WriteAddress(address);
         var wire = new SocksAddress(destination.IsIPv6 ? AddressType.IPv6 : AddressType.IPv4, address[..length], destination.Port);
         int headerLength = UdpRequestHeader.GetLength(wire);
         int start = payloadOffset - headerLength;
-        UdpRequestHeader.Write(buffer[start..], wire, mapping);
-        return Send(buffer.Slice(start, headerLength + payloadLength));
+        UdpRequestHeader.Write(buffer.AsSpan(start), wire, mapping);
+        return _frames is null
+            ? SendOverUdp(buffer.AsSpan(start, headerLength + payloadLength))
+            : SendOverTcp(buffer, start - UdpOverTcpConnection.FrameRoom, headerLength + payloadLength);
     }
 
-    /// <summary>Sends one datagram (header included); false when the socket refused it.</summary>
-    public bool Send(ReadOnlySpan<byte> datagram)
+    /// <summary>Sends one datagram (header included) on the relay-facing socket; false when the socket refused it.</summary>
+    private bool SendOverUdp(ReadOnlySpan<byte> datagram)
     {
         for (int attempt = 0; attempt < 2; attempt++)
         {
             try
             {
-                _udp.Send(datagram);
+                _udp!.Send(datagram);
                 return true;
             }
             catch (SocketException e) when (SocketErrors.IsIcmpReported(e.SocketErrorCode))
@@ -224,6 +287,58 @@ internal sealed class UplinkAssociation : IAsyncDisposable
         return false;
     }
 
+    /// <summary>
+    /// Sends one datagram as its frame (<paramref name="start"/>: the spare bytes in front of it) and
+    /// returns once the frame is written, which is at once unless TCP holds it back: the caller reuses
+    /// the buffer. A frame still not written after <see cref="UplinkSettings.SendStall"/> means a
+    /// proxy that stopped reading: the connection is closed, which ends the association (its
+    /// mappings move on) and the write with it.
+    /// </summary>
+    private bool SendOverTcp(byte[] buffer, int start, int datagramLength)
+    {
+        ValueTask sending;
+        try
+        {
+            sending = _frames!.SendDatagramAsync(buffer.AsMemory(start), datagramLength, CancellationToken.None);
+            if (sending.IsCompleted)
+            {
+                sending.GetAwaiter().GetResult();
+                return true;
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+
+        var pending = sending.AsTask();
+        try
+        {
+            if (pending.Wait(_sendStall))
+            {
+                return true;
+            }
+        }
+        catch (AggregateException e) when (e.InnerException is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+
+        Interlocked.CompareExchange(ref _stalled, string.Create(CultureInfo.InvariantCulture, $"the proxy read no frame for {_sendStall.TotalSeconds:0.###} s"), null);
+        _control.Dispose();
+        try
+        {
+            // The write fails at once now; it must end before the caller reuses the buffer.
+            pending.Wait(_sendStall);
+        }
+        catch (AggregateException)
+        {
+            // The failure closing the connection caused.
+        }
+
+        return false;
+    }
+
     /// <summary>Ends the association at the proxy (closing the control connection ends every mapping with it) and stops its loops.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -234,19 +349,19 @@ internal sealed class UplinkAssociation : IAsyncDisposable
                 try
                 {
                     // An orderly FIN for the proxy; for the UDP socket, the way to wake a blocked receive.
-                    socket.Shutdown(SocketShutdown.Both);
+                    socket?.Shutdown(SocketShutdown.Both);
                 }
-                catch (SocketException)
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
                 {
-                    // Already reset or closed.
+                    // Already reset or closed (over TCP: by a stalled send).
                 }
             }
 
             _control.Dispose();
-            _udp.Dispose();
+            _udp?.Dispose();
         }
 
-        if (_receiver.IsAlive && _receiver != Thread.CurrentThread)
+        if (_receiver is { IsAlive: true } && _receiver != Thread.CurrentThread)
         {
             await Task.Run(() => _receiver.Join()).ConfigureAwait(false);
         }
@@ -261,13 +376,19 @@ internal sealed class UplinkAssociation : IAsyncDisposable
         await Task.WhenAll(background).ConfigureAwait(false);
     }
 
-    public override string ToString() => $"association {Id} (relay {Relay})";
+    public override string ToString() => _frames is null ? $"association {Id} (relay {Relay})" : $"association {Id} (over TCP to {Relay})";
 
     private static IPAddress Unmap(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
     private void Start()
     {
-        _receiver.Start();
+        if (_frames is not null)
+        {
+            _controlLoop = Task.Run(RunFrameLoopAsync);
+            return;
+        }
+
+        _receiver!.Start();
         _controlLoop = Task.Run(RunControlLoopAsync);
     }
 
@@ -301,7 +422,7 @@ internal sealed class UplinkAssociation : IAsyncDisposable
             int received;
             try
             {
-                received = _udp.Receive(buffer);
+                received = _udp!.Receive(buffer);
             }
             catch (SocketException e) when (SocketErrors.IsIcmpReported(e.SocketErrorCode) && !IsDisposed)
             {
@@ -347,7 +468,7 @@ internal sealed class UplinkAssociation : IAsyncDisposable
                     break;
                 }
 
-                _lines.Feed(buffer.AsSpan(0, received));
+                _lines!.Feed(buffer.AsSpan(0, received));
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
@@ -355,6 +476,24 @@ internal sealed class UplinkAssociation : IAsyncDisposable
             reason = e.Message;
         }
 
+        Ended(reason);
+    }
+
+    /// <summary>Over TCP: every frame handed on as it comes, until the connection ends.</summary>
+    private async Task RunFrameLoopAsync()
+    {
+        var end = await _frames!.ReadAsync(this).ConfigureAwait(false);
+        Ended(Volatile.Read(ref _stalled) ?? end switch
+        {
+            Socks5AssociationEnd.ServerClosed => "the proxy closed the connection",
+            Socks5AssociationEnd.ProtocolError => "the proxy sent a malformed frame",
+            _ => "the connection was reset",
+        });
+    }
+
+    private void Ended(string reason)
+    {
+        Interlocked.Exchange(ref _ended, 1); // before the owner takes the mappings (MapAsync)
         _greeting.TrySetResult(null);
         _commands.Close(() => new Socks5Exception(Socks5ErrorKind.AssociationClosed, $"{this} ended before the proxy answered."));
         if (!IsDisposed)
@@ -362,6 +501,22 @@ internal sealed class UplinkAssociation : IAsyncDisposable
             _events.OnClosed(this, reason);
         }
     }
+
+    /// <summary>A datagram frame: to its mapping's flow, as a datagram from the relay socket is.</summary>
+    void IFrameSink.OnDatagram(ushort mapping, in SocksAddress source, ReadOnlySpan<byte> payload)
+    {
+        if (source.Type == AddressType.DomainName || !_mappings.TryGetValue(_usesMappings ? mapping : (ushort)0, out var owner))
+        {
+            Interlocked.Increment(ref _droppedDatagrams);
+            return;
+        }
+
+        _events.OnReply(owner, source.AddressBytes, source.Port, payload);
+    }
+
+    void IFrameSink.OnLine(ReadOnlySpan<byte> line) => OnLine(line);
+
+    void IFrameSink.OnLineSkipped() => OnLineSkipped();
 
     /// <summary>Answers go to the command waiting for them, in order; everything else is a notice.</summary>
     private void OnLine(ReadOnlySpan<byte> line)

@@ -1,3 +1,5 @@
+using Socks5UdpRelay.Client;
+
 namespace Socks5UdpRelay.Cli.Tun;
 
 /// <summary>How the SOCKS side of <c>s5nc tun</c> treats flows (the README's "Transparent gateway").</summary>
@@ -30,4 +32,14 @@ internal sealed record UplinkSettings
 
     /// <summary>After a flow failed to get a mapping, how long its new datagrams are dropped before it tries again.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How associations reach the proxy: UDP ASSOCIATE (the default), or UDP over TCP, as <c>--udp-over-tcp</c> settled it for the run.</summary>
+    public Socks5UdpTransport Transport { get; init; } = Socks5UdpTransport.Udp;
+
+    /// <summary>
+    /// Over TCP, how long a datagram's frame may wait for the proxy to read before the association is
+    /// given up: a frame is written whole before the next datagram, so a proxy that reads nothing
+    /// would otherwise hold the gateway's reader for as long as TCP keeps the connection. Default 5 s.
+    /// </summary>
+    public TimeSpan SendStall { get; init; } = TimeSpan.FromSeconds(5);
 }

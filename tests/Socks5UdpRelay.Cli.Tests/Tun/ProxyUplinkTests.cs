@@ -12,14 +12,22 @@ namespace Socks5UdpRelay.Cli.Tests.Tun;
 /// <summary>
 /// The SOCKS side of <c>s5nc tun</c> against the real server in process on loopback, with the
 /// device replaced by a recording downlink: mappings per program socket, the program's order and
-/// TTLs, the pool, the cap, the idle timeouts, and proxies without MAP or without notices.
+/// TTLs, the pool, the cap, the idle timeouts, and proxies without MAP or without notices. The
+/// theories run over UDP and over TCP (<c>--udp-over-tcp</c>); over TCP against a server whose
+/// advertised relay address (127.0.0.2) no datagram reaches, so what comes back rode the connection.
 /// </summary>
 public sealed class ProxyUplinkTests : IAsyncLifetime
 {
     private readonly List<IAsyncDisposable> _owned = [];
     private RelayServer _server = null!;
+    private RelayServer _unreachableRelay = null!;
 
-    public async Task InitializeAsync() => _server = await RelayServer.StartAsync();
+    public async Task InitializeAsync()
+    {
+        _server = await RelayServer.StartAsync();
+        // It listens on 127.0.0.1 and names 127.0.0.2 in its replies: a datagram sent there finds no relay socket.
+        _unreachableRelay = await RelayServer.StartAsync(settings: new Dictionary<string, string?> { ["Relay:AdvertisedAddress:0"] = "127.0.0.2" });
+    }
 
     public async Task DisposeAsync()
     {
@@ -29,14 +37,17 @@ public sealed class ProxyUplinkTests : IAsyncLifetime
         }
 
         await _server.DisposeAsync();
+        await _unreachableRelay.DisposeAsync();
     }
 
-    [Fact]
-    public async Task EachProgramSocket_HasAnExternalPortOfItsOwn_SameForEveryDestination()
+    [Theory]
+    [InlineData(Socks5UdpTransport.Udp)]
+    [InlineData(Socks5UdpTransport.Tcp)]
+    public async Task EachProgramSocket_HasAnExternalPortOfItsOwn_SameForEveryDestination(Socks5UdpTransport transport)
     {
         using var a = LoopbackTarget.Start();
         using var b = LoopbackTarget.Start();
-        var (uplink, downlink, _) = await StartAsync();
+        var (uplink, downlink, _) = await StartAsync(Over(transport));
 
         var ports = new List<int>();
         for (int flow = 1; flow <= 3; flow++)
@@ -65,13 +76,16 @@ public sealed class ProxyUplinkTests : IAsyncLifetime
         }
 
         Assert.Equal(1, uplink.AssociationCount);
+        Assert.True(uplink.UsesMap);
     }
 
-    [Fact]
-    public async Task ChosenTtls_LeaveWithTheirDatagrams_InTheProgramsOrder()
+    [Theory]
+    [InlineData(Socks5UdpTransport.Udp)]
+    [InlineData(Socks5UdpTransport.Tcp)]
+    public async Task ChosenTtls_LeaveWithTheirDatagrams_InTheProgramsOrder(Socks5UdpTransport transport)
     {
         using var target = LoopbackTarget.Start(echo: false);
-        var (uplink, _, _) = await StartAsync();
+        var (uplink, _, _) = await StartAsync(Over(transport));
         byte[] ttls = [0, 3, 3, 0, 7, 0];
 
         for (int i = 0; i < ttls.Length; i++)
@@ -136,22 +150,29 @@ public sealed class ProxyUplinkTests : IAsyncLifetime
         Assert.Equal(10, target.Received.Take(10).Select(r => r.Source.Port).Distinct().Count());
     }
 
-    [Fact]
-    public async Task NoticeAboutAFlowsDatagram_GoesToThatFlow()
+    [Theory]
+    [InlineData(Socks5UdpTransport.Udp)]
+    [InlineData(Socks5UdpTransport.Tcp)]
+    public async Task NoticeAboutAFlowsDatagram_GoesToThatFlow(Socks5UdpTransport transport)
     {
         var closed = LoopbackTarget.Start();
         var port = closed.EndPoint;
         closed.Dispose(); // nothing listens there any more: the relay's kernel answers port unreachable
-        var (uplink, downlink, _) = await StartAsync();
+        var (uplink, downlink, _) = await StartAsync(Over(transport));
 
+        uplink.Send(new FlowId(4), Key(port), "anyone?"u8, 0); // two sockets, two mappings on one association: each notice names its own
         uplink.Send(new FlowId(5), Key(port), "anyone?"u8, 0);
 
-        await Eventually(() => !downlink.Notices.IsEmpty);
-        var (flow, notice) = Assert.Single(downlink.Notices);
-        Assert.Equal(new FlowId(5), flow);
-        Assert.Equal(NoticeVerbs.UdpError, notice.Verb);
-        Assert.Equal(UdpErrorKind.PortUnreachable, notice.ErrorKind);
-        Assert.Equal(1, uplink.Counters.Errors);
+        await Eventually(() => downlink.Notices.Count == 2);
+        Assert.Equal([4, 5], downlink.Notices.Select(n => n.Flow.Value).Order());
+        foreach (var (flow, notice) in downlink.Notices)
+        {
+            Assert.Equal(NoticeVerbs.UdpError, notice.Verb);
+            Assert.Equal(UdpErrorKind.PortUnreachable, notice.ErrorKind);
+            Assert.Equal(uplink.MappingOf(flow)!.Number, notice.Mapping);
+        }
+
+        Assert.Equal(2, uplink.Counters.Errors);
     }
 
     [Fact]
@@ -229,12 +250,14 @@ public sealed class ProxyUplinkTests : IAsyncLifetime
         Assert.Equal(3, target.Received.Take(3).Select(r => r.Source.Port).Distinct().Count());
     }
 
-    [Fact]
-    public async Task WithoutNotices_DatagramsStillGo_AndItSaysOnceThatErrorsCannotBeReported()
+    [Theory]
+    [InlineData(Socks5UdpTransport.Udp)]
+    [InlineData(Socks5UdpTransport.Tcp)] // the reply does not take up the opt-in: datagram frames only, as for hev-socks5-tunnel
+    public async Task WithoutNotices_DatagramsStillGo_AndItSaysOnceThatErrorsCannotBeReported(Socks5UdpTransport transport)
     {
         await using var server = await RelayServer.StartAsync(settings: new Dictionary<string, string?> { ["Relay:Notices"] = "off" });
         using var target = LoopbackTarget.Start();
-        var (uplink, downlink, log) = await StartAsync(server: server);
+        var (uplink, downlink, log) = await StartAsync(new UplinkSettings { Transport = transport }, server: server);
 
         uplink.Send(new FlowId(1), Key(target.EndPoint), "still relayed"u8, 5);
 
@@ -283,7 +306,8 @@ public sealed class ProxyUplinkTests : IAsyncLifetime
             reply = await downlink.NextReplyAsync(TimeSpan.FromSeconds(1));
         }
 
-        Assert.Equal("after", Encoding.ASCII.GetString(Assert.NotNull(reply).Payload));
+        Assert.True(reply is not null, $"no reply after the restart; {uplink.Counters}; the log:\n{string.Join('\n', log.Lines.Select(l => l.Text))}");
+        Assert.Equal("after", Encoding.ASCII.GetString(reply.Value.Payload));
         Assert.True(uplink.Counters.MappingsLost > 0);
     }
 
@@ -331,6 +355,40 @@ public sealed class ProxyUplinkTests : IAsyncLifetime
         Assert.True(receiving < OneTimeAllowance, $"the receiving thread allocated {receiving} bytes for {last - 5_000} replies");
     }
 
+    [Fact]
+    public async Task OverTcp_AProxyWithoutIt_IsNamed()
+    {
+        await using var server = await RelayServer.StartAsync(settings: new Dictionary<string, string?> { ["Relay:UdpOverTcp"] = "off" });
+        var uplink = new ProxyUplink(new RecordingDownlink(), new Socks5ProxyOptions { Host = "127.0.0.1", Port = server.EndPoint.Port },
+            new UplinkSettings { Transport = Socks5UdpTransport.Tcp }, new LogLines(), TimeProvider.System);
+        _owned.Add(uplink);
+
+        var e = await Assert.ThrowsAsync<Socks5Exception>(() => uplink.StartAsync(TestTimeout.Token));
+
+        Assert.Equal(ReplyCode.CommandNotSupported, e.Reply);
+        Assert.Equal("UDP over TCP is not offered by this proxy (it answered CMD 0x05 with REP 7, command not supported).", e.Message);
+    }
+
+    [Fact]
+    public async Task OverTcp_AProxyThatReadsNothing_EndsTheAssociation_AndTheSenderGoesOn()
+    {
+        await using var proxy = new ScriptedProxy(rejectPassword: false, stall: true);
+        var settings = new UplinkSettings { Transport = Socks5UdpTransport.Tcp, GreetingWait = TimeSpan.FromMilliseconds(100), SendStall = TimeSpan.FromMilliseconds(200) };
+        var (uplink, _, log) = await StartAsync(settings, proxy: proxy.EndPoint);
+        var destination = FlowKey.From(IPAddress.Loopback.GetAddressBytes(), 9);
+        byte[] payload = new byte[60_000];
+
+        // The kernel's buffers on both sides take some megabytes; then a frame waits, and the association is given up.
+        for (int i = 0; i < 2_000 && uplink.Counters.SendFailed == 0; i++)
+        {
+            uplink.Send(new FlowId(1), destination, payload, 0);
+        }
+
+        Assert.Equal(1, uplink.Counters.SendFailed);
+        await Eventually(() => log.Count("ended (the proxy read no frame for 0.2 s); 1 program sockets move to new mappings") == 1);
+        Assert.True(uplink.Counters.Sent > 10, $"{uplink.Counters.Sent} frames were written before the stall");
+    }
+
     /// <summary>Bytes of one-time allocations a thread may make during a measurement: a few small objects, never one per datagram.</summary>
     private const long OneTimeAllowance = 256;
 
@@ -346,12 +404,18 @@ public sealed class ProxyUplinkTests : IAsyncLifetime
         }
     }
 
-    private async Task<(ProxyUplink Uplink, RecordingDownlink Downlink, LogLines Log)> StartAsync(UplinkSettings? settings = null, TimeProvider? time = null, RelayServer? server = null)
+    /// <summary>Settings for <paramref name="transport"/>; over TCP against the server whose relay no datagram reaches.</summary>
+    private static UplinkSettings Over(Socks5UdpTransport transport) => new() { Transport = transport };
+
+    private async Task<(ProxyUplink Uplink, RecordingDownlink Downlink, LogLines Log)> StartAsync(
+        UplinkSettings? settings = null, TimeProvider? time = null, RelayServer? server = null, IPEndPoint? proxy = null)
     {
         var downlink = new RecordingDownlink();
         var log = new LogLines();
-        var proxy = new Socks5ProxyOptions { Host = "127.0.0.1", Port = (server ?? _server).EndPoint.Port };
-        var uplink = new ProxyUplink(downlink, proxy, settings ?? new UplinkSettings(), log, time ?? TimeProvider.System);
+        settings ??= new UplinkSettings();
+        server ??= settings.Transport == Socks5UdpTransport.Tcp ? _unreachableRelay : _server;
+        var options = new Socks5ProxyOptions { Host = "127.0.0.1", Port = (proxy ?? server.EndPoint).Port };
+        var uplink = new ProxyUplink(downlink, options, settings, log, time ?? TimeProvider.System);
         _owned.Add(uplink);
         await uplink.StartAsync(TestTimeout.Token);
         return (uplink, downlink, log);

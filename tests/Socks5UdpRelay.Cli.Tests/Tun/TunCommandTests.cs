@@ -36,4 +36,23 @@ public sealed class TunCommandTests
 
         Assert.Contains("5 tun could not set up the host", root.Stdout, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Help_ShowsUdpOverTcp_WithItsDefaultAuto()
+    {
+        var tun = await CliRun.InProcessAsync(string.Empty, "tun", "--help");
+
+        Assert.Equal(0, tun.ExitCode);
+        Assert.Matches(@"--udp-over-tcp <auto\|on\|off>\s+Datagrams over the proxy's TCP connection", tun.Stdout);
+        Assert.Contains("Default: auto.", tun.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UdpOverTcp_ABadValue_IsAUsageError()
+    {
+        var result = await CliRun.InProcessAsync(string.Empty, "tun", "--route", "10.0.0.0/8", "--udp-over-tcp=maybe");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("s5nc: error: --udp-over-tcp: 'maybe' is not auto, on or off", result.Stderr, StringComparison.Ordinal);
+    }
 }

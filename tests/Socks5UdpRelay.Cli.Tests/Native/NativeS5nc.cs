@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Socks5UdpRelay.Tests.Shared;
 
 namespace Socks5UdpRelay.Cli.Tests.Native;
 
@@ -30,6 +31,7 @@ public sealed class NativeS5nc : IDisposable
             info.ArgumentList.Add(arg);
         }
 
+        using var measured = MeasuredLock.Acquire(); // a minute of both cores: no measurement elsewhere meanwhile
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -30,8 +30,8 @@ internal static partial class TunChecks
     }
 
     /// <summary><c>echo hi | nc -u -w1 TARGET 7000</c>.</summary>
-    public static ProgramOutput NcEcho(TunLab lab, bool v6) =>
-        Run(lab.Topology.ClientNamespace, Netcat, ["-u", "-w1", lab.Target(v6).ToString(), Port(TunLab.EchoPort)], "hi\n");
+    public static ProgramOutput NcEcho(TunLab lab, bool v6, int waitSeconds = 1) =>
+        Run(lab.Topology.ClientNamespace, Netcat, ["-u", $"-w{waitSeconds}", lab.Target(v6).ToString(), Port(TunLab.EchoPort)], "hi\n");
 
     /// <summary><c>nc -u -z -v -w1 TARGET PORT</c>.</summary>
     public static ProgramOutput NcScan(TunLab lab, bool v6, int port) =>
@@ -94,7 +94,10 @@ internal static partial class TunChecks
     {
         lab.FlushPathMtus();
         string[] method = udpPort is { } p ? ["-U", "-p", Port(p)] : [];
-        var output = Run(ns, Traceroute, [v6 ? "-6" : "-4", "-n", .. method, lab.Target(v6).ToString()]);
+        // -w 5,0,0: a probe waits its 5 s, on both paths alike. traceroute's default also gives up on
+        // a probe 3 times slower than an earlier answer from its hop, which on a busy machine calls
+        // a late answer a star.
+        var output = Run(ns, Traceroute, [v6 ? "-6" : "-4", "-n", "-w", "5,0,0", .. method, lab.Target(v6).ToString()]);
         var hops = new List<string>();
         foreach (var line in output.Stdout.Split('\n').Skip(1).Where(l => l.Trim().Length > 0))
         {

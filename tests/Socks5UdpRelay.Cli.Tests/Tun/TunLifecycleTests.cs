@@ -157,7 +157,9 @@ public sealed partial class TunLifecycleTests(TunLab lab) : IClassFixture<TunLab
         await using var dante = await DanteInNamespace.StartAsync(lab.Topology, 1083);
         var tun = await lab.StartTunAsync("--proxy", $"{lab.Topology.Relay.V4}:1083", "--route", TunLab.Routes[0]);
 
-        var echo = TunChecks.NcEcho(lab, v6: false);
+        // Dante forks a process for the association the first datagram opens: on a busy machine that
+        // takes longer than the 1 s nc waits elsewhere.
+        var echo = TunChecks.NcEcho(lab, v6: false, waitSeconds: 5);
         var traced = TunChecks.Run(lab.Topology.ClientNamespace, TunChecks.Traceroute, ["-n", "-q", "1", "-w", "1", "-m", "3", lab.Target(false).ToString()]);
         await TunLab.StopAsync(tun);
 

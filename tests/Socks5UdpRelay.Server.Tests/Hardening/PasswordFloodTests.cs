@@ -13,7 +13,7 @@ namespace Socks5UdpRelay.Server.Tests.Hardening;
 /// user costs what the costliest known one does.
 /// </summary>
 [Collection(MeasuredCollection.Name)]
-public sealed class PasswordFloodTests(ITestOutputHelper output)
+public sealed class PasswordFloodTests(ITestOutputHelper output) : MeasuredTest
 {
     private static readonly IPAddress Attacker = IPAddress.Parse("127.0.2.1");
 

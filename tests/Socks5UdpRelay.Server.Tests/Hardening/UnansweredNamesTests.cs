@@ -21,7 +21,7 @@ namespace Socks5UdpRelay.Server.Tests.Hardening;
 /// clients are counted per /64.
 /// </summary>
 [Collection(MeasuredCollection.Name)]
-public sealed class UnansweredNamesTests(BlackholeDnsLab lab, ITestOutputHelper output) : IClassFixture<BlackholeDnsLab>
+public sealed class UnansweredNamesTests(BlackholeDnsLab lab, ITestOutputHelper output) : MeasuredTest, IClassFixture<BlackholeDnsLab>
 {
     private const long Budget = 32L * 1024 * 1024;
 

@@ -30,11 +30,17 @@ internal sealed class Flow : IDisposable
     private readonly int _ringMask;
     private readonly long[] _sentAt;
     private readonly bool[] _acked;
+    private readonly bool _allowUnsolicited;
     private long _nextSeq;
     private long _oldest;
 
-    public Flow(int id, IPEndPoint? proxy, IPEndPoint echo, int payloadLength, int window, bool small = false)
+    /// <param name="allowUnsolicited">
+    /// Replies whose SOCKS header names another source than the echo target (a stranger the
+    /// relay's filtering let in, <c>load --flood stranger</c>) are counted <see cref="Unsolicited"/>, not invalid.
+    /// </param>
+    public Flow(int id, IPEndPoint? proxy, IPEndPoint echo, int payloadLength, int window, bool small = false, bool allowUnsolicited = false)
     {
+        _allowUnsolicited = allowUnsolicited;
         // small: many idle flows (scale, churn) need neither 64 KiB buffers nor 4 MiB socket buffers.
         _receive = new byte[small ? Math.Max(2048, payloadLength + 512) : 65_536];
         Id = id;
@@ -89,6 +95,9 @@ internal sealed class Flow : IDisposable
 
     public Socket Socket => _udp;
 
+    /// <summary>The relay's UDP address (null for the direct baseline).</summary>
+    public IPEndPoint? Relay => _control?.Relay;
+
     public int Outstanding => (int)(_nextSeq - _oldest);
 
     public long Sent { get; private set; }
@@ -102,6 +111,9 @@ internal sealed class Flow : IDisposable
     public long Lost { get; private set; }
 
     public long SendFailed { get; private set; }
+
+    /// <summary>Datagrams from sources the flow never sent to (only counted with <c>allowUnsolicited</c>).</summary>
+    public long Unsolicited { get; private set; }
 
     /// <summary>A description of the first invalid reply, for the smoke test's message.</summary>
     public string? FirstInvalid { get; private set; }
@@ -228,9 +240,18 @@ internal sealed class Flow : IDisposable
             var payload = datagram;
             if (_control is not null)
             {
-                if (!UdpRequestHeader.TryParse(datagram, out byte frag, out var source, out int headerLength) || frag != 0
-                    || source.Type != AddressType.IPv4 || source.Port != _echo.Port || !source.AddressBytes.SequenceEqual(_send.AsSpan(4, 4)))
+                if (!UdpRequestHeader.TryParse(datagram, out byte frag, out var source, out int headerLength) || frag != 0)
                 {
+                    problem = "reply header does not parse";
+                }
+                else if (source.Type != AddressType.IPv4 || source.Port != _echo.Port || !source.AddressBytes.SequenceEqual(_send.AsSpan(4, 4)))
+                {
+                    if (_allowUnsolicited)
+                    {
+                        Unsolicited++;
+                        return -1;
+                    }
+
                     problem = "reply header does not name the echo target";
                 }
 

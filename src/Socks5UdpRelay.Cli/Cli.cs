@@ -52,7 +52,7 @@ public static class Cli
     internal static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken)
     {
         var root = Build(console);
-        var parsed = root.Parse(args);
+        var parsed = root.Parse(UdpOverTcpOption.Normalize(args));
         if (parsed.Errors.Count > 0 && parsed.Action is ParseErrorAction or null)
         {
             foreach (var error in parsed.Errors)

@@ -63,11 +63,15 @@ internal sealed class CommonOptions
         root.Options.Add(Verbose);
     }
 
-    /// <summary>The proxy, credentials and timeout these options name; a <see cref="CliException"/> for a usage error.</summary>
-    public ProxySession CreateSession(ParseResult result, CliConsole console) => new(
+    /// <summary>
+    /// The proxy, credentials and timeout these options name, and the command's --udp-over-tcp
+    /// (<see cref="UdpOverTcpOption"/>; UDP only for a command without it); a <see cref="CliException"/> for a usage error.
+    /// </summary>
+    public ProxySession CreateSession(ParseResult result, CliConsole console, UdpOverTcpOption? udpOverTcp = null) => new(
         ProxyConfiguration.Resolve(result.GetValue(Proxy), result.GetValue(PasswordEnv), Seconds.ToTimeSpan(result.GetValue(ConnectTimeout)), console),
         console,
-        result.GetValue(Verbose));
+        result.GetValue(Verbose),
+        udpOverTcp?.ValueOf(result) ?? UdpOverTcpMode.Off);
 
     /// <summary>-4, -6, or neither (names go to the proxy).</summary>
     public AddressFamily? Family(ParseResult result) => (result.GetValue(IPv4), result.GetValue(IPv6)) switch

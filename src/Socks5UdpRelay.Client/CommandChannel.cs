@@ -18,16 +18,23 @@ internal sealed class CommandChannel
     /// </summary>
     public const int MaxInFlight = 16;
 
-    private readonly Socket _control;
+    private readonly Func<ReadOnlyMemory<byte>, ValueTask> _send;
     private readonly SemaphoreSlim _slots = new(MaxInFlight, MaxInFlight);
     private readonly SemaphoreSlim _writer = new(1, 1);
     private readonly byte[] _line = new byte[NoticeFormat.MaxLineLength];
     private readonly Queue<Pending> _pending = new();
     private Func<Exception>? _closed;
 
+    /// <summary>Commands written as lines on a UDP association's control connection.</summary>
     public CommandChannel(Socket control)
+        : this(async line => await control.SendAsync(line, SocketFlags.None, CancellationToken.None).ConfigureAwait(false))
     {
-        _control = control;
+    }
+
+    /// <summary>Commands handed whole to <paramref name="send"/>, e.g. as the control frames of a UDP-over-TCP connection.</summary>
+    public CommandChannel(Func<ReadOnlyMemory<byte>, ValueTask> send)
+    {
+        _send = send;
     }
 
     public delegate int LineWriter(Span<byte> buffer);
@@ -63,7 +70,7 @@ internal sealed class CommandChannel
                 try
                 {
                     // Never cancelled half-way: half a line would garble every command after it.
-                    await _control.SendAsync(_line.AsMemory(0, length), SocketFlags.None, CancellationToken.None).ConfigureAwait(false);
+                    await _send(_line.AsMemory(0, length)).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is SocketException or ObjectDisposedException)
                 {

@@ -11,4 +11,7 @@ public enum Socks5AssociationEnd
 
     /// <summary>The association was disposed by its owner.</summary>
     Disposed,
+
+    /// <summary>Over TCP only: the proxy sent a frame that is not UDP over TCP, after which the stream cannot be read on (the README, "UDP over TCP").</summary>
+    ProtocolError,
 }

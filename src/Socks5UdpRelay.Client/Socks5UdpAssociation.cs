@@ -10,36 +10,57 @@ namespace Socks5UdpRelay.Client;
 
 /// <summary>
 /// One SOCKS5 UDP association (RFC 1928 §7): the TCP control connection that keeps it alive, and
-/// a UDP socket connected to the proxy's relay. Datagrams go out with <see cref="SendAsync(IPEndPoint, ReadOnlyMemory{byte}, CancellationToken)"/>
+/// a UDP socket connected to the proxy's relay; or, opened with <see cref="Socks5UdpTransport.Tcp"/>,
+/// datagrams framed on the TCP connection itself (the README, "UDP over TCP"), for where UDP to the
+/// proxy is blocked. Datagrams go out with <see cref="SendAsync(IPEndPoint, ReadOnlyMemory{byte}, CancellationToken)"/>
 /// and come back with <see cref="ReceiveAsync"/>; notice lines the proxy writes on the control
 /// connection (the README, "Notices") arrive on <see cref="Notices"/>. A proxy whose greeting
 /// offers commands (<see cref="SupportedCommands"/>) also takes <see cref="SetTtlAsync(IPEndPoint, int?, Socks5UdpMapping?, CancellationToken)"/>
-/// and <see cref="MapAsync"/> (the README, "Client commands").
+/// and <see cref="MapAsync"/> (the README, "Client commands"). Both transports have the same surface.
 /// </summary>
 /// <remarks>
 /// One sender and one receiver may work at the same time: the association owns one send buffer
 /// and one receive buffer, so concurrent calls to <c>SendAsync</c> (or to <c>ReceiveAsync</c>)
 /// throw <see cref="InvalidOperationException"/>. Sending allocates nothing per datagram, and
-/// neither does receiving while the association has no other mapping. The UDP socket is
-/// connected to the relay endpoint, so the kernel reports ICMP errors for it; those errors are
-/// counted in <see cref="IgnoredSocketErrors"/> and never thrown. Commands may be called from
-/// any number of tasks: they are written one at a time, at most 16 await their answers, and the
-/// rest wait for room.
+/// neither does receiving while the association has no other mapping (over TCP: ever). The UDP
+/// socket is connected to the relay endpoint, so the kernel reports ICMP errors for it; those
+/// errors are counted in <see cref="IgnoredSocketErrors"/> and never thrown. Commands may be
+/// called from any number of tasks: they are written one at a time, at most 16 await their
+/// answers, and the rest wait for room. Over TCP a send completes once its frame is written to the
+/// connection: a proxy that reads slowly slows the sender (TCP), and the token stops only the wait
+/// for the writer, never a frame half-way; datagrams that <see cref="ReceiveAsync"/> does not take
+/// wait in a queue of 256, past which they are dropped and counted, so notices and answers behind
+/// them always get through.
 /// </remarks>
-public sealed class Socks5UdpAssociation : IAsyncDisposable
+public sealed class Socks5UdpAssociation : IAsyncDisposable, IFrameSink
 {
     /// <summary>Notices kept for a reader that falls behind; older ones are dropped first.</summary>
     internal const int NoticeCapacity = 256;
 
+    /// <summary>
+    /// Where <see cref="CheckUdpPathAsync"/> sends its probe: 0.0.0.0 ("this host", which RFC 1122
+    /// §3.2.1.3 forbids as a destination), refused by a Socks5UdpRelay server in every configuration
+    /// before any operator rule, so it always answers <c>UDP-DENIED … reason=policy</c>. Port 9: discard.
+    /// </summary>
+    internal static readonly IPEndPoint PathProbeDestination = new(IPAddress.Any, 9);
+
     /// <summary>The control connection is read in blocks this size; a line is at most 1024 bytes.</summary>
     private const int ControlBufferLength = 4 * NoticeFormat.MaxLineLength;
 
+    /// <summary>How many probe datagrams <see cref="CheckUdpPathAsync"/> sends over its wait, evenly spaced, in case one is lost.</summary>
+    private const int PathProbes = 4;
+
+    private static readonly string PathProbeText = NoticeFormat.FormatEndpoint(PathProbeDestination.Address, PathProbeDestination.Port);
+
     private readonly Socket _control;
-    private readonly Socket _udp;
+    private readonly Socket? _udp;
+    private readonly UdpOverTcpConnection? _frames;
     private readonly SocketAddress _relayAddress;
     private readonly SocketAddress _receivedFrom;
-    private readonly byte[] _sendBuffer = new byte[DatagramEncoder.MaxDatagramLength];
-    private readonly byte[] _receiveBuffer = new byte[DatagramEncoder.MaxDatagramLength];
+
+    // Datagrams are written behind room for a mapped frame's longer header (UdpOverTcpConnection.FrameRoom).
+    private readonly byte[] _sendBuffer = new byte[UdpOverTcpConnection.FrameRoom + DatagramEncoder.MaxDatagramLength];
+    private readonly byte[]? _receiveBuffer;
     private readonly DatagramEncoder _encoder = new(0);
     private readonly SourceCache _sources = new();
     private readonly Channel<Notice> _notices;
@@ -55,8 +76,12 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
     private readonly SemaphoreSlim _socketReader = new(1, 1);
     private readonly Task _controlLoop;
     private ControlLineFramer _framer;
+
+    // The first mapping's datagrams once someone else reads them for it: the demultiplexer (UDP,
+    // from the first MAP on) or the frame reader (TCP, always).
     private MappingInbox? _inbox;
     private Task? _demultiplexer;
+    private TaskCompletionSource<bool>? _pathProbe;
     private bool _sawFirstLine;
     private int _sending;
     private int _receiving;
@@ -65,30 +90,54 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
     private long _ignoredSocketErrors;
     private long _droppedNotices;
 
-    private Socks5UdpAssociation(Socket control, Socket udp, IPEndPoint relay, TimeSpan greetingTimeout)
+    private Socks5UdpAssociation(Socket control, Socket? udp, UdpOverTcpConnection? frames, IPEndPoint relay, TimeSpan greetingTimeout)
     {
         _control = control;
         _udp = udp;
+        _frames = frames;
         CommandGrace = greetingTimeout;
         RelayEndPoint = relay;
-        LocalEndPoint = (IPEndPoint)udp.LocalEndPoint!;
+        LocalEndPoint = (IPEndPoint)(udp ?? control).LocalEndPoint!;
         _relayAddress = relay.Serialize();
         _receivedFrom = new SocketAddress(relay.AddressFamily, SocketAddress.GetMaximumAddressSize(relay.AddressFamily));
         _notices = Channel.CreateBounded<Notice>(
             new BoundedChannelOptions(NoticeCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleWriter = true },
             _ => Interlocked.Increment(ref _droppedNotices));
-        _commands = new CommandChannel(control);
-        _controlLoop = Task.Run(RunControlLoopAsync);
+        if (frames is null)
+        {
+            _receiveBuffer = new byte[DatagramEncoder.MaxDatagramLength];
+            _commands = new CommandChannel(control);
+            _controlLoop = Task.Run(RunControlLoopAsync);
+            return;
+        }
+
+        _inbox = new MappingInbox();
+        _commands = new CommandChannel(frames.SendLineAsync);
+        if (!frames.OptedIn)
+        {
+            // The reply did not name the opt-in: datagram frames only, as for a hev-socks5 client.
+            _noticesSupported.TrySetResult(false);
+            _supportedCommands.TrySetResult(OfferedCommands.None);
+        }
+
+        _controlLoop = Task.Run(RunFrameLoopAsync);
     }
 
-    /// <summary>The relay's UDP endpoint: BND from the reply, with 0.0.0.0 or :: replaced by the proxy's own address.</summary>
+    /// <summary>
+    /// The relay's UDP endpoint: BND from the reply, with 0.0.0.0 or :: replaced by the proxy's own
+    /// address. Over TCP, the proxy's endpoint, where the frames go.
+    /// </summary>
     public IPEndPoint RelayEndPoint { get; }
 
     /// <summary>
     /// The local endpoint of the UDP socket, bound to the same address as the control connection,
-    /// and named in the UDP ASSOCIATE request, so the proxy takes datagrams from it alone.
+    /// and named in the UDP ASSOCIATE request, so the proxy takes datagrams from it alone. Over
+    /// TCP, the control connection's local endpoint.
     /// </summary>
     public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>How datagrams travel: <see cref="Socks5UdpTransport.Udp"/> (UDP ASSOCIATE) or <see cref="Socks5UdpTransport.Tcp"/> (UDP over TCP).</summary>
+    public Socks5UdpTransport Transport => _frames is null ? Socks5UdpTransport.Udp : Socks5UdpTransport.Tcp;
 
     /// <summary>
     /// Every notice line that parsed, the first <c>NOTICES</c> line included, in order. It holds
@@ -101,7 +150,9 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
     /// <summary>
     /// True once the first line on the control connection is <c>NOTICES version=...</c>; false
     /// when anything else comes first or the connection ends before any line. It has no timeout
-    /// of its own: a server that sends no notices sends nothing, so await it with one.
+    /// of its own: a server that sends no notices sends nothing, so await it with one. Over TCP it
+    /// is false at once when the proxy's reply did not take up the opt-in (the README, "Notices
+    /// and commands over TCP").
     /// </summary>
     public Task<bool> NoticesSupported => _noticesSupported.Task;
 
@@ -113,13 +164,13 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
     /// </summary>
     public Task<OfferedCommands> SupportedCommands => _supportedCommands.Task;
 
-    /// <summary>Completes when the control connection ends, and so the association: proxy EOF, reset, or dispose.</summary>
+    /// <summary>Completes when the control connection ends, and so the association: proxy EOF, reset, a malformed frame, or dispose.</summary>
     public Task<Socks5AssociationEnd> Closed => _closed.Task;
 
     /// <summary>
     /// Datagrams dropped on receive: not from <see cref="RelayEndPoint"/>, a malformed header,
     /// FRAG ≠ 0, a mapping number (RSV) this association does not hold, or (once there are
-    /// mappings) more waiting for <see cref="ReceiveAsync"/> than it keeps (256).
+    /// mappings, and always over TCP) more waiting for <see cref="ReceiveAsync"/> than it keeps (256).
     /// </summary>
     public long DroppedDatagrams => Interlocked.Read(ref _droppedDatagrams) + (_inbox?.Dropped ?? 0);
 
@@ -141,9 +192,32 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
     /// which a proxy that enforces it refuses (as it would the other family anyway).
     /// </summary>
     /// <exception cref="Socks5Exception">The proxy could not be reached, refused, or broke the protocol; or a timeout elapsed.</exception>
-    public static async Task<Socks5UdpAssociation> OpenAsync(Socks5ProxyOptions options, CancellationToken cancellationToken = default)
+    public static Task<Socks5UdpAssociation> OpenAsync(Socks5ProxyOptions options, CancellationToken cancellationToken = default)
+        => OpenAsync(options, Socks5UdpTransport.Udp, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="OpenAsync(Socks5ProxyOptions, CancellationToken)"/> for
+    /// <see cref="Socks5UdpTransport.Udp"/>. For <see cref="Socks5UdpTransport.Tcp"/>: negotiates
+    /// as ever, then sends <c>CMD=0x05</c> naming <c>NOTICES:1</c>, the request for notices and
+    /// commands as control frames (the README, "Notices and commands over TCP"). A proxy that
+    /// agrees gives an association like a UDP one in every respect; any other success reply
+    /// (hev-socks5-server, or this server with notices off) gives datagrams only:
+    /// <see cref="NoticesSupported"/> is false at once and no command is offered.
+    /// </summary>
+    /// <exception cref="Socks5Exception">
+    /// The proxy could not be reached, refused, or broke the protocol; or a timeout elapsed. A proxy
+    /// that does not offer UDP over TCP answers REP 7: <see cref="Socks5Exception.Reply"/> is
+    /// <see cref="ReplyCode.CommandNotSupported"/> and the message says "UDP over TCP is not offered by this proxy".
+    /// </exception>
+    public static async Task<Socks5UdpAssociation> OpenAsync(Socks5ProxyOptions options, Socks5UdpTransport transport, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (transport == Socks5UdpTransport.Tcp)
+        {
+            var frames = await UdpOverTcpConnection.OpenAsync(options, cancellationToken).ConfigureAwait(false);
+            return new Socks5UdpAssociation(frames.Socket, null, frames, frames.RemoteEndPoint, options.HandshakeTimeout);
+        }
+
         Socket? udp = null;
         Socket? control = null;
         try
@@ -180,7 +254,7 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
             }
 
             udp.Connect(relay);
-            return new Socks5UdpAssociation(control, udp, relay, options.HandshakeTimeout);
+            return new Socks5UdpAssociation(control, udp, null, relay, options.HandshakeTimeout);
         }
         catch (SocketException e)
         {
@@ -206,8 +280,8 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
         EnterSend();
         try
         {
-            int length = _encoder.Write(_sendBuffer, destination.Address, destination.Port, payload.Span);
-            await SendDatagramAsync(_sendBuffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            int length = _encoder.Write(_sendBuffer.AsSpan(UdpOverTcpConnection.FrameRoom), destination.Address, destination.Port, payload.Span);
+            await SendDatagramAsync(_sendBuffer, length, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -228,8 +302,8 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
         EnterSend();
         try
         {
-            int length = _encoder.Write(_sendBuffer, host, port, payload.Span);
-            await SendDatagramAsync(_sendBuffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            int length = _encoder.Write(_sendBuffer.AsSpan(UdpOverTcpConnection.FrameRoom), host, port, payload.Span);
+            await SendDatagramAsync(_sendBuffer, length, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -334,6 +408,65 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
     }
 
     /// <summary>
+    /// Tells, on positive evidence only, whether datagrams from here reach the proxy's relay. It
+    /// waits (at most <paramref name="wait"/>) for the <c>NOTICES</c> greeting; without one the
+    /// proxy reports nothing, its silence proves nothing, and the answer is
+    /// <see cref="Socks5UdpPath.Unknown"/>. Then it sends a probe datagram to 0.0.0.0:9, which a
+    /// Socks5UdpRelay server refuses in every configuration and so answers with a notice on the
+    /// control connection (<c>UDP-DENIED dst=0.0.0.0:9 reason=policy</c>): that notice is
+    /// <see cref="Socks5UdpPath.Reaches"/>; none within <paramref name="wait"/> more, with the
+    /// control connection up all along, is <see cref="Socks5UdpPath.Blocked"/>. The probe goes out
+    /// 4 times, evenly over the wait, in case one is lost; its notices never reach <see cref="Notices"/>.
+    /// Call it before sending, from the task that sends.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The association is over TCP: it has no UDP path.</exception>
+    /// <exception cref="ObjectDisposedException">The association was disposed.</exception>
+    public async Task<Socks5UdpPath> CheckUdpPathAsync(TimeSpan wait, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        if (_frames is not null)
+        {
+            throw new InvalidOperationException("An association over TCP has no UDP path to check.");
+        }
+
+        try
+        {
+            if (!await _noticesSupported.Task.WaitAsync(wait, cancellationToken).ConfigureAwait(false))
+            {
+                return Socks5UdpPath.Unknown;
+            }
+        }
+        catch (TimeoutException)
+        {
+            return Socks5UdpPath.Unknown;
+        }
+
+        Interlocked.CompareExchange(ref _pathProbe, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously), null);
+        var answered = _pathProbe.Task;
+        if (Closed.IsCompleted)
+        {
+            return Socks5UdpPath.Unknown;
+        }
+
+        byte[] probe = new byte[UdpOverTcpConnection.FrameRoom + UdpRequestHeader.IPv4Length];
+        int length = UdpRequestHeader.Write(probe.AsSpan(UdpOverTcpConnection.FrameRoom), PathProbeDestination.Address, (ushort)PathProbeDestination.Port);
+        for (int i = 0; i < PathProbes && !answered.IsCompleted; i++)
+        {
+            await SendDatagramAsync(probe, length, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await answered.WaitAsync(wait / PathProbes, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Silence so far: the next probe, or the verdict.
+            }
+        }
+
+        return !answered.IsCompleted ? Socks5UdpPath.Blocked : answered.Result ? Socks5UdpPath.Reaches : Socks5UdpPath.Unknown;
+    }
+
+    /// <summary>
     /// Closes the control connection (which ends the association, and every mapping, at the
     /// proxy) and the UDP socket; completes <see cref="Notices"/>, and fails commands still
     /// waiting for an answer with <see cref="ObjectDisposedException"/>.
@@ -348,16 +481,26 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
                 // a socket with a receive pending would otherwise abort it.
                 _control.Shutdown(SocketShutdown.Both);
             }
-            catch (SocketException)
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
-                // Already reset or closed by the proxy.
+                // Already reset or closed by the proxy, or closed here after a malformed frame.
             }
 
             _control.Dispose();
-            _udp.Dispose();
+            _udp?.Dispose();
         }
 
         await _controlLoop.ConfigureAwait(false);
+        if (_frames is not null)
+        {
+            // Over TCP the frame reader feeds every inbox; what the demultiplexer does when its socket closes is done here.
+            _inbox!.Complete();
+            foreach (var mapping in _mappings.Values)
+            {
+                mapping.CloseLocally();
+            }
+        }
+
         Task[] background;
         lock (_background)
         {
@@ -430,12 +573,32 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
     /// <summary>How long the library waits for the proxy where a caller cannot say: for the greeting, and for UNMAP on dispose.</summary>
     internal TimeSpan CommandGrace { get; }
 
-    /// <summary>Sends a whole datagram on the relay-facing socket; the one send path of the association and its mappings.</summary>
-    internal async ValueTask SendDatagramAsync(ReadOnlyMemory<byte> datagram, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a whole datagram: <paramref name="buffer"/> holds <see cref="UdpOverTcpConnection.FrameRoom"/>
+    /// spare bytes, then the SOCKS UDP datagram of <paramref name="length"/> bytes, RSV naming its
+    /// mapping. On the relay-facing socket as it is; over TCP as its frame, made in place. The one
+    /// send path of the association and its mappings.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    internal async ValueTask SendDatagramAsync(Memory<byte> buffer, int length, CancellationToken cancellationToken)
     {
+        if (_frames is not null)
+        {
+            try
+            {
+                await _frames.SendDatagramAsync(buffer, length, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (SocketException e) when (Volatile.Read(ref _disposed) != 0)
+            {
+                throw new ObjectDisposedException(nameof(Socks5UdpAssociation), e);
+            }
+        }
+
+        var datagram = buffer.Slice(UdpOverTcpConnection.FrameRoom, length);
         try
         {
-            await _udp.SendAsync(datagram, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            await _udp!.SendAsync(datagram, SocketFlags.None, cancellationToken).ConfigureAwait(false);
             return;
         }
         catch (SocketException e) when (SocketErrors.IsIcmpReported(e.SocketErrorCode))
@@ -448,7 +611,7 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
             throw new ObjectDisposedException(nameof(Socks5UdpAssociation), e);
         }
 
-        await _udp.SendAsync(datagram, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        await _udp!.SendAsync(datagram, SocketFlags.None, cancellationToken).ConfigureAwait(false);
     }
 
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
@@ -536,7 +699,12 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
         }
 
         // Sorting by RSV starts first, so no datagram of the new mapping is taken for the first one's.
-        StartDemultiplexer();
+        // Over TCP the frame reader sorts by the frames' mapping already.
+        if (_frames is null)
+        {
+            StartDemultiplexer();
+        }
+
         var mapping = new Socks5UdpMapping(this, number, port);
         if (!_mappings.TryAdd(number, mapping))
         {
@@ -602,7 +770,7 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
                 int received;
                 try
                 {
-                    received = await _udp.ReceiveFromAsync(buffer, SocketFlags.None, _receivedFrom).ConfigureAwait(false);
+                    received = await _udp!.ReceiveFromAsync(buffer, SocketFlags.None, _receivedFrom).ConfigureAwait(false);
                 }
                 catch (SocketException e) when (SocketErrors.IsIcmpReported(e.SocketErrorCode))
                 {
@@ -633,6 +801,7 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Socks5UdpReceiveResult> ReceiveDirectAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         while (true)
@@ -640,7 +809,7 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
             int received;
             try
             {
-                received = await _udp.ReceiveFromAsync(_receiveBuffer, SocketFlags.None, _receivedFrom, cancellationToken).ConfigureAwait(false);
+                received = await _udp!.ReceiveFromAsync(_receiveBuffer!, SocketFlags.None, _receivedFrom, cancellationToken).ConfigureAwait(false);
             }
             catch (SocketException e) when (SocketErrors.IsIcmpReported(e.SocketErrorCode))
             {
@@ -661,7 +830,7 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
             var routed = Route(_receiveBuffer.AsSpan(0, received), direct: true, out var source, out int headerLength);
             if (routed == Routed.Own)
             {
-                var payload = _receiveBuffer.AsSpan(headerLength, received - headerLength);
+                var payload = _receiveBuffer!.AsSpan(headerLength, received - headerLength);
                 int length = Math.Min(payload.Length, buffer.Length);
                 payload[..length].CopyTo(buffer.Span);
                 return new Socks5UdpReceiveResult(length, _sources.Get(source));
@@ -735,8 +904,39 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
             end = Volatile.Read(ref _disposed) != 0 ? Socks5AssociationEnd.Disposed : Socks5AssociationEnd.ConnectionReset;
         }
 
+        Finish(end);
+    }
+
+    /// <summary>Over TCP, the frame reader in place of the control loop: datagrams to their inboxes, lines as on a control connection.</summary>
+    private async Task RunFrameLoopAsync()
+    {
+        var end = await _frames!.ReadAsync(this).ConfigureAwait(false);
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            end = Socks5AssociationEnd.Disposed;
+        }
+        else if (end == Socks5AssociationEnd.ProtocolError)
+        {
+            // Nothing can be read on after a malformed frame: the proxy is told with a FIN, later sends fail.
+            try
+            {
+                _control.Shutdown(SocketShutdown.Both);
+            }
+            catch (SocketException)
+            {
+                // Reset meanwhile: ended either way.
+            }
+        }
+
+        Finish(end);
+    }
+
+    /// <summary>The control connection ended: every waiter learns it, once.</summary>
+    private void Finish(Socks5AssociationEnd end)
+    {
         _noticesSupported.TrySetResult(false);
         _supportedCommands.TrySetResult(OfferedCommands.None);
+        Volatile.Read(ref _pathProbe)?.TrySetResult(false);
         _commands.Close(end == Socks5AssociationEnd.Disposed
             ? () => new ObjectDisposedException(nameof(Socks5UdpAssociation))
             : () => new Socks5Exception(Socks5ErrorKind.AssociationClosed, $"The association ended ({end}) before the proxy answered."));
@@ -785,10 +985,19 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
             _supportedCommands.TrySetResult(greeting ? notice!.Commands : OfferedCommands.None);
         }
 
-        if (parsed)
+        if (!parsed)
         {
-            _notices.Writer.TryWrite(notice!);
+            return;
         }
+
+        if (Volatile.Read(ref _pathProbe) is { } probe && notice!.Destination == PathProbeText)
+        {
+            // The answer to CheckUdpPathAsync's probe is the library's own business, not a notice about the caller's traffic.
+            probe.TrySetResult(true);
+            return;
+        }
+
+        _notices.Writer.TryWrite(notice!);
     }
 
     // An over-long line is not NOTICES, so if it comes first the server does not speak notices.
@@ -801,6 +1010,26 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable
             _supportedCommands.TrySetResult(OfferedCommands.None);
         }
     }
+
+    void IFrameSink.OnDatagram(ushort mapping, in SocksAddress source, ReadOnlySpan<byte> payload)
+    {
+        if (mapping == 0)
+        {
+            _inbox!.Post(payload, source);
+        }
+        else if (_mappings.TryGetValue(mapping, out var owner))
+        {
+            owner.Inbox.Post(payload, source);
+        }
+        else
+        {
+            Interlocked.Increment(ref _droppedDatagrams);
+        }
+    }
+
+    void IFrameSink.OnLine(ReadOnlySpan<byte> line) => OnLine(line);
+
+    void IFrameSink.OnLineSkipped() => OnLineSkipped();
 
     private enum Routed
     {

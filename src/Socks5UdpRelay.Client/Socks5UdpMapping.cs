@@ -7,8 +7,8 @@ namespace Socks5UdpRelay.Client;
 /// <summary>
 /// One extra mapping of a <see cref="Socks5UdpAssociation"/>, made by <c>MAP</c> (the README,
 /// "Client commands"): its own outbound port at the relay, behind the association's relay
-/// endpoint and UDP socket. Its datagrams carry <see cref="Number"/> in the SOCKS header's RSV,
-/// and replies carrying it come to <see cref="ReceiveAsync"/> alone. Dispose it (or
+/// endpoint and UDP socket. Its datagrams carry <see cref="Number"/> in the SOCKS header's RSV
+/// (over TCP: in mapped frames), and replies carrying it come to <see cref="ReceiveAsync"/> alone. Dispose it (or
 /// <see cref="UnmapAsync"/>) to release it at the proxy.
 /// </summary>
 /// <remarks>
@@ -54,11 +54,11 @@ public sealed class Socks5UdpMapping : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(destination);
         ThrowIfClosed();
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(DatagramEncoder.BufferLength(payload.Length));
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(UdpOverTcpConnection.FrameRoom + DatagramEncoder.BufferLength(payload.Length));
         try
         {
-            int length = _encoder.Write(buffer, destination.Address, destination.Port, payload.Span);
-            await Association.SendDatagramAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            int length = _encoder.Write(buffer.AsSpan(UdpOverTcpConnection.FrameRoom), destination.Address, destination.Port, payload.Span);
+            await Association.SendDatagramAsync(buffer, length, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -73,11 +73,11 @@ public sealed class Socks5UdpMapping : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(host);
         ThrowIfClosed();
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(DatagramEncoder.BufferLength(payload.Length));
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(UdpOverTcpConnection.FrameRoom + DatagramEncoder.BufferLength(payload.Length));
         try
         {
-            int length = _encoder.Write(buffer, host, port, payload.Span);
-            await Association.SendDatagramAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            int length = _encoder.Write(buffer.AsSpan(UdpOverTcpConnection.FrameRoom), host, port, payload.Span);
+            await Association.SendDatagramAsync(buffer, length, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -48,6 +48,7 @@ internal static class Program
                 "load" => LoadCommand.Run(args),
                 "smoke" => SmokeCommand.Run(args),
                 "alloc" => AllocCommand.Run(args),
+                "client-alloc" => ClientAllocCommand.Run(args),
                 "scale" => ScaleCommand.Run(args),
                 "notice-latency" => NoticeLatencyCommand.Run(args),
                 _ => throw new UsageException($"unknown command '{argv[0]}'"),
@@ -78,6 +79,7 @@ internal static class Program
         Console.Error.WriteLine(SmokeCommand.Usage);
         Console.Error.WriteLine(NoticeLatencyCommand.Usage);
         Console.Error.WriteLine(AllocCommand.Usage);
+        Console.Error.WriteLine(ClientAllocCommand.Usage);
         Console.Error.WriteLine(ScaleCommand.Usage);
         Console.Error.WriteLine(MicroCommand.Usage);
     }

@@ -75,10 +75,10 @@ public sealed partial class ForwardTests
     }
 
     [GeneratedRegex(@"forwarding udp (\S+) to")]
-    private static partial Regex ListenRegex();
+    internal static partial Regex ListenRegex();
 
     /// <summary>A stderr that tells when a line arrives.</summary>
-    private sealed class LineWriter : TextWriter
+    internal sealed class LineWriter : TextWriter
     {
         private readonly StringBuilder _text = new();
         private readonly SemaphoreSlim _changed = new(0);

@@ -42,10 +42,12 @@ internal static class ForwardCommand
             Validators = { r => { if (r.GetValueOrDefault<int>() is < 1 or > 1024) { r.AddError("--max-peers: a number from 1 to 1024."); } } },
         };
 
+        var udpOverTcp = new UdpOverTcpOption(UdpOverTcpMode.Off);
+
         var command = new Command("forward", "Relay a local UDP port through the proxy to HOST PORT, one association per local peer, so programs "
             + "that know nothing of SOCKS (dig, ntpdate) can use it. Notices are logged on stderr; Ctrl-C ends it.")
         {
-            listen, host, port, idle, maxPeers,
+            listen, host, port, idle, maxPeers, udpOverTcp.Option,
         };
         command.SetAction((result, cancellationToken) => new ForwardRunner(console).RunAsync(
             new ForwardRequest(
@@ -55,7 +57,7 @@ internal static class ForwardCommand
                 common.Family(result),
                 Seconds.ToTimeSpan(result.GetValue(idle)),
                 result.GetValue(maxPeers)),
-            common.CreateSession(result, console),
+            common.CreateSession(result, console, udpOverTcp),
             cancellationToken));
         return command;
     }

@@ -38,10 +38,12 @@ internal static class ProbeCommand
         var all = new Option<bool>("--all", "-a") { Description = "List every port in the table, closed ones too." };
         var json = new Option<bool>("--json") { Description = "One JSON object per port on stdout: host, port, state, reason, from, rtt_ms." };
 
+        var udpOverTcp = new UdpOverTcpOption(UdpOverTcpMode.Auto);
+
         var command = new Command("probe", "Probe UDP ports through the proxy, like nc -u -z: open (a reply), closed (port unreachable), "
             + "filtered (another ICMP error, or the proxy refused), open|filtered (silence after retries).")
         {
-            host, ports, payload, payloadHex, noBuiltin, timeout, retries, parallel, maxHosts, all, json,
+            host, ports, payload, payloadHex, noBuiltin, timeout, retries, parallel, maxHosts, all, json, udpOverTcp.Option,
         };
         command.Validators.Add(result =>
         {
@@ -72,7 +74,7 @@ internal static class ProbeCommand
                 },
                 result.GetValue(all),
                 result.GetValue(json));
-            return new ProbeRunner(console).RunAsync(request, common.CreateSession(result, console), cancellationToken);
+            return new ProbeRunner(console).RunAsync(request, common.CreateSession(result, console, udpOverTcp), cancellationToken);
         });
         return command;
     }

@@ -45,10 +45,12 @@ internal static class SendCommand
                 + "proxy's filtering lets in (a full-cone proxy: STUN, peers, hole punching).",
         };
 
+        var udpOverTcp = new UdpOverTcpOption(UdpOverTcpMode.Auto);
+
         var command = new Command("send", "Send datagrams to HOST PORT through the proxy, like nc -u: each stdin line is one datagram, replies go to stdout, "
             + "notices to stderr. An unreachable-destination notice ends it with exit code 1.")
         {
-            host, port, data, file, raw, wait, keepGoing, count, interval, anySource,
+            host, port, data, file, raw, wait, keepGoing, count, interval, anySource, udpOverTcp.Option,
         };
         command.Validators.Add(result =>
         {
@@ -83,7 +85,7 @@ internal static class SendCommand
                 result.GetValue(count),
                 Seconds.ToTimeSpan(result.GetValue(interval)),
                 result.GetValue(anySource)),
-            common.CreateSession(result, console),
+            common.CreateSession(result, console, udpOverTcp),
             cancellationToken));
         return command;
     }

@@ -39,12 +39,13 @@ internal static class TraceCommand
         var queries = Counts.Create("--queries", "-q", "Probes per hop.", DefaultQueries, min: 1, max: 10);
         var wait = Seconds.Create("--wait", "-w", "How long each probe waits for its answer; a probe left unanswered shows as *.", DefaultWaitSeconds, allowZero: false);
         var json = new Option<bool>("--json") { Description = "One JSON object per hop on stdout: ttl, from, rtt_ms (one per probe), kind." };
+        var udpOverTcp = new UdpOverTcpOption(UdpOverTcpMode.Off);
 
         var command = new Command("trace", "Trace the route from the proxy's relay to HOST, like traceroute: probes with TTL 1, 2, … and the router that "
             + "reports each one's end (ttl-exceeded), up to the destination's port-unreachable or reply. Needs a proxy that offers commands=set. "
             + "Exit codes: 0 destination reached, 1 not reached, 2 usage error, 3 proxy unreachable, refused, or without commands=set, 4 authentication failed.")
         {
-            host, port, maxHops, queries, wait, json,
+            host, port, maxHops, queries, wait, json, udpOverTcp.Option,
         };
         command.SetAction((result, cancellationToken) =>
         {
@@ -56,7 +57,7 @@ internal static class TraceCommand
                 result.GetValue(queries),
                 Seconds.ToTimeSpan(result.GetValue(wait)),
                 result.GetValue(json));
-            return new TraceRunner(console).RunAsync(request, common.CreateSession(result, console), cancellationToken);
+            return new TraceRunner(console).RunAsync(request, common.CreateSession(result, console, udpOverTcp), cancellationToken);
         });
         return command;
     }

@@ -44,6 +44,11 @@ internal sealed class FloodOptions
         // The flood scenarios measure one small-datagram case by default, not load's whole matrix.
         bool sizesGiven = a.Get("sizes") is not null, associationsGiven = a.Get("associations") is not null, workloadsGiven = a.Get("workloads") is not null;
         var load = LoadOptions.From(a);
+        if (load.Transports is not ["udp"])
+        {
+            throw new UsageException("--flood measures datagrams over UDP: no --transport tcp");
+        }
+
         load.Targets.Clear();
         load.StartServers.Clear();
         load.Sizes = sizesGiven ? load.Sizes : [64];

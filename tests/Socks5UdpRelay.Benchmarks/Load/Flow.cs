@@ -11,7 +11,9 @@ namespace Socks5UdpRelay.Benchmarks.Load;
 /// One association through a proxy (or one plain socket for the direct baseline) and the
 /// datagrams in flight on it. Payload: flow id (4 bytes), sequence number (8), then a fixed
 /// pattern; every reply is checked for its source, its SOCKS header (the echo target as
-/// source), its length, its flow and sequence, and the pattern byte for byte.
+/// source), its length, its flow and sequence, and the pattern byte for byte. Over TCP (the
+/// README's "UDP over TCP", with the notices opt-in as s5nc asks for it) the datagrams are frames
+/// on the control connection, which is then the socket the engine waits on; control frames are skipped.
 /// </summary>
 internal sealed class Flow : IDisposable
 {
@@ -19,6 +21,8 @@ internal sealed class Flow : IDisposable
 
     private readonly SocksControl? _control;
     private readonly Socket _udp;
+    private readonly byte[]? _stream; // over TCP: bytes read and not yet framed
+    private int _streamed;
     private readonly int _fd;
     private readonly byte[] _sendTo;
     private readonly byte[] _send;
@@ -38,20 +42,30 @@ internal sealed class Flow : IDisposable
     /// Replies whose SOCKS header names another source than the echo target (a stranger the
     /// relay's filtering let in, <c>load --flood stranger</c>) are counted <see cref="Unsolicited"/>, not invalid.
     /// </param>
-    public Flow(int id, IPEndPoint? proxy, IPEndPoint echo, int payloadLength, int window, bool small = false, bool allowUnsolicited = false)
+    public Flow(int id, IPEndPoint? proxy, IPEndPoint echo, int payloadLength, int window, bool small = false, bool overTcp = false, bool allowUnsolicited = false)
     {
         _allowUnsolicited = allowUnsolicited;
+        if (overTcp)
+        {
+            ArgumentNullException.ThrowIfNull(proxy);
+            _control = SocksControl.OverTcp(proxy);
+            _udp = _control.Tcp;
+            // Two of the largest frames: a partial one moved to the front always has room for its rest.
+            _stream = new byte[2 * (UdpOverTcpFrame.MaxHeaderLength + UdpOverTcpFrame.MaxData)];
+            _streamed = _control.TakeBuffered(_stream);
+        }
+
         // small: many idle flows (scale, churn) need neither 64 KiB buffers nor 4 MiB socket buffers.
         _receive = new byte[small ? Math.Max(2048, payloadLength + 512) : 65_536];
         Id = id;
         _echo = echo;
         _payloadLength = Math.Max(PayloadPrefix, payloadLength);
-        if (proxy is not null)
+        if (proxy is not null && !overTcp)
         {
             _control = SocksControl.Associate(proxy);
         }
 
-        _udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        _udp ??= new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try
         {
             if (!small)
@@ -60,7 +74,10 @@ internal sealed class Flow : IDisposable
                 _udp.SendBufferSize = 4 << 20;
             }
 
-            _udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            if (!overTcp)
+            {
+                _udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            }
         }
         catch
         {
@@ -71,9 +88,15 @@ internal sealed class Flow : IDisposable
 
         _fd = RawUdp.Fd(_udp);
         _sendTo = RawUdp.Sockaddr(_control?.Relay ?? echo);
+        // A frame's header is as long as the SOCKS UDP header, and the address sits at the same offset (4) in both.
         _headerLength = _control is null ? 0 : UdpRequestHeader.Write(stackalloc byte[UdpRequestHeader.MaxLength], echo.Address, (ushort)echo.Port);
         _send = new byte[_headerLength + _payloadLength];
-        if (_control is not null)
+        if (overTcp)
+        {
+            Span<byte> scratch = stackalloc byte[16];
+            UdpOverTcpFrame.WriteDatagramHeader(_send, SocksAddress.FromIPEndPoint(echo, scratch), _payloadLength);
+        }
+        else if (_control is not null)
         {
             UdpRequestHeader.Write(_send, echo.Address, (ushort)echo.Port);
         }
@@ -127,7 +150,7 @@ internal sealed class Flow : IDisposable
 
         long seq = _nextSeq;
         BinaryPrimitives.WriteInt64LittleEndian(_send.AsSpan(_headerLength + 4), seq);
-        if (!RawUdp.Send(_fd, _send, _sendTo))
+        if (_stream is not null ? !SendFrame() : !RawUdp.Send(_fd, _send, _sendTo))
         {
             SendFailed++;
             return false;
@@ -155,6 +178,11 @@ internal sealed class Flow : IDisposable
 
     private int Drain(LatencyHistogram? histogram, bool refill, bool wait)
     {
+        if (_stream is not null)
+        {
+            return DrainFrames(histogram, refill, wait);
+        }
+
         int valid = 0;
         for (int budget = 0; budget < (wait ? 1 : 256); budget++)
         {
@@ -164,35 +192,103 @@ internal sealed class Flow : IDisposable
                 break; // nothing more, or an error (which UDP here only reports for earlier sends)
             }
 
-            long now = Stopwatch.GetTimestamp();
-            long seq = Check(_receive.AsSpan(0, n));
-            if (seq < 0)
-            {
-                continue;
-            }
-
-            if (seq < _oldest || seq >= _nextSeq || _acked[seq & _ringMask])
-            {
-                Late++;
-                continue;
-            }
-
-            _acked[seq & _ringMask] = true;
-            Received++;
-            valid++;
-            histogram?.Record((long)((now - _sentAt[seq & _ringMask]) * NanosecondsPerTick));
-            while (_oldest < _nextSeq && _acked[_oldest & _ringMask])
-            {
-                _oldest++;
-            }
-
-            if (refill)
-            {
-                TrySend(now);
-            }
+            valid += Accept(Check(_receive.AsSpan(0, n)), histogram, refill);
         }
 
         return valid;
+    }
+
+    /// <summary>Over TCP: reads what is queued and takes every whole datagram frame in it.</summary>
+    private int DrainFrames(LatencyHistogram? histogram, bool refill, bool wait)
+    {
+        int valid = 0;
+        for (int budget = 0; budget < (wait ? 1 : 16); budget++)
+        {
+            int n = RawUdp.Receive(_fd, _stream.AsSpan(_streamed), _from, wait);
+            if (n <= 0)
+            {
+                break; // nothing more (or the connection ended: the run's clock ends the flow)
+            }
+
+            _streamed += n;
+            int offset = 0;
+            while (true)
+            {
+                var status = UdpOverTcpFrame.TryRead(_stream.AsSpan(offset, _streamed - offset), extended: true, UdpOverTcpFrame.MaxData, out var frame, out int consumed);
+                if (status == System.Buffers.OperationStatus.InvalidData)
+                {
+                    Invalid++;
+                    FirstInvalid ??= "a malformed frame";
+                    offset = _streamed;
+                    break;
+                }
+
+                if (status == System.Buffers.OperationStatus.NeedMoreData)
+                {
+                    break;
+                }
+
+                offset += consumed;
+                if (frame.Kind == UdpFrameKind.Datagram)
+                {
+                    valid += Accept(CheckFrame(frame), histogram, refill);
+                }
+            }
+
+            _stream.AsSpan(offset, _streamed - offset).CopyTo(_stream);
+            _streamed -= offset;
+        }
+
+        return valid;
+    }
+
+    /// <summary>Books the reply of sequence <paramref name="seq"/> (-1: invalid); 1 when it was valid and new.</summary>
+    private int Accept(long seq, LatencyHistogram? histogram, bool refill)
+    {
+        if (seq < 0)
+        {
+            return 0;
+        }
+
+        long now = Stopwatch.GetTimestamp();
+        if (seq < _oldest || seq >= _nextSeq || _acked[seq & _ringMask])
+        {
+            Late++;
+            return 0;
+        }
+
+        _acked[seq & _ringMask] = true;
+        Received++;
+        histogram?.Record((long)((now - _sentAt[seq & _ringMask]) * NanosecondsPerTick));
+        while (_oldest < _nextSeq && _acked[_oldest & _ringMask])
+        {
+            _oldest++;
+        }
+
+        if (refill)
+        {
+            TrySend(now);
+        }
+
+        return 1;
+    }
+
+    /// <summary>A whole frame on the blocking TCP socket (a partial send is finished, never left half-way).</summary>
+    private bool SendFrame()
+    {
+        int sent = 0;
+        while (sent < _send.Length)
+        {
+            int n = _udp.Send(_send.AsSpan(sent), SocketFlags.None, out var error);
+            if (error != SocketError.Success)
+            {
+                return false;
+            }
+
+            sent += n;
+        }
+
+        return true;
     }
 
     /// <summary>Gives up on datagrams older than <paramref name="timeoutTicks"/> (counted lost) so the window refills.</summary>
@@ -230,55 +326,68 @@ internal sealed class Flow : IDisposable
     /// <summary>The reply's sequence number, or -1 (counted invalid) when anything about it is wrong.</summary>
     private long Check(ReadOnlySpan<byte> datagram)
     {
-        string? problem = null;
         if (!_from.AsSpan(0, 8).SequenceEqual(_sendTo.AsSpan(0, 8)))
         {
-            problem = "reply from an unexpected source";
+            return Reject("reply from an unexpected source");
         }
-        else
+
+        var payload = datagram;
+        if (_control is not null)
         {
-            var payload = datagram;
-            if (_control is not null)
+            if (!UdpRequestHeader.TryParse(datagram, out byte frag, out var source, out int headerLength) || frag != 0)
             {
-                if (!UdpRequestHeader.TryParse(datagram, out byte frag, out var source, out int headerLength) || frag != 0)
-                {
-                    problem = "reply header does not parse";
-                }
-                else if (source.Type != AddressType.IPv4 || source.Port != _echo.Port || !source.AddressBytes.SequenceEqual(_send.AsSpan(4, 4)))
-                {
-                    if (_allowUnsolicited)
-                    {
-                        Unsolicited++;
-                        return -1;
-                    }
-
-                    problem = "reply header does not name the echo target";
-                }
-
-                payload = headerLength <= datagram.Length ? datagram[headerLength..] : default;
+                return Reject("reply header does not parse");
             }
 
-            if (problem is null)
+            if (!IsEcho(source))
             {
-                if (payload.Length != _payloadLength)
-                {
-                    problem = $"reply payload of {payload.Length} bytes, sent {_payloadLength}";
-                }
-                else if (BinaryPrimitives.ReadInt32LittleEndian(payload) != Id)
-                {
-                    problem = "reply of another flow";
-                }
-                else if (!payload[PayloadPrefix..].SequenceEqual(_send.AsSpan(_headerLength + PayloadPrefix)))
-                {
-                    problem = "reply content differs";
-                }
-                else
-                {
-                    return BinaryPrimitives.ReadInt64LittleEndian(payload[4..]);
-                }
+                return Unsolicit("reply header does not name the echo target");
             }
+
+            payload = datagram[headerLength..];
         }
 
+        return CheckPayload(payload);
+    }
+
+    private long CheckFrame(in UdpFrame frame) => frame.Mapping != 0 ? Reject("reply frame of another mapping")
+        : IsEcho(frame.Address) ? CheckPayload(frame.Data)
+        : Unsolicit("reply frame does not name the echo target");
+
+    private bool IsEcho(in SocksAddress source)
+        => source.Type == AddressType.IPv4 && source.Port == _echo.Port && source.AddressBytes.SequenceEqual(_send.AsSpan(4, 4));
+
+    private long CheckPayload(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length != _payloadLength)
+        {
+            return Reject($"reply payload of {payload.Length} bytes, sent {_payloadLength}");
+        }
+
+        if (BinaryPrimitives.ReadInt32LittleEndian(payload) != Id)
+        {
+            return Reject("reply of another flow");
+        }
+
+        return payload[PayloadPrefix..].SequenceEqual(_send.AsSpan(_headerLength + PayloadPrefix))
+            ? BinaryPrimitives.ReadInt64LittleEndian(payload[4..])
+            : Reject("reply content differs");
+    }
+
+    /// <summary>A datagram from another source than the echo target: an admitted stranger's when that is allowed, else invalid.</summary>
+    private long Unsolicit(string problem)
+    {
+        if (!_allowUnsolicited)
+        {
+            return Reject(problem);
+        }
+
+        Unsolicited++;
+        return -1;
+    }
+
+    private long Reject(string problem)
+    {
         Invalid++;
         FirstInvalid ??= problem;
         return -1;

@@ -20,6 +20,8 @@ internal static class LoadCommand
           --server-cpu N               pin started servers to CPU N (taskset -c N)
           --load-cpu N                 pin this tool (load and echo threads) to CPU N
           --workloads LIST             throughput,latency,churn (default all three)
+          --transport LIST             udp,tcp: tcp measures each proxy again over its TCP connection (UDP over TCP,
+                                       CMD 0x05 with the notices opt-in), as NAME-tcp; churn is UDP only (default udp)
           --sizes LIST                 payload bytes (default 64,1200)
           --associations LIST          associations per run (default 1,16)
           --window W                   datagrams in flight per association for throughput (default 32)
@@ -86,13 +88,20 @@ internal static class LoadCommand
             started.Add(new Target(name, server.EndPoint, server.Pid, server));
         }
 
-        return started.Concat(opts.Targets.Select(Target.Parse)).ToList();
+        var all = started.Concat(opts.Targets.Select(Target.Parse)).ToList();
+        var overTcp = opts.Transports.Contains("tcp") ? all.Where(t => t.Proxy is not null).Select(t => t.WithUdpOverTcp()).ToList() : [];
+        return opts.Transports.Contains("udp") ? [.. all, .. overTcp] : [.. all.Where(t => t.Proxy is null), .. overTcp];
     }
 
     private static IEnumerable<RunRecord> RunOnce(LoadOptions o, Target target, EchoServer echo, int run)
     {
         foreach (string workload in o.Workloads)
         {
+            if (workload == "churn" && target.OverTcp)
+            {
+                continue;
+            }
+
             var sizes = workload == "churn" ? [64] : o.Sizes;
             foreach (int size in sizes)
             {
@@ -117,7 +126,7 @@ internal static class LoadCommand
         {
             for (int i = 0; i < associations; i++)
             {
-                flows.Add(new Flow(i, target.Proxy, echo.EndPoint, size, window));
+                flows.Add(new Flow(i, target.Proxy, echo.EndPoint, size, window, overTcp: target.OverTcp));
             }
 
             double cpu0 = 0, cpu1 = 0, self0 = 0, self1 = 0;
@@ -176,6 +185,8 @@ internal sealed class LoadOptions
 
     public string[] Workloads { get; set; } = ["throughput", "latency", "churn"];
 
+    public string[] Transports { get; set; } = ["udp"];
+
     public int[] Sizes { get; set; } = [64, 1200];
 
     public int[] Associations { get; set; } = [1, 16];
@@ -211,6 +222,12 @@ internal sealed class LoadOptions
         o.ServerCpu = a.Get("server-cpu") is null ? null : a.Int("server-cpu", 0);
         o.LoadCpu = a.Get("load-cpu") is null ? null : a.Int("load-cpu", 0);
         o.Workloads = a.Strings("workloads", o.Workloads);
+        o.Transports = a.Strings("transport", o.Transports);
+        if (o.Transports.Length == 0 || o.Transports.Any(t => t is not ("udp" or "tcp")))
+        {
+            throw new UsageException("--transport: udp, tcp or udp,tcp");
+        }
+
         o.Sizes = a.Ints("sizes", o.Sizes);
         o.Associations = a.Ints("associations", o.Associations);
         o.Window = Math.Clamp(a.Int("window", o.Window), 1, 4096);

@@ -9,7 +9,7 @@ namespace Socks5UdpRelay.Benchmarks.Load;
 internal static class SmokeCommand
 {
     public const string Usage = """
-        load --smoke | smoke           CI check, a few seconds: starts our server; exit 1 unless replies arrive and are correct
+        load --smoke | smoke           CI check, a few seconds: starts our server; exit 1 unless replies arrive and are correct (over UDP and over TCP)
         """;
 
     public static int Run(Args args)
@@ -31,6 +31,21 @@ internal static class SmokeCommand
                 if (r.Replies == 0 || r.Invalid > 0)
                 {
                     failures.Add($"{workload} {size} B x {associations}: {r.Replies} replies, {r.Invalid} invalid ({r.FirstInvalid ?? "-"})");
+                }
+            }
+        }
+
+        // UDP over TCP: the same frames s5nc --udp-over-tcp sends, with the notices opt-in.
+        using var overTcp = target.WithUdpOverTcp();
+        foreach (int size in new[] { 64, 1200 })
+        {
+            foreach (var (workload, window, associations) in new[] { ("throughput", 4, 2), ("latency", 1, 1) })
+            {
+                var r = LoadCommand.Timed(opts, overTcp, echo, 1, workload, size, associations, window);
+                Console.WriteLine(r.ToJson());
+                if (r.Replies == 0 || r.Invalid > 0)
+                {
+                    failures.Add($"{workload} over TCP {size} B x {associations}: {r.Replies} replies, {r.Invalid} invalid ({r.FirstInvalid ?? "-"})");
                 }
             }
         }

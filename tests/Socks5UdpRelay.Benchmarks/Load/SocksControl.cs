@@ -8,9 +8,10 @@ namespace Socks5UdpRelay.Benchmarks.Load;
 
 /// <summary>
 /// A raw SOCKS5 control connection made with the protocol library's codecs: greeting (no
-/// authentication), UDP ASSOCIATE for 0.0.0.0:0, the reply's relay address. Blocking sockets
-/// with a deadline on every step; the connection stays open for the association's life and can
-/// read notice lines.
+/// authentication), UDP ASSOCIATE for 0.0.0.0:0 and the reply's relay address, or UDP over TCP
+/// (<c>CMD=0x05</c> naming <c>NOTICES:1</c>, the README's opt-in) whose frames then travel on the
+/// connection itself. Blocking sockets with a deadline on every step; the connection stays open
+/// for the association's life and can read notice lines.
 /// </summary>
 internal sealed class SocksControl : IDisposable
 {
@@ -30,6 +31,26 @@ internal sealed class SocksControl : IDisposable
 
     public static SocksControl Associate(IPEndPoint proxy, int timeoutMs = 5_000)
     {
+        Span<byte> zero = stackalloc byte[4];
+        zero.Clear();
+        return Request(proxy, Socks5Command.UdpAssociate, new SocksAddress(AddressType.IPv4, zero, 0), timeoutMs);
+    }
+
+    /// <summary>UDP over TCP with notices; <see cref="Relay"/> is the proxy itself, and the bytes after the reply (the greeting frame) wait in <see cref="TakeBuffered"/>.</summary>
+    public static SocksControl OverTcp(IPEndPoint proxy, int timeoutMs = 5_000)
+        => Request(proxy, Socks5Command.UdpOverTcp, UdpOverTcpOptIn.Address, timeoutMs);
+
+    /// <summary>Moves what was read past the reply and not yet taken into <paramref name="into"/>; returns its length.</summary>
+    public int TakeBuffered(Span<byte> into)
+    {
+        int n = _buffered;
+        _buffer.AsSpan(0, n).CopyTo(into);
+        _buffered = 0;
+        return n;
+    }
+
+    private static SocksControl Request(IPEndPoint proxy, Socks5Command command, in SocksAddress destination, int timeoutMs)
+    {
         var tcp = new Socket(proxy.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = timeoutMs, SendTimeout = timeoutMs };
         try
         {
@@ -43,9 +64,7 @@ internal sealed class SocksControl : IDisposable
                 throw new InvalidOperationException($"proxy {proxy} refused no-authentication");
             }
 
-            Span<byte> zero = stackalloc byte[4];
-            zero.Clear();
-            n = Socks5Request.Write(buf, Socks5Command.UdpAssociate, new SocksAddress(AddressType.IPv4, zero, 0));
+            n = Socks5Request.Write(buf, command, destination);
             tcp.Send(buf[..n]);
 
             // The reply's length depends on its ATYP: read until it parses.
@@ -55,7 +74,7 @@ internal sealed class SocksControl : IDisposable
                 int got = tcp.Receive(buf[have..]);
                 if (got == 0)
                 {
-                    throw new InvalidOperationException($"proxy {proxy} closed during UDP ASSOCIATE");
+                    throw new InvalidOperationException($"proxy {proxy} closed during {command}");
                 }
 
                 have += got;
@@ -67,16 +86,16 @@ internal sealed class SocksControl : IDisposable
 
                 if (status != OperationStatus.Done || reply != ReplyCode.Succeeded)
                 {
-                    throw new InvalidOperationException($"proxy {proxy} refused UDP ASSOCIATE: {(status == OperationStatus.Done ? Socks5Reply.Describe(reply) : "malformed reply")}");
+                    throw new InvalidOperationException($"proxy {proxy} refused {command}: {(status == OperationStatus.Done ? Socks5Reply.Describe(reply) : "malformed reply")}");
                 }
 
-                var address = bound.ToIPAddress();
+                var address = command == Socks5Command.UdpOverTcp || bound.Type == AddressType.DomainName ? proxy.Address : bound.ToIPAddress();
                 if (address.Equals(IPAddress.Any))
                 {
                     address = proxy.Address;
                 }
 
-                var control = new SocksControl(tcp, new IPEndPoint(address, bound.Port));
+                var control = new SocksControl(tcp, new IPEndPoint(address, command == Socks5Command.UdpOverTcp ? proxy.Port : bound.Port));
                 // Anything after the reply (NOTICES version=1) stays buffered for ReadLine.
                 buf[consumed..have].CopyTo(control._buffer);
                 control._buffered = have - consumed;

@@ -24,9 +24,15 @@ internal sealed class Target : IDisposable
 
     public StartedServer? Started { get; }
 
+    /// <summary>Datagrams over the proxy's TCP connection (UDP over TCP) instead of UDP ASSOCIATE.</summary>
+    public bool OverTcp { get; private init; }
+
     public double CpuSeconds() => Pid is { } p ? ProcessStats.CpuSeconds(p) : double.NaN;
 
     public void Dispose() => Started?.Dispose();
+
+    /// <summary>The same proxy measured over TCP, named <c>NAME-tcp</c>; it owns no process.</summary>
+    public Target WithUdpOverTcp() => new(Name + "-tcp", Proxy, Pid, null) { OverTcp = true };
 
     /// <summary><c>direct</c>, or <c>name=host:port</c>.</summary>
     public static Target Parse(string text)

@@ -25,8 +25,8 @@ public sealed class DoctorOurServerTests
         Assert.StartsWith(DoctorExpectations.Nat["ours"], run.Saw("nat"), StringComparison.Ordinal);
         Assert.Contains("NOTICES version=1", run.Saw("notices"), StringComparison.Ordinal);
         Assert.Contains("`s5nc trace` works", run.Saw("notices"), StringComparison.Ordinal);
-        Assert.False(run.Stage("udp-over-tcp").GetProperty("details").GetProperty("offered").GetBoolean());
-        Assert.Equal(7, run.Stage("udp-over-tcp").GetProperty("details").GetProperty("reply").GetInt32());
+        Assert.True(run.Stage("udp-over-tcp").GetProperty("details").GetProperty("offered").GetBoolean());
+        Assert.Equal(0, run.Stage("udp-over-tcp").GetProperty("details").GetProperty("reply").GetInt32());
         Assert.True(run.Stage("datagrams").GetProperty("details").GetProperty("echo").GetBoolean());
         // Relay:MaxDatagramSize is 65 000 by default, and the proxy says so for anything larger.
         Assert.Equal(65_000, run.Stage("mtu").GetProperty("details").GetProperty("largest_payload").GetInt32());

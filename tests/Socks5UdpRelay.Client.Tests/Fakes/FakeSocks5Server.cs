@@ -73,6 +73,13 @@ internal sealed class FakeSocks5Server : IAsyncDisposable
     /// <summary>Destination ports SET refuses with <c>reason=policy</c>.</summary>
     public int[] DeniedPorts { get; init; } = [];
 
+    /// <summary>
+    /// Takes <c>CMD=0x05</c> (UDP over TCP) after the method negotiation: it gets the connection and
+    /// the request's DST, writes the reply and the frames itself, and the server closes the
+    /// connection when it is disposed. Without it, <c>CMD=0x05</c> is answered 0x07.
+    /// </summary>
+    public Func<Socket, Socks5Endpoint, Task>? UdpOverTcpScript { get; init; }
+
     /// <summary>Bytes written in the same write as a successful CONNECT reply, as if from the destination.</summary>
     public byte[] DataAfterConnectReply { get; init; } = [];
 
@@ -179,6 +186,18 @@ internal sealed class FakeSocks5Server : IAsyncDisposable
             if (Reply != ReplyCode.Succeeded)
             {
                 await SendAsync(client, b => Socks5Reply.WriteFailure(b, Reply));
+                return;
+            }
+
+            if (command == Socks5Command.UdpOverTcp && UdpOverTcpScript is { } script)
+            {
+                lock (_all)
+                {
+                    _stalled.Add(client);
+                }
+
+                keep = true;
+                await script(client, target);
                 return;
             }
 

@@ -118,6 +118,27 @@ public sealed class DestinationPolicyTests
     public void LoopbackListener_KeepsTodaysRules_ForTheHostsAddressesAndMulticast(string address)
         => Assert.True(Policy(new PolicyOptions(), LoopbackListener).IsAllowed(Key(address, 53)));
 
+    [Theory]
+    [InlineData("0.0.0.0")]
+    [InlineData("::")]
+    public void UnspecifiedAddress_IsRefusedInEveryConfiguration(string address)
+    {
+        // s5nc's --udp-over-tcp=auto relies on it: its probe to 0.0.0.0:9 must always draw UDP-DENIED (the README, "UDP over TCP").
+        var allowAll = new PolicyOptions
+        {
+            LoopbackDestinations = "allow",
+            AllowLinkLocalDestinations = true,
+            Destinations = [new() { Action = "allow", Network = "0.0.0.0/0" }, new() { Action = "allow", Network = "::/0" }],
+        };
+        foreach (var options in new[] { new PolicyOptions(), allowAll })
+        {
+            foreach (var listeners in new[] { LoopbackListener, PublicListener })
+            {
+                Assert.False(Policy(options, listeners).IsAllowed(Key(address, 9)));
+            }
+        }
+    }
+
     [Fact]
     public void OwnEndpoints_AreRefusedInEveryConfiguration_OtherPortsOfLoopbackAreNot()
     {

@@ -17,7 +17,7 @@ public sealed class LimitsTests
         await using var second = await RawAssociation.OpenAsync(server.EndPoint);
         await using var third = await RawSocks.ConnectAsync(server.EndPoint);
         Assert.True(await third.ClosedByServerAsync());
-        Assert.Contains(server.Logs.Events, e => e.Message.Contains("connection refused: limit Limits:MaxConnectionsPerClient=2 reached", StringComparison.Ordinal));
+        Assert.Contains(server.Logs.Events, e => e.Message.Contains("connection refused: limit Limits:MaxConnectionsPerClient=2 for 127.0.0.1 reached", StringComparison.Ordinal));
 
         await using var echo = UdpResponder.Echo(IPAddress.Loopback);
         await first.SendToAsync(echo.EndPoint, "still"u8.ToArray());
@@ -47,7 +47,7 @@ public sealed class LimitsTests
         await raw.ReadAsync(2);
         await raw.SendAsync(0x05, 0x03, 0x00, 0x01, 0, 0, 0, 0, 0, 0);
         Assert.Equal(new byte[] { 0x05, 0x02, 0x00, 0x01, 0, 0, 0, 0, 0, 0 }, await raw.ReadAsync(10));
-        Assert.Contains(server.Logs.Events, e => e.Message.Contains("UDP ASSOCIATE refused: limit Limits:MaxAssociationsPerClient=1 reached", StringComparison.Ordinal));
+        Assert.Contains(server.Logs.Events, e => e.Message.Contains("UDP ASSOCIATE refused: limit Limits:MaxAssociationsPerClient=1 for 127.0.0.1 reached", StringComparison.Ordinal));
 
         await first.DisposeAsync();
         await server.WaitForNoAssociationsAsync();

@@ -33,7 +33,7 @@ public sealed class UdpOverTcpLimitsTests
         await using var second = await RawUdpOverTcp.ConnectAsync(server.EndPoint);
         var (code, _) = await second.RequestAsync(RawUdpOverTcp.OptInRequest);
         Assert.Equal(0x02, code);
-        Assert.Contains(server.Logs.Events, e => e.Message.Contains("refused: limit Limits:MaxAssociationsPerClient=1 reached", StringComparison.Ordinal));
+        Assert.Contains(server.Logs.Events, e => e.Message.Contains("refused: limit Limits:MaxAssociationsPerClient=1 for 127.0.0.1 reached", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,6 +1,4 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Socks5UdpRelay.Client;
@@ -28,13 +26,7 @@ public sealed class SlowDestinationTests(ITestOutputHelper output)
 
     private const int FloodPerSecond = 2000;
 
-    /// <summary>Pairs of slices, one quiet and one flooded, in ABBA order so a drift in the machine's load hits both alike.</summary>
-    private const int Pairs = 8;
-
-    private static readonly TimeSpan Slice = TimeSpan.FromMilliseconds(300);
-
-    /// <summary>A round trip on this namespace's loopback takes well under a millisecond; one this late is lost.</summary>
-    private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(1);
+    private const int Pairs = 15;
 
     private static readonly byte[] Payload = new byte[64];
 
@@ -53,14 +45,14 @@ public sealed class SlowDestinationTests(ITestOutputHelper output)
         Task<string> Metrics() => RawHttp.GetAsync(metrics, "/metrics", () => topology.CreateSocket(topology.RelayNamespace, AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
 
         using var stop = new CancellationTokenSource();
-        var flooding = new Switch();
-        var echoes = new RoundTrips(measured, echoAt);
-        var flood = Task.Run(() => FloodAsync(flooder, slow, flooding, stop.Token));
+        var flood = new PacedFlood(FloodPerSecond, token => flooder.SendAsync(slow, Payload, token));
+        var echoes = new EchoRoundTrips(measured, echoAt);
+        var flooding = Task.Run(() => flood.RunAsync(stop.Token));
         var roundTrips = Task.Run(() => echoes.RunAsync(stop.Token));
         try
         {
             // The flood first, until the relay drops it as buffer-full: from then on the buffer is full and stays so while it runs.
-            flooding.On = true;
+            flood.On = true;
             long bufferFull = 0;
             for (var deadline = Stopwatch.StartNew(); bufferFull == 0; await Task.Delay(100))
             {
@@ -68,80 +60,20 @@ public sealed class SlowDestinationTests(ITestOutputHelper output)
                 bufferFull = PrometheusText.Value(await Metrics(), PrometheusText.Dropped("buffer-full"));
             }
 
-            var ratios = new List<double>();
-            var lines = new List<string>();
-            for (int pair = 0; pair < Pairs; pair++)
-            {
-                bool floodFirst = pair % 4 is 1 or 2; // quiet-flood, flood-quiet, flood-quiet, quiet-flood, ...
-                double first = await MeasureAsync(echoes, flooding, floodFirst);
-                double second = await MeasureAsync(echoes, flooding, !floodFirst);
-                var (quiet, flooded) = floodFirst ? (second, first) : (first, second);
-                ratios.Add(flooded / quiet);
-                lines.Add(string.Create(CultureInfo.InvariantCulture, $"pair {pair}: {quiet:F0} round trips/s quiet, {flooded:F0} flooded ({flooded / quiet:P0})"));
-            }
-
-            flooding.On = false;
-            string after = await Metrics();
-            long bufferFullAfter = PrometheusText.Value(after, PrometheusText.Dropped("buffer-full"));
-            double median = ratios.Order().ElementAt(Pairs / 2);
-            foreach (string line in lines)
-            {
-                output.WriteLine(line);
-            }
-
-            output.WriteLine($"median {median:P1}; {echoes.Completed} round trips, {echoes.Lost} lost; flood: {flooder.DroppedDatagrams} dropped by the client, server buffer-full {bufferFullAfter}");
+            var figures = await QuietVersusFlooded.MeasureAsync(echoes, flood, Pairs);
+            long bufferFullAfter = PrometheusText.Value(await Metrics(), PrometheusText.Dropped("buffer-full"));
+            output.WriteLine(figures.Report);
+            output.WriteLine($"median {figures.Median:P1}; {echoes.Completed} round trips, {echoes.Lost} lost; flood: {flood.Sent} sent, "
+                + $"{flooder.DroppedDatagrams} dropped by the client, server buffer-full {bufferFullAfter}");
             output.WriteLine(topology.QdiscStatistics());
             Assert.True(bufferFullAfter > bufferFull, "the flood slices were not dropped as buffer-full: the relay's send buffer was not full");
-            Assert.True(median >= 0.9, $"the other association kept {median:P1} of its round trips/s under the flood (median of {Pairs} pairs):\n{string.Join('\n', lines)}");
+            Assert.True(figures.Median >= 0.9, $"the other association kept {figures.Median:P1} of its round trips/s under the flood (median of {Pairs} pairs):\n{figures.Report}");
             Assert.True(echoes.Lost * 100 <= echoes.Completed, $"{echoes.Lost} of {echoes.Completed + echoes.Lost} round trips lost");
         }
         finally
         {
             await stop.CancelAsync();
-            await Task.WhenAll(flood, roundTrips).Within();
-        }
-    }
-
-    /// <summary>One slice: round trips per second, with the flood on or off throughout.</summary>
-    private static async Task<double> MeasureAsync(RoundTrips echoes, Switch flooding, bool flood)
-    {
-        flooding.On = flood;
-        await Task.Delay(50); // what the flood left queued on the client side is relayed (or not) before counting starts
-        long before = echoes.Completed;
-        var clock = Stopwatch.StartNew();
-        await Task.Delay(Slice);
-        return (echoes.Completed - before) / clock.Elapsed.TotalSeconds;
-    }
-
-    /// <summary><see cref="FloodPerSecond"/> datagrams per second to the slow destination while <paramref name="flooding"/> is on.</summary>
-    private static async Task FloodAsync(Socks5UdpAssociation flooder, IPEndPoint slow, Switch flooding, CancellationToken stop)
-    {
-        var clock = Stopwatch.StartNew();
-        double since = 0; // when the flood last came on: no catching up for the quiet time
-        long sent = 0;
-        try
-        {
-            while (!stop.IsCancellationRequested && clock.Elapsed < TimeSpan.FromMinutes(2))
-            {
-                double now = clock.Elapsed.TotalSeconds;
-                if (!flooding.On)
-                {
-                    (since, sent) = (now, 0);
-                }
-
-                if (!flooding.On || sent >= (now - since) * FloodPerSecond)
-                {
-                    await Task.Delay(1, stop);
-                    continue;
-                }
-
-                await flooder.SendAsync(slow, Payload, stop);
-                sent++;
-            }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // The test is over.
+            await Task.WhenAll(flooding, roundTrips).Within();
         }
     }
 
@@ -152,68 +84,4 @@ public sealed class SlowDestinationTests(ITestOutputHelper output)
             Port = socks.Port,
             SocketFactory = (family, type, protocol) => topology.CreateSocket(topology.RelayNamespace, family, type, protocol),
         }, TestTimeout.Token);
-
-    private sealed class Switch
-    {
-        private volatile bool _on;
-
-        public bool On
-        {
-            get => _on;
-            set => _on = value;
-        }
-    }
-
-    /// <summary>Echo round trips one at a time, each checked by its sequence number, counted as they complete.</summary>
-    private sealed class RoundTrips(Socks5UdpAssociation association, IPEndPoint echo)
-    {
-        private long _completed;
-        private long _lost;
-
-        public long Completed => Interlocked.Read(ref _completed);
-
-        public long Lost => Interlocked.Read(ref _lost);
-
-        public async Task RunAsync(CancellationToken stop)
-        {
-            byte[] send = new byte[64];
-            byte[] receive = new byte[256];
-            var clock = Stopwatch.StartNew();
-            try
-            {
-                await RunUntilAsync(clock, send, receive, stop);
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                // The test is over.
-            }
-        }
-
-        private async Task RunUntilAsync(Stopwatch clock, byte[] send, byte[] receive, CancellationToken stop)
-        {
-            for (long sequence = 0; !stop.IsCancellationRequested && clock.Elapsed < TimeSpan.FromMinutes(2); sequence++)
-            {
-                BinaryPrimitives.WriteInt64LittleEndian(send, sequence);
-                await association.SendAsync(echo, send, stop);
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
-                timeout.CancelAfter(ReplyTimeout);
-                try
-                {
-                    while (true)
-                    {
-                        var result = await association.ReceiveAsync(receive, timeout.Token);
-                        if (result.Length == send.Length && BinaryPrimitives.ReadInt64LittleEndian(receive) == sequence)
-                        {
-                            Interlocked.Increment(ref _completed);
-                            break;
-                        }
-                    }
-                }
-                catch (OperationCanceledException) when (!stop.IsCancellationRequested)
-                {
-                    Interlocked.Increment(ref _lost);
-                }
-            }
-        }
-    }
 }

@@ -19,7 +19,8 @@ internal static class FloodCommand
           --flood slow-destination     another association floods --slow-destination (needs a slow link: slow-link.sh)
           --flood stranger             a stranger sprays the measured associations' outbound ports
           --slow-destination HOST:PORT where the flood goes: behind a rate-limited link, loopback or private addresses only
-          --flood-rate N               flood datagrams/s (default 0: as fast as one thread can send)
+          --flood-rate N               flood datagrams/s (default 10000, twice the default inbound budget; 0: as fast as one
+                                       thread can send, on the load generator's core: then it mostly measures what it takes from it)
           --stranger-address ADDR      the stranger's source (default 127.0.0.2: not an address the associations sent to)
           --filtering LIST             a started server per Relay:Filtering mode (stranger: endpoint-independent,address-dependent;
                                        slow-destination: address-dependent)

@@ -19,8 +19,15 @@ internal sealed class FloodOptions
     /// <summary>Where the flooding association sends (slow-destination only).</summary>
     public IPEndPoint? Destination { get; init; }
 
-    /// <summary>Flood datagrams per second; 0 = as fast as the flooding thread can send.</summary>
-    public double Rate { get; init; }
+    /// <summary>
+    /// Flood datagrams per second; 0 = as fast as the flooding thread can send. The default is twice
+    /// the default inbound budget (Relay:InboundDatagramsPerSecond): a flood the relay must refuse,
+    /// yet cheap to send, because the flooding thread runs on the load generator's core, and a
+    /// full-speed flood measures mostly what it takes from the load generator.
+    /// </summary>
+    public double Rate { get; init; } = DefaultRate;
+
+    public const double DefaultRate = 10_000;
 
     /// <summary>The stranger's source address.</summary>
     public IPAddress StrangerAddress { get; init; } = IPAddress.Parse("127.0.0.2");
@@ -73,7 +80,7 @@ internal sealed class FloodOptions
         string? from = a.Get("stranger-address");
         var stranger = from is null ? IPAddress.Parse("127.0.0.2") : IPAddress.TryParse(from, out var s) && IPAddress.IsLoopback(s) && s.AddressFamily == AddressFamily.InterNetwork ? s
             : throw new UsageException($"--stranger-address {from}: an IPv4 loopback address (127.0.0.2 by default)");
-        double rate = a.Double("flood-rate", 0);
+        double rate = a.Double("flood-rate", DefaultRate);
         if (rate < 0 || rate > 10_000_000)
         {
             throw new UsageException("--flood-rate: 0 (as fast as it can) .. 10000000 datagrams/s");

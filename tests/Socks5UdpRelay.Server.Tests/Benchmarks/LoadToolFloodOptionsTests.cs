@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using Socks5UdpRelay.Server.Tests.Fixtures;
 using Socks5UdpRelay.Tests.Shared;
 using Xunit;
 
@@ -24,19 +22,8 @@ public sealed class LoadToolFloodOptionsTests
     [InlineData("--flood stranger --target direct", "--flood starts our server itself")]
     public async Task BadFloodOptions_AreRefusedWithUsage(string arguments, string expected)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(BuiltPrograms.LoadToolDll);
-        info.ArgumentList.Add("load");
-        foreach (string argument in arguments.Split(' '))
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        string stderr = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().Within();
-        Assert.True(process.ExitCode == 2, $"exit {process.ExitCode}:\n{await stdout}{stderr}");
+        var (exitCode, stdout, stderr) = await LoadTool.RunAsync(["load", .. arguments.Split(' ')], TestTimeout.Default);
+        Assert.True(exitCode == 2, $"exit {exitCode}:\n{stdout}{stderr}");
         Assert.Contains($"error: {expected}", stderr, StringComparison.Ordinal);
         Assert.Contains("load --flood KIND", stderr, StringComparison.Ordinal);
     }

@@ -8,6 +8,8 @@ namespace Socks5UdpRelay.Server.Tests.Hardening;
 /// </summary>
 internal sealed class PacedFlood(int perSecond, Func<CancellationToken, ValueTask> sendOne)
 {
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(5);
+
     private volatile bool _on;
     private long _sent;
 
@@ -36,7 +38,9 @@ internal sealed class PacedFlood(int perSecond, Func<CancellationToken, ValueTas
 
                 if (!_on || sentSince >= (now - since) * perSecond)
                 {
-                    await Task.Delay(1, stop); // ahead of the rate: the next millisecond's share goes out as one burst
+                    // Ahead of the rate: the next ticks' share goes out as one burst. A tick of a few
+                    // milliseconds, not one: every wake-up here is CPU the measured client shares.
+                    await Task.Delay(Tick, stop);
                     continue;
                 }
 

@@ -6,6 +6,7 @@ using Socks5UdpRelay.Cli.Forward;
 using Socks5UdpRelay.Cli.Probe;
 using Socks5UdpRelay.Cli.Send;
 using Socks5UdpRelay.Cli.Trace;
+using Socks5UdpRelay.Cli.Tun;
 
 namespace Socks5UdpRelay.Cli;
 
@@ -22,12 +23,13 @@ public static class Cli
           SOCKS5_PROXY=socks5://alice@proxy.example:1080 SOCKS5_PASSWORD=... s5nc probe host.example 53
           s5nc doctor --proxy 10.0.0.1:1080 --target 192.0.2.7:7
           s5nc trace --proxy 10.0.0.1:1080 192.0.2.7
+          sudo s5nc tun --proxy 10.0.0.1:1080 --route 192.0.2.0/24
         """;
 
     /// <summary>
     /// Runs s5nc with text streams and, unless given, the process environment. Datagram bytes are
     /// read from and written to the streams as UTF-8. Never throws for anything the user did:
-    /// returns the exit code (0 success, 1 unreachable, 2 usage, 3 proxy, 4 authentication).
+    /// returns the exit code (0 success, 1 unreachable, 2 usage, 3 proxy, 4 authentication, 5 tun's host set-up).
     /// </summary>
     public static Task<int> RunAsync(
         string[] args,
@@ -102,8 +104,9 @@ public static class Cli
     {
         var common = new CommonOptions();
         var root = new RootCommand("s5nc: nc -u through a SOCKS5 proxy. Sends, probes and forwards UDP, diagnoses a proxy's UDP (doctor), traces the route beyond it (trace), and reports the ICMP errors "
-            + "a Socks5UdpRelay proxy passes back as notices (port unreachable and the rest).\n"
-            + "Exit codes: 0 success, 1 destination refused or unreachable, 2 usage error, 3 proxy unreachable or refused, 4 authentication failed.");
+            + "a Socks5UdpRelay proxy passes back as notices (port unreachable and the rest); tun carries any program's UDP through it.\n"
+            + "Exit codes: 0 success, 1 destination refused or unreachable, 2 usage error, 3 proxy unreachable or refused, 4 authentication failed, "
+            + "5 tun could not set up the host.");
         common.AddTo(root);
         var send = SendCommand.Create(common, console);
         var probe = ProbeCommand.Create(common, console);
@@ -115,6 +118,8 @@ public static class Cli
         root.Subcommands.Add(doctor);
         var trace = TraceCommand.Create(common, console);
         root.Subcommands.Add(trace);
+        var tun = TunCommand.Create(common, console);
+        root.Subcommands.Add(tun);
         var examples = new Dictionary<Command, string>
         {
             [root] = RootExamples,
@@ -123,6 +128,7 @@ public static class Cli
             [forward] = ForwardCommand.Examples,
             [doctor] = DoctorCommand.Examples,
             [trace] = TraceCommand.Examples,
+            [tun] = TunCommand.Examples,
         };
         HelpWithExamples.Install(root, examples);
         return root;

@@ -15,6 +15,12 @@ internal static class ExitCodes
 
     public const int AuthenticationFailed = 4;
 
+    /// <summary>
+    /// <c>s5nc tun</c> could not set up the host: no CAP_NET_ADMIN, no TUN support, a device of that
+    /// name already there, or a routing command that failed (the message says which).
+    /// </summary>
+    public const int GatewayFailed = 5;
+
     /// <summary>Ended by SIGINT or SIGTERM (128 + SIGINT, as shells report it).</summary>
     public const int Interrupted = 130;
 }

@@ -24,7 +24,7 @@ internal sealed class DatagramEncoder(ushort mapping)
     /// <summary>To an IP destination (ATYP 1 or 4; an IPv4-mapped address goes as IPv4).</summary>
     public int Write(Span<byte> buffer, IPAddress address, int port, ReadOnlySpan<byte> payload)
     {
-        ValidatePort(port);
+        Socks5Endpoint.CheckPort(port);
         int header = UdpRequestHeader.Write(buffer, address, (ushort)port, mapping);
         return AppendPayload(buffer, header, payload);
     }
@@ -44,17 +44,11 @@ internal sealed class DatagramEncoder(ushort mapping)
             return Write(buffer, address, port, payload);
         }
 
-        ValidatePort(port);
+        Socks5Endpoint.CheckPort(port);
         Span<byte> name = stackalloc byte[SocksAddressCodec.MaxDomainNameLength];
         int nameLength = HostText.EncodeName(host, name);
         int header = UdpRequestHeader.Write(buffer, new SocksAddress(AddressType.DomainName, name[..nameLength], (ushort)port), mapping);
         return AppendPayload(buffer, header, payload);
-    }
-
-    private static void ValidatePort(int port)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(port);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
     }
 
     private static int AppendPayload(Span<byte> buffer, int header, ReadOnlySpan<byte> payload)

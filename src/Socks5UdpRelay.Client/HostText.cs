@@ -36,8 +36,7 @@ internal static class HostText
     public static Socks5Endpoint ToEndpoint(string host, int port)
     {
         ArgumentException.ThrowIfNullOrEmpty(host);
-        ArgumentOutOfRangeException.ThrowIfNegative(port);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
+        Socks5Endpoint.CheckPort(port);
         return TryParseIPLiteral(host, out var address) ? new Socks5Endpoint(address!, port) : new Socks5Endpoint(host, port);
     }
 }

@@ -14,20 +14,16 @@ public sealed record Socks5Endpoint
     public Socks5Endpoint(IPAddress address, int port)
     {
         ArgumentNullException.ThrowIfNull(address);
-        ArgumentOutOfRangeException.ThrowIfNegative(port);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
         Address = address;
-        Port = port;
+        Port = CheckPort(port);
     }
 
     /// <summary>A name endpoint; the name is kept byte for byte as the relay sent it (Latin-1).</summary>
     public Socks5Endpoint(string host, int port)
     {
         ArgumentException.ThrowIfNullOrEmpty(host);
-        ArgumentOutOfRangeException.ThrowIfNegative(port);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
         Host = host;
-        Port = port;
+        Port = CheckPort(port);
     }
 
     /// <summary>The IP address, or null for a name.</summary>
@@ -73,6 +69,14 @@ public sealed record Socks5Endpoint
 
         int n = HostText.EncodeName(Host!, scratch);
         return new SocksAddress(AddressType.DomainName, scratch[..n], (ushort)Port);
+    }
+
+    /// <summary>Returns <paramref name="port"/> when it is 0 to 65535; throws otherwise.</summary>
+    internal static int CheckPort(int port)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
+        return port;
     }
 
     internal static Socks5Endpoint FromWire(in SocksAddress address) => address.Type == AddressType.DomainName

@@ -415,7 +415,8 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable, IFrameSink
     /// Socks5UdpRelay server refuses in every configuration and so answers with a notice on the
     /// control connection (<c>UDP-DENIED dst=0.0.0.0:9 reason=policy</c>): that notice is
     /// <see cref="Socks5UdpPath.Reaches"/>; none within <paramref name="wait"/> more, with the
-    /// control connection up all along, is <see cref="Socks5UdpPath.Blocked"/>. The probe goes out
+    /// control connection up all along, is <see cref="Socks5UdpPath.Blocked"/>; so is a probe this
+    /// host refuses to send (a local firewall's drop fails the send with EPERM). The probe goes out
     /// 4 times, evenly over the wait, in case one is lost; its notices never reach <see cref="Notices"/>.
     /// Call it before sending, from the task that sends.
     /// </summary>
@@ -452,7 +453,16 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable, IFrameSink
         int length = UdpRequestHeader.Write(probe.AsSpan(UdpOverTcpConnection.FrameRoom), PathProbeDestination.Address, (ushort)PathProbeDestination.Port);
         for (int i = 0; i < PathProbes && !answered.IsCompleted; i++)
         {
-            await SendDatagramAsync(probe, length, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await SendDatagramAsync(probe, length, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException)
+            {
+                // Refused here, twice over (SendDatagramAsync sends again after an earlier error): not from here, then.
+                return Socks5UdpPath.Blocked;
+            }
+
             try
             {
                 await answered.WaitAsync(wait / PathProbes, cancellationToken).ConfigureAwait(false);
@@ -883,6 +893,8 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable, IFrameSink
     {
         byte[] buffer = new byte[ControlBufferLength];
         int have = 0;
+        ControlLineFramer.LineHandler onLine = OnLine; // one delegate for the loop, not one per read
+        Action onSkipped = OnLineSkipped;
         Socks5AssociationEnd end;
         try
         {
@@ -896,7 +908,7 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable, IFrameSink
                     break;
                 }
 
-                have = ReadLines(buffer, have + received);
+                have = _framer.ReadLines(buffer, have + received, onLine, onSkipped);
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
@@ -942,30 +954,6 @@ public sealed class Socks5UdpAssociation : IAsyncDisposable, IFrameSink
             : () => new Socks5Exception(Socks5ErrorKind.AssociationClosed, $"The association ended ({end}) before the proxy answered."));
         _notices.Writer.TryComplete();
         _closed.TrySetResult(end);
-    }
-
-    /// <summary>Hands every whole line in the buffer on; returns how many bytes are left, moved to its start.</summary>
-    private int ReadLines(byte[] buffer, int have)
-    {
-        while (true)
-        {
-            var status = _framer.TryReadLine(buffer.AsSpan(0, have), out var line, out int consumed);
-            if (status == OperationStatus.Done)
-            {
-                OnLine(line);
-            }
-            else if (status == OperationStatus.InvalidData)
-            {
-                OnLineSkipped();
-            }
-
-            buffer.AsSpan(consumed, have - consumed).CopyTo(buffer);
-            have -= consumed;
-            if (status == OperationStatus.NeedMoreData)
-            {
-                return have;
-            }
-        }
     }
 
     /// <summary>Answers go to the command waiting for them, in order; everything else is a notice.</summary>

@@ -20,7 +20,7 @@ namespace Socks5UdpRelay.Gateway;
 /// The gateway's own sockets towards the proxy must carry <see cref="SocketMark"/> (<see cref="MarkSocket(Socket)"/>),
 /// or their datagrams to a routed prefix would enter the device.
 /// </summary>
-public sealed class TunGateway : IDisposable
+public sealed class TunGateway : IDownlink, IDisposable
 {
     private readonly TunDevice _device;
     private readonly GatewayRouting _routing;

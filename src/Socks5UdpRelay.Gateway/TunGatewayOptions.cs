@@ -15,6 +15,13 @@ public sealed class TunGatewayOptions
     /// <summary>The device's MTU: the largest packet a program's datagram becomes before the host fragments it. Default 1500.</summary>
     public int Mtu { get; init; } = 1500;
 
+    /// <summary>
+    /// False (default): only UDP that local programs send enters the device (<c>iif lo</c>). True: UDP
+    /// this host forwards (from containers, VMs or the LAN, with forwarding on) to the routed prefixes
+    /// enters it too, and rides the gateway's proxy credentials.
+    /// </summary>
+    public bool CaptureForwarded { get; init; }
+
     /// <summary>The prefixes whose UDP, sent by local programs, enters the device. At least one.</summary>
     public IReadOnlyList<IPNetwork> Routes { get; init; } = [];
 

@@ -19,6 +19,9 @@ public struct ControlLineFramer
 {
     private bool _discarding;
 
+    /// <summary>Takes one whole line, its <c>\n</c> included; the span is valid only during the call.</summary>
+    public delegate void LineHandler(ReadOnlySpan<byte> line);
+
     /// <summary>True while the rest of an over-long line is being discarded.</summary>
     public readonly bool IsDiscarding => _discarding;
 
@@ -75,5 +78,33 @@ public struct ControlLineFramer
         }
 
         return OperationStatus.InvalidData;
+    }
+
+    /// <summary>
+    /// Hands every whole line in the first <paramref name="have"/> bytes of <paramref name="buffer"/>
+    /// to <paramref name="onLine"/>, and each over-long one to <paramref name="onSkipped"/>; moves
+    /// what is left (part of a line) to the buffer's start and returns its length.
+    /// </summary>
+    public int ReadLines(Span<byte> buffer, int have, LineHandler onLine, Action onSkipped)
+    {
+        while (true)
+        {
+            var status = TryReadLine(buffer[..have], out var line, out int consumed);
+            if (status == OperationStatus.Done)
+            {
+                onLine(line);
+            }
+            else if (status == OperationStatus.InvalidData)
+            {
+                onSkipped();
+            }
+
+            buffer[consumed..have].CopyTo(buffer);
+            have -= consumed;
+            if (status == OperationStatus.NeedMoreData)
+            {
+                return have;
+            }
+        }
     }
 }

@@ -109,35 +109,14 @@ public static class SocksAddressCodec
             return OperationStatus.NeedMoreData;
         }
 
-        int addressOffset = 1;
-        int addressLength;
         var type = (AddressType)source[0];
-        switch (type)
+        var status = TryReadAddressLength(type, source, 1, out int nameLengthByte, out int addressLength);
+        if (status != OperationStatus.Done)
         {
-            case AddressType.IPv4:
-                addressLength = 4;
-                break;
-            case AddressType.IPv6:
-                addressLength = 16;
-                break;
-            case AddressType.DomainName:
-                if (source.Length < 2)
-                {
-                    return OperationStatus.NeedMoreData;
-                }
-
-                addressLength = source[1];
-                if (addressLength == 0)
-                {
-                    return OperationStatus.InvalidData;
-                }
-
-                addressOffset = 2;
-                break;
-            default:
-                return OperationStatus.InvalidData;
+            return status;
         }
 
+        int addressOffset = 1 + nameLengthByte;
         int total = addressOffset + addressLength + 2;
         if (source.Length < total)
         {
@@ -148,6 +127,36 @@ public static class SocksAddressCodec
         address = new SocksAddress(type, source.Slice(addressOffset, addressLength), port);
         consumed = total;
         return OperationStatus.Done;
+    }
+
+    /// <summary>
+    /// The length of DST.ADDR after ATYP <paramref name="type"/>, read from <paramref name="source"/>
+    /// where the field starts at <paramref name="fieldOffset"/>: 4, 16, or a name's length byte
+    /// (then <paramref name="nameLengthByte"/> is 1). <see cref="OperationStatus.NeedMoreData"/>
+    /// when that byte is not in yet; <see cref="OperationStatus.InvalidData"/> for an unknown ATYP
+    /// or an empty name.
+    /// </summary>
+    internal static OperationStatus TryReadAddressLength(AddressType type, ReadOnlySpan<byte> source, int fieldOffset, out int nameLengthByte, out int addressLength)
+    {
+        nameLengthByte = 0;
+        addressLength = 0;
+        switch (type)
+        {
+            case AddressType.IPv4:
+                addressLength = 4;
+                return OperationStatus.Done;
+            case AddressType.IPv6:
+                addressLength = 16;
+                return OperationStatus.Done;
+            case AddressType.DomainName when source.Length <= fieldOffset:
+                return OperationStatus.NeedMoreData;
+            case AddressType.DomainName:
+                nameLengthByte = 1;
+                addressLength = source[fieldOffset];
+                return addressLength == 0 ? OperationStatus.InvalidData : OperationStatus.Done;
+            default:
+                return OperationStatus.InvalidData;
+        }
     }
 
     /// <summary>Writes the address; returns the bytes written. Throws when the destination is too short or the value cannot be encoded.</summary>

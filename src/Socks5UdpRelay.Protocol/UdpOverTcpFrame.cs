@@ -110,34 +110,12 @@ public static class UdpOverTcpFrame
         // The address follows ATYP, and the mapping number when there is one.
         int addressStart = LengthFields + 1 + (mapped ? MappingLength : 0);
         var addressType = (AddressType)(type & ~MappedFlag);
-        int addressLength;
-        int nameLengthByte = 0;
-        switch (addressType)
+        var status = SocksAddressCodec.TryReadAddressLength(addressType, source, addressStart, out int nameLengthByte, out int addressLength);
+        if (status != OperationStatus.Done)
         {
-            case AddressType.IPv4:
-                addressLength = 4;
-                break;
-            case AddressType.IPv6:
-                addressLength = 16;
-                break;
-            case AddressType.DomainName:
-                if (source.Length < addressStart + 1)
-                {
-                    return OperationStatus.NeedMoreData;
-                }
-
-                addressLength = source[addressStart];
-                if (addressLength == 0)
-                {
-                    error = UdpFrameError.EmptyName;
-                    return OperationStatus.InvalidData;
-                }
-
-                nameLengthByte = 1;
-                break;
-            default:
-                error = UdpFrameError.UnknownType;
-                return OperationStatus.InvalidData;
+            error = status == OperationStatus.NeedMoreData ? UdpFrameError.None
+                : addressType == AddressType.DomainName ? UdpFrameError.EmptyName : UdpFrameError.UnknownType;
+            return status;
         }
 
         int expected = addressStart + nameLengthByte + addressLength + 2;

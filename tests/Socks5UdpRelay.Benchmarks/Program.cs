@@ -1,5 +1,6 @@
 using Socks5UdpRelay.Benchmarks.Alloc;
 using Socks5UdpRelay.Benchmarks.Flood;
+using Socks5UdpRelay.Benchmarks.Gateway;
 using Socks5UdpRelay.Benchmarks.Infrastructure;
 using Socks5UdpRelay.Benchmarks.Load;
 using Socks5UdpRelay.Benchmarks.Micro;
@@ -7,7 +8,7 @@ using Socks5UdpRelay.Benchmarks.Micro;
 namespace Socks5UdpRelay.Benchmarks;
 
 /// <summary>
-/// Load tool, microbenchmarks and resource checks for the relay (issue #6). Loopback only;
+/// Load tool, microbenchmarks and resource checks for the relay (issue #6). Loopback only (the gateway benchmark: namespaces of its own);
 /// every loop is bounded by time and count; child processes die with this one.
 /// </summary>
 internal static class Program
@@ -17,7 +18,7 @@ internal static class Program
 
         """;
 
-    private static readonly HashSet<string> Flags = ["smoke", "help", "types"];
+    private static readonly HashSet<string> Flags = ["smoke", "help", "types", "flow-stream"];
 
     public static int Main(string[] argv)
     {
@@ -51,6 +52,8 @@ internal static class Program
                 "client-alloc" => ClientAllocCommand.Run(args),
                 "scale" => ScaleCommand.Run(args),
                 "notice-latency" => NoticeLatencyCommand.Run(args),
+                "command-latency" => CommandLatencyCommand.Run(args),
+                "gateway" => GatewayCommand.Run(args),
                 _ => throw new UsageException($"unknown command '{argv[0]}'"),
             };
         }
@@ -78,6 +81,8 @@ internal static class Program
         Console.Error.WriteLine(FloodCommand.Usage);
         Console.Error.WriteLine(SmokeCommand.Usage);
         Console.Error.WriteLine(NoticeLatencyCommand.Usage);
+        Console.Error.WriteLine(CommandLatencyCommand.Usage);
+        Console.Error.WriteLine(GatewayCommand.Usage);
         Console.Error.WriteLine(AllocCommand.Usage);
         Console.Error.WriteLine(ClientAllocCommand.Usage);
         Console.Error.WriteLine(ScaleCommand.Usage);

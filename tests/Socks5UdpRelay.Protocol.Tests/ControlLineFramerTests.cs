@@ -34,6 +34,22 @@ public class ControlLineFramerTests
     }
 
     [Fact]
+    public void ReadLines_SplitAtEveryPoint_GivesTheSameLines()
+    {
+        byte[] all = Ascii(Stream);
+        for (int split = 0; split <= all.Length; split++)
+        {
+            Assert.Equal(Expected, ControlLines.Frame([all[..split], all[split..]], readLines: true));
+        }
+    }
+
+    [Fact]
+    public void ReadLines_OneByteAtATime_GivesTheSameLines()
+    {
+        Assert.Equal(Expected, ControlLines.Frame(Ascii(Stream).Select(b => new[] { b }), readLines: true));
+    }
+
+    [Fact]
     public void Stream_OneByteAtATime_GivesTheSameLines()
     {
         Assert.Equal(Expected, ControlLines.Frame(Ascii(Stream).Select(b => new[] { b })));

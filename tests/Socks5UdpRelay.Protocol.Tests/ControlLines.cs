@@ -7,7 +7,7 @@ namespace Socks5UdpRelay.Protocol.Tests;
 internal static class ControlLines
 {
     /// <summary>What a reader of the stream sees: each line as text, and "(too long)" for each over-long one.</summary>
-    public static List<string> Frame(IEnumerable<byte[]> chunks, int bufferLength = NoticeFormat.MaxLineLength)
+    public static List<string> Frame(IEnumerable<byte[]> chunks, int bufferLength = NoticeFormat.MaxLineLength, bool readLines = false)
     {
         var framer = new ControlLineFramer();
         var buffer = new byte[bufferLength];
@@ -24,7 +24,9 @@ internal static class ControlLines
                 data[..n].CopyTo(buffer.AsSpan(have));
                 data = data[n..];
                 have += n;
-                have = Drain(ref framer, buffer, have, seen);
+                have = readLines
+                    ? framer.ReadLines(buffer, have, line => seen.Add(Encoding.Latin1.GetString(line)), () => seen.Add("(too long)"))
+                    : Drain(ref framer, buffer, have, seen);
             }
         }
 

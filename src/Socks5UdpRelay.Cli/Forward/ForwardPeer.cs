@@ -123,18 +123,15 @@ internal sealed class ForwardPeer
         }
     }
 
-    private async Task RelayRepliesAsync(Socks5UdpAssociation association, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[65_535];
-        try
-        {
-            while (true)
+    private Task RelayRepliesAsync(Socks5UdpAssociation association, CancellationToken cancellationToken)
+        => AssociationReaders.ReadRepliesAsync(
+            association,
+            async (_, data) =>
             {
-                var result = await association.ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false);
                 Touch();
                 try
                 {
-                    await _local.SendToAsync(buffer.AsMemory(0, result.Length), SocketFlags.None, Peer, cancellationToken).ConfigureAwait(false);
+                    await _local.SendToAsync(data, SocketFlags.None, Peer, cancellationToken).ConfigureAwait(false);
                 }
                 catch (SocketException e) when (e.SocketErrorCode != SocketError.OperationAborted)
                 {
@@ -144,30 +141,21 @@ internal sealed class ForwardPeer
                         _console.Say($"peer {Peer}: reply not delivered: {e.Message}");
                     }
                 }
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException && cancellationToken.IsCancellationRequested)
-        {
-        }
-    }
+            },
+            cancellationToken);
 
-    private async Task LogNoticesAsync(Socks5UdpAssociation association, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await foreach (var notice in association.Notices.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+    private Task LogNoticesAsync(Socks5UdpAssociation association, CancellationToken cancellationToken)
+        => AssociationReaders.ReadNoticesAsync(
+            association,
+            notice =>
             {
                 _session.Trace(notice);
                 if (NoticeText.Describe(notice) is { } text)
                 {
                     _console.Say($"peer {Peer}: {text}");
                 }
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-    }
+            },
+            cancellationToken);
 
     private void Touch() => Volatile.Write(ref _lastActivity, _console.Time.GetTimestamp());
 }

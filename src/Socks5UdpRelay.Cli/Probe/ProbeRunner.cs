@@ -168,32 +168,23 @@ internal sealed class ProbeRunner(CliConsole console)
         }
     }
 
-    private async Task ReceiveAsync(Socks5UdpAssociation association, ProbeTargets targets, CancellationToken cancellationToken)
-    {
-        // Only the source matters; the payload is read and dropped.
-        var buffer = new byte[65_535];
-        try
-        {
-            while (true)
+    private Task ReceiveAsync(Socks5UdpAssociation association, ProbeTargets targets, CancellationToken cancellationToken)
+        => AssociationReaders.ReadRepliesAsync(
+            association,
+            result =>
             {
-                var result = await association.ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false);
                 int target = targets.FindBySource(result.Source);
                 if (target >= 0)
                 {
                     _answers.Writer.TryWrite(new Answer(AnswerKind.Reply, target, null));
                 }
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException && cancellationToken.IsCancellationRequested)
-        {
-        }
-    }
+            },
+            cancellationToken);
 
-    private async Task ReadNoticesAsync(Socks5UdpAssociation association, ProxySession session, ProbeTargets targets, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await foreach (var notice in association.Notices.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+    private Task ReadNoticesAsync(Socks5UdpAssociation association, ProxySession session, ProbeTargets targets, CancellationToken cancellationToken)
+        => AssociationReaders.ReadNoticesAsync(
+            association,
+            notice =>
             {
                 session.Trace(notice);
                 var kind = notice.Verb switch
@@ -208,12 +199,8 @@ internal sealed class ProbeRunner(CliConsole console)
                 {
                     _answers.Writer.TryWrite(new Answer(k, target, notice));
                 }
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-    }
+            },
+            cancellationToken);
 
     private void ReportPacing(ProbeScheduler scheduler, ProbeTargets targets, ProxySession session, bool[] pacedSeen)
     {

@@ -112,14 +112,11 @@ internal sealed class SendSession(CliConsole console)
         }
     }
 
-    private async Task ReceiveAsync(Socks5UdpAssociation association, bool verbose, bool withSource, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[65_535];
-        try
-        {
-            while (true)
+    private Task ReceiveAsync(Socks5UdpAssociation association, bool verbose, bool withSource, CancellationToken cancellationToken)
+        => AssociationReaders.ReadRepliesAsync(
+            association,
+            async (result, data) =>
             {
-                var result = await association.ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false);
                 if (verbose)
                 {
                     console.Say($"{result.Length} bytes from {result.Source}");
@@ -131,20 +128,15 @@ internal sealed class SendSession(CliConsole console)
                     await console.Out.WriteAsync($"{result.Source}: ").ConfigureAwait(false);
                 }
 
-                await console.Out.WriteAsync(console.DataEncoding.GetString(buffer, 0, result.Length)).ConfigureAwait(false);
+                await console.Out.WriteAsync(console.DataEncoding.GetString(data.Span)).ConfigureAwait(false);
                 await console.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException && cancellationToken.IsCancellationRequested)
-        {
-        }
-    }
+            },
+            cancellationToken);
 
-    private async Task ReadNoticesAsync(Socks5UdpAssociation association, ProxySession session, bool keepGoing, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await foreach (var notice in association.Notices.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+    private Task ReadNoticesAsync(Socks5UdpAssociation association, ProxySession session, bool keepGoing, CancellationToken cancellationToken)
+        => AssociationReaders.ReadNoticesAsync(
+            association,
+            notice =>
             {
                 session.Trace(notice);
                 int code = notice.Verb switch
@@ -160,7 +152,7 @@ internal sealed class SendSession(CliConsole console)
 
                 if (code == ExitCodes.Success || NoticeText.Describe(notice) is not { } text)
                 {
-                    continue;
+                    return;
                 }
 
                 console.Say(text);
@@ -173,12 +165,8 @@ internal sealed class SendSession(CliConsole console)
                 {
                     _outcome.TrySetResult(code);
                 }
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-    }
+            },
+            cancellationToken);
 
     private async Task WatchClosedAsync(Socks5UdpAssociation association, ProxySession session, CancellationToken cancellationToken)
     {

@@ -293,28 +293,16 @@ internal sealed class TraceRunner(CliConsole console)
         }
     }
 
-    private async Task ReceiveAsync(Socks5UdpAssociation association, CancellationToken cancellationToken)
-    {
-        // Only the source matters; the payload is read and dropped.
-        var buffer = new byte[65_535];
-        try
-        {
-            while (true)
-            {
-                var result = await association.ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false);
-                _arrivals.Writer.TryWrite(new Arrival(null, result.Source, console.Time.GetTimestamp()));
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException && cancellationToken.IsCancellationRequested)
-        {
-        }
-    }
+    private Task ReceiveAsync(Socks5UdpAssociation association, CancellationToken cancellationToken)
+        => AssociationReaders.ReadRepliesAsync(
+            association,
+            result => _arrivals.Writer.TryWrite(new Arrival(null, result.Source, console.Time.GetTimestamp())),
+            cancellationToken);
 
-    private async Task ReadNoticesAsync(Socks5UdpAssociation association, ProxySession session, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await foreach (var notice in association.Notices.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+    private Task ReadNoticesAsync(Socks5UdpAssociation association, ProxySession session, CancellationToken cancellationToken)
+        => AssociationReaders.ReadNoticesAsync(
+            association,
+            notice =>
             {
                 long at = console.Time.GetTimestamp();
                 session.Trace(notice);
@@ -322,12 +310,8 @@ internal sealed class TraceRunner(CliConsole console)
                 {
                     _arrivals.Writer.TryWrite(new Arrival(notice, null, at));
                 }
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-    }
+            },
+            cancellationToken);
 
     private void ShowProgress(TraceSchedule schedule, int maxHops, long started)
     {

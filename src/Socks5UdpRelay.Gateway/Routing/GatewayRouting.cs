@@ -40,6 +40,12 @@ internal sealed class GatewayRouting
     {
         try
         {
+            if (!_plan.HasIPv6 && File.Exists(_plan.DisableIPv6Path))
+            {
+                // Before the device goes up, so no link-local address is ever made (a host without IPv6 has no such file).
+                WriteSysctl(_plan.DisableIPv6Path, "1");
+            }
+
             foreach (var command in _plan.DeviceCommands())
             {
                 HostCommand.Run("ip", command);

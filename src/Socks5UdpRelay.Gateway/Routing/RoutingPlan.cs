@@ -8,14 +8,18 @@ namespace Socks5UdpRelay.Gateway.Routing;
 /// The commands that route local programs' UDP to the routed prefixes into the device and let the
 /// packets the gateway writes back pass the reverse-path filter (the gateway's README, "Routing"):
 /// <code>
-/// ip rule  PRIO     fwmark DEVICE_MARK lookup TABLE                                  (IPv4, IPv6)
-/// ip rule  PRIO+1   fwmark 0/SOCKET_MARK iif lo ipproto udp to PREFIX lookup TABLE   (per prefix)
+/// ip rule  PRIO     fwmark DEVICE_MARK iif lo lookup TABLE                           (IPv4, IPv6)
+/// ip rule  PRIO+1   fwmark 0/SOCKET_MARK iif lo ipproto udp to PREFIX lookup TABLE   (per prefix; no iif with CaptureForwarded)
 /// ip route TABLE    default dev DEVICE                                               (IPv4, IPv6)
 /// nft      table inet s5tun_DEVICE: prerouting, iifname DEVICE → meta mark set DEVICE_MARK
 /// sysctl   net.ipv4.conf.DEVICE.src_valid_mark=1
 /// </code>
 /// <c>fwmark 0/SOCKET_MARK</c> matches packets that carry none of the socket mark's bits; a rule-level
 /// <c>not</c> would not do: it negates the whole selector, and captured every other packet of the host.
+/// The device-mark rule's <c>iif lo</c> matches the reverse-path check's lookup (the kernel makes it
+/// with the loopback device as input, fib_validate_source) and not the route lookup of a packet that
+/// arrived from the device: a reply the gateway writes for a forwarded host is then routed by the main
+/// table towards that host, not back into the device.
 /// Pure: it only produces command lines, so it is tested without root.
 /// </summary>
 internal sealed class RoutingPlan
@@ -76,14 +80,15 @@ internal sealed class RoutingPlan
         var commands = new List<string[]>();
         foreach (var family in Families())
         {
-            commands.Add([family, "rule", "add", "priority", MarkRulePriority, "fwmark", Hex(_options.DeviceMark), "lookup", Table]);
+            commands.Add([family, "rule", "add", "priority", MarkRulePriority, "fwmark", Hex(_options.DeviceMark), "iif", "lo", "lookup", Table]);
         }
 
         foreach (var prefix in _options.Routes)
         {
             string family = prefix.BaseAddress.AddressFamily == AddressFamily.InterNetworkV6 ? "-6" : "-4";
+            string[] origin = _options.CaptureForwarded ? [] : ["iif", "lo"];
             commands.Add([family, "rule", "add", "priority", PrefixRulePriority, "fwmark", "0/" + Hex(_options.SocketMark),
-                "iif", "lo", "ipproto", "udp", "to", prefix.ToString(), "lookup", Table]);
+                .. origin, "ipproto", "udp", "to", prefix.ToString(), "lookup", Table]);
         }
 
         return commands;
@@ -106,6 +111,13 @@ internal sealed class RoutingPlan
 
     /// <summary>The sysctl file that makes the device's reverse-path check use the packet's mark.</summary>
     public string SourceValidMarkPath => $"/proc/sys/net/ipv4/conf/{Device}/src_valid_mark";
+
+    /// <summary>
+    /// For a gateway without IPv6 prefixes, the sysctl file that switches IPv6 off on the device: else
+    /// the kernel gives it a link-local address and sends router and multicast listener messages into
+    /// it, which the gateway could only count and drop.
+    /// </summary>
+    public string DisableIPv6Path => $"/proc/sys/net/ipv6/conf/{Device}/disable_ipv6";
 
     /// <summary>
     /// Of <c>ip rule show</c>'s output, how many rules at each of our priorities look up our table:

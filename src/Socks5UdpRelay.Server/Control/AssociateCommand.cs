@@ -32,14 +32,11 @@ internal sealed class AssociateCommand(
     /// <summary>What clients send on an association's control connection is read and thrown away; one buffer serves every connection.</summary>
     private static readonly byte[] DiscardBuffer = new byte[256];
 
-    /// <summary>Opens the association, answers the client, and runs it until it ends.</summary>
-    public async Task RunAsync(Socket control, IPEndPoint peer, Destination requested, CancellationToken stopping)
+    /// <summary>Opens the association, answers the client, and runs it until it ends; <paramref name="user"/> authenticated (RFC 1929), if any.</summary>
+    public async Task RunAsync(Socket control, IPEndPoint peer, Destination requested, CancellationToken stopping, string? user = null)
     {
-        if (!clients.TryOpenAssociation(peer.Address, out string? limit))
+        if (!AssociationSlot.TryOpen(clients, control, peer, metrics, logger))
         {
-            Log.AssociationLimit(logger, peer, limit!);
-            metrics.RecordRefusedAssociation(RefusalReasons.Limit);
-            ReplyWriter.Failure(control, ReplyCode.ConnectionNotAllowed);
             return;
         }
 
@@ -47,7 +44,7 @@ internal sealed class AssociateCommand(
         {
             ushort fixedPort = FixedClientPort(peer, requested);
             var writer = notices.OpenWriter(control);
-            var association = Open(control, peer, fixedPort, writer);
+            var association = Open(control, peer, fixedPort, writer, user);
             if (association is null)
             {
                 return;
@@ -87,7 +84,7 @@ internal sealed class AssociateCommand(
     }
 
     /// <summary>The client-facing socket and the association around it; null (the client told why) when no port is free.</summary>
-    private UdpAssociation? Open(Socket control, IPEndPoint peer, ushort fixedPort, NoticeWriter writer)
+    private UdpAssociation? Open(Socket control, IPEndPoint peer, ushort fixedPort, NoticeWriter writer, string? user)
     {
         var local = EndPoints.Normalize(control.LocalEndPoint);
         IClientSocket? client;
@@ -112,7 +109,7 @@ internal sealed class AssociateCommand(
 
         try
         {
-            return associations.Create(client, peer, fixedPort, writer);
+            return associations.Create(client, peer, fixedPort, writer, user);
         }
         catch
         {

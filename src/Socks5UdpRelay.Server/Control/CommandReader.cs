@@ -35,22 +35,15 @@ internal sealed class CommandReader(Socket control, UdpAssociation association, 
                 // Waits without a buffer: an idle association holds none.
                 await control.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
                 buffer ??= ArrayPool<byte>.Shared.Rent(BufferSize);
-                int received = control.Receive(buffer.AsSpan(have, BufferSize - have), SocketFlags.None, out var error);
-                if (error == SocketError.WouldBlock)
+                int received = ClientStream.TakeAvailable(control, buffer.AsSpan(have, BufferSize - have), association);
+                if (received < 0)
                 {
-                    continue;
-                }
-
-                if (error != SocketError.Success)
-                {
-                    association.End(AssociationEnd.ClientReset);
                     return;
                 }
 
                 if (received == 0)
                 {
-                    association.End(AssociationEnd.ClientClosed);
-                    return;
+                    continue;
                 }
 
                 have += received;
@@ -86,13 +79,9 @@ internal sealed class CommandReader(Socket control, UdpAssociation association, 
                 }
             }
         }
-        catch (SocketException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
-            association.End(AssociationEnd.ClientReset);
-        }
-        catch (ObjectDisposedException)
-        {
-            association.End(AssociationEnd.ClientClosed);
+            association.End(ClientStream.EndOf(e));
         }
         finally
         {

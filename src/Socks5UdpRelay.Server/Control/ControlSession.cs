@@ -42,12 +42,12 @@ internal sealed class ControlSession(Socket socket, ClientSlot slot, ControlSess
                 case Socks5Command.UdpAssociate:
                     if (shared.ClientPorts.Admits(socket, _peer, r.Destination))
                     {
-                        await shared.Associate.RunAsync(socket, _peer, r.Destination, stopping).ConfigureAwait(false);
+                        await shared.Associate.RunAsync(socket, _peer, r.Destination, stopping, r.User).ConfigureAwait(false);
                     }
 
                     break;
                 case Socks5Command.UdpOverTcp:
-                    await shared.UdpOverTcp.RunAsync(socket, _peer, r.Destination, early, stopping).ConfigureAwait(false);
+                    await shared.UdpOverTcp.RunAsync(socket, _peer, r.Destination, early, stopping, r.User).ConfigureAwait(false);
                     break;
                 case Socks5Command.Connect:
                     await shared.Connect.RunAsync(socket, _peer, r.Destination, early, stopping).ConfigureAwait(false);

@@ -54,7 +54,8 @@ internal sealed class Handshake(
             }
 
             ReplyWriter.Send(socket, static (b, m) => MethodSelection.WriteReply(b, m), method);
-            if (method == AuthMethod.UsernamePassword && !await AuthenticateAsync(socket, input, peer, client, deadline.Token).ConfigureAwait(false))
+            string? user = null;
+            if (method == AuthMethod.UsernamePassword && (user = await AuthenticateAsync(socket, input, peer, client, deadline.Token).ConfigureAwait(false)) is null)
             {
                 return null;
             }
@@ -64,7 +65,7 @@ internal sealed class Handshake(
                 var status = Socks5Request.TryRead(input.Data, out var command, out var destination, out int consumed, out var invalidReply);
                 if (status == OperationStatus.Done)
                 {
-                    var request = new ParsedRequest(command, Destination.From(destination));
+                    var request = new ParsedRequest(command, Destination.From(destination), user);
                     input.Consume(consumed);
                     return request;
                 }
@@ -90,8 +91,8 @@ internal sealed class Handshake(
         }
     }
 
-    /// <summary>RFC 1929: reads the credentials and answers; a failure is answered only after a delay, then the connection closes.</summary>
-    private async Task<bool> AuthenticateAsync(Socket socket, HandshakeBuffer input, IPEndPoint peer, IPAddress client, CancellationToken cancellationToken)
+    /// <summary>RFC 1929: reads the credentials and answers with the user's name; a failure (null) is answered only after a delay, then the connection closes.</summary>
+    private async Task<string?> AuthenticateAsync(Socket socket, HandshakeBuffer input, IPEndPoint peer, IPAddress client, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -104,25 +105,26 @@ internal sealed class Handshake(
                 var verdict = await passwords.CheckAsync(client, nameBytes, passwordBytes, cancellationToken).ConfigureAwait(false);
                 if (verdict == LoginVerdict.Accepted)
                 {
+                    string user = System.Text.Encoding.UTF8.GetString(nameBytes);
                     ReplyWriter.Send(socket, static (b, _) => UsernamePasswordAuth.WriteReply(b, UsernamePasswordAuth.StatusSuccess), 0);
-                    Log.Authenticated(logger, peer, System.Text.Encoding.UTF8.GetString(nameBytes));
-                    return true;
+                    Log.Authenticated(logger, peer, user);
+                    return user;
                 }
 
                 await FailAsync(socket, peer, Reason(verdict), cancellationToken).ConfigureAwait(false);
-                return false;
+                return null;
             }
 
             if (status == OperationStatus.InvalidData)
             {
                 await FailAsync(socket, peer, "malformed request", cancellationToken).ConfigureAwait(false);
-                return false;
+                return null;
             }
 
             if (!await input.ReadMoreAsync(socket, cancellationToken).ConfigureAwait(false))
             {
                 LogMalformedIf(input.Data.Length > 0, peer, "authentication");
-                return false;
+                return null;
             }
         }
     }

@@ -65,6 +65,7 @@ internal static class RelayHost
         Collect<Auth.AuthOptions>(services, configuration, Auth.AuthOptions.SectionName, unusable, failures);
         Collect<LimitsOptions>(services, configuration, LimitsOptions.SectionName, unusable, failures);
         Collect<Metrics.MetricsOptions>(services, configuration, Metrics.MetricsOptions.SectionName, unusable, failures);
+        Collect<Admin.AdminOptions>(services, configuration, Admin.AdminOptions.SectionName, unusable, failures);
         return failures;
     }
 

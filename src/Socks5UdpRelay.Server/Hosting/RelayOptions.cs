@@ -140,6 +140,13 @@ internal sealed class RelayOptions
     /// <summary><c>auto</c> (default): read the kernel's ICMP error queue where the OS has one; <c>off</c>: errno only (fewer details).</summary>
     public string ErrorQueue { get; set; } = "auto";
 
+    /// <summary>
+    /// <c>auto</c> (default): UDP segmentation offload where the kernel has it, GRO on the sockets
+    /// that read bulk and GSO for runs of equal-sized datagrams (the README, "Performance");
+    /// <c>off</c>: one datagram per read and per send.
+    /// </summary>
+    public string Offload { get; set; } = "auto";
+
     /// <summary>Time a CONNECT may take to reach its destination.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

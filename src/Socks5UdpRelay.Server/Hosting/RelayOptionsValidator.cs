@@ -63,6 +63,8 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
         Check(errors, o.InboundBurst >= 1, $"{S}:InboundBurst = {o.InboundBurst}: must be at least 1.");
         Check(errors, o.ErrorQueue is not null && (o.ErrorQueue.Equals("auto", StringComparison.OrdinalIgnoreCase) || o.ErrorQueue.Equals("off", StringComparison.OrdinalIgnoreCase)),
             $"{S}:ErrorQueue = '{o.ErrorQueue}': use auto or off.");
+        Check(errors, o.Offload is not null && (o.Offload.Equals("auto", StringComparison.OrdinalIgnoreCase) || o.Offload.Equals("off", StringComparison.OrdinalIgnoreCase)),
+            $"{S}:Offload = '{o.Offload}': use auto or off.");
         Check(errors, o.Resolver is not null && (o.Resolver.Equals("dns", StringComparison.OrdinalIgnoreCase) || o.UsesSystemResolver),
             $"{S}:Resolver = '{o.Resolver}': use dns (the server's own asynchronous DNS client) or system (getaddrinfo).");
         Check(errors, o.EventLoops is >= 0 and <= Transport.Epoll.EpollTransport.MaxLoops,

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Socks5UdpRelay.Protocol;
+using Socks5UdpRelay.Server.Admin;
 using Socks5UdpRelay.Server.Auth;
 using Socks5UdpRelay.Server.Control;
 using Socks5UdpRelay.Server.Icmp;
@@ -90,6 +91,7 @@ internal static class RelayServiceCollectionExtensions
 
         AddControl(services);
         services.AddSingleton<PrometheusExporter>();
+        services.AddFlowView(configuration);
         services.AddSingleton<MetricsEndpoint>();
         services.AddSingleton<Socks5Listener>();
         services.AddSingleton<IRelayEndpoints>(sp => sp.GetRequiredService<Socks5Listener>());
@@ -131,13 +133,17 @@ internal static class RelayServiceCollectionExtensions
         services.AddSingleton<IUdpTransport>(sp =>
         {
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5UdpRelay.Udp");
+            var offload = string.Equals(Relay(sp).Offload, "off", StringComparison.OrdinalIgnoreCase)
+                ? UdpOffload.Off("Relay:Offload=off")
+                : UdpOffload.Detected;
+            Log.OffloadMode(logger, offload.Description);
             var lifetime = sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>();
             var transport = new EpollTransport(Relay(sp).EventLoopCount, sp.GetRequiredService<ClientPortAllocator>(), sp.GetRequiredService<ErrorSource>(), e => Log.EventLoopFault(logger, e), e =>
             {
                 // Nothing reads that loop's sockets any more: better a restart than a server that accepts and relays nothing.
                 Log.EventLoopStopped(logger, e);
                 lifetime.StopApplication();
-            });
+            }, offload);
             sp.GetRequiredService<RelayMetrics>().ObserveLoops(() => transport.Loops);
             return transport;
         });

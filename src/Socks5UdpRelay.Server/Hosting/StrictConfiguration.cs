@@ -29,6 +29,7 @@ internal static class StrictConfiguration
         (Auth.AuthOptions.SectionName, typeof(Auth.AuthOptions)),
         (LimitsOptions.SectionName, typeof(LimitsOptions)),
         (Metrics.MetricsOptions.SectionName, typeof(Metrics.MetricsOptions)),
+        (Admin.AdminOptions.SectionName, typeof(Admin.AdminOptions)),
     ];
 
     public static readonly string[] LogFormats = ["text", "json"];

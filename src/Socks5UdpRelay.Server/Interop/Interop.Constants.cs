@@ -33,6 +33,15 @@ internal static partial class Interop
         public const int IPV6_RECVERR = 25;
         public const int IPV6_RECVHOPLIMIT = 51;
         public const int IPV6_HOPLIMIT = 52;
+
+        /// <summary>linux/udp.h: UDP's own level, and segmentation offload on it.</summary>
+        public const int SOL_UDP = 17;
+
+        /// <summary>GSO: as a control message on sendmsg (a u16), the size every datagram of the buffer is cut to, the last one shorter or equal (Linux 4.18).</summary>
+        public const int UDP_SEGMENT = 103;
+
+        /// <summary>GRO: an int socket option; a read may then hold several datagrams of one flow, and a control message (an int) names their size (Linux 5.0).</summary>
+        public const int UDP_GRO = 104;
     }
 
     /// <summary>sock_extended_err.ee_origin (linux/errqueue.h).</summary>

@@ -14,4 +14,7 @@ internal static partial class Log
 
     [LoggerMessage(3103, LogLevel.Debug, "{Client}: UDP over TCP refused: Relay:UdpOverTcp is off")]
     public static partial void UdpOverTcpOff(ILogger logger, IPEndPoint client);
+
+    [LoggerMessage(3104, LogLevel.Error, "{Client}: UDP over TCP ended by a fault while reading its frames")]
+    public static partial void FrameReaderFault(ILogger logger, IPEndPoint client, Exception exception);
 }

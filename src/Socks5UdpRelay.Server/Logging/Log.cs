@@ -46,6 +46,9 @@ internal static partial class Log
     [LoggerMessage(1004, LogLevel.Information, "ICMP error details: {Mode}")]
     public static partial void ErrorQueueMode(ILogger logger, string mode);
 
+    [LoggerMessage(1005, LogLevel.Information, "UDP segmentation offload: {Mode}")]
+    public static partial void OffloadMode(ILogger logger, string mode);
+
     [LoggerMessage(1007, LogLevel.Error, "UDP event loop: a handler failed")]
     public static partial void EventLoopFault(ILogger logger, Exception exception);
 

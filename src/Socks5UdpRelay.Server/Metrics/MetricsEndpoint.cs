@@ -1,9 +1,11 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Socks5UdpRelay.Server.Admin;
 using Socks5UdpRelay.Server.Control;
 using Socks5UdpRelay.Server.Hosting;
 
@@ -11,16 +13,19 @@ namespace Socks5UdpRelay.Server.Metrics;
 
 /// <summary>
 /// A minimal HTTP/1.1 endpoint on its own socket: <c>GET /metrics</c> (Prometheus text) and
-/// <c>GET /healthz</c> (200 while every SOCKS listener accepts, 503 otherwise). One request per
-/// connection and a short deadline keep a slow scraper from holding anything; its accept loop
-/// survives what the SOCKS listener's does (out of file descriptors, …), so the health answer
+/// <c>GET /healthz</c> (200 while every SOCKS listener accepts, 503 otherwise), open to whoever
+/// reaches it; the flow view's routes (<see cref="AdminRoutes"/>, README "Flow view") when an admin
+/// token is set. One request per connection and a short deadline keep a slow client from holding
+/// anything; only a flow stream outlives the deadline, and the server's stop ends it. Its accept
+/// loop survives what the SOCKS listener's does (out of file descriptors, …), so the health answer
 /// stays there to be read.
 /// </summary>
 internal sealed partial class MetricsEndpoint(
-    IOptions<MetricsOptions> options, PrometheusExporter exporter, IRelayEndpoints relay, Policy.OwnEndpoints own, ILogger<MetricsEndpoint> logger) : IHostedService
+    IOptions<MetricsOptions> options, PrometheusExporter exporter, IRelayEndpoints relay, Policy.OwnEndpoints own, AdminRoutes admin, ILogger<MetricsEndpoint> logger) : IHostedService
 {
     private static readonly TimeSpan RequestDeadline = TimeSpan.FromSeconds(5);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly ConnectionSet _connections = new();
     private Socket? _listener;
     private Task _loop = Task.CompletedTask;
 
@@ -41,77 +46,90 @@ internal sealed partial class MetricsEndpoint(
         EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
         own.Add(EndPoint);
         LogListening(logger, EndPoint);
+        admin.Announce(EndPoint);
         var listener = _listener;
-        _loop = Task.Run(() => AcceptLoop.RunAsync(listener, connection => _ = ServeAsync(connection), logger, _stopping.Token));
+        _loop = Task.Run(() => AcceptLoop.RunAsync(listener, connection => _connections.Track(ServeAsync(connection)), logger, _stopping.Token));
         return Task.CompletedTask;
     }
 
+    /// <summary>Closes the listener and every open stream, and waits for the connections being answered.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         _listener?.Dispose();
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _connections.WhenAllAsync().WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     private async Task ServeAsync(Socket connection)
     {
         using (connection)
         {
-            using var deadline = new CancellationTokenSource(RequestDeadline);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            deadline.CancelAfter(RequestDeadline);
             try
             {
-                string? path = await ReadRequestPathAsync(connection, deadline.Token).ConfigureAwait(false);
-                var (status, type, body) = path switch
+                var (request, error) = await ReadRequestAsync(connection, deadline.Token).ConfigureAwait(false);
+                if (request is null)
                 {
-                    "/metrics" => ("200 OK", "text/plain; version=0.0.4; charset=utf-8", exporter.Scrape()),
-                    "/healthz" when relay.Accepting => ("200 OK", "text/plain; charset=utf-8", "ok\n"),
-                    "/healthz" => ("503 Service Unavailable", "text/plain; charset=utf-8", "not accepting SOCKS connections\n"),
-                    null => ("400 Bad Request", "text/plain; charset=utf-8", "bad request\n"),
-                    _ => ("404 Not Found", "text/plain; charset=utf-8", "try /metrics or /healthz\n"),
-                };
-                byte[] content = Encoding.UTF8.GetBytes(body);
-                byte[] head = Encoding.ASCII.GetBytes($"HTTP/1.1 {status}\r\nContent-Type: {type}\r\nContent-Length: {content.Length}\r\nConnection: close\r\n\r\n");
-                await connection.SendAsync(head, SocketFlags.None, deadline.Token).ConfigureAwait(false);
-                await connection.SendAsync(content, SocketFlags.None, deadline.Token).ConfigureAwait(false);
-                connection.Shutdown(SocketShutdown.Send);
+                    await new HttpExchange(connection, new HttpRequestHead("", "", "", null))
+                        .RespondTextAsync(error == HttpRequestHead.TooLarge ? 431 : 400, error ?? "bad request", deadline.Token).ConfigureAwait(false);
+                    return;
+                }
+
+                var exchange = new HttpExchange(connection, request);
+                if (request.Path is "/metrics" or "/healthz")
+                {
+                    await ServeOwnAsync(exchange, deadline.Token).ConfigureAwait(false);
+                }
+                else if (!await admin.TryServeAsync(exchange, deadline.Token, _stopping.Token).ConfigureAwait(false))
+                {
+                    await exchange.RespondTextAsync(404, "try /metrics or /healthz", deadline.Token).ConfigureAwait(false);
+                }
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
             {
-                // A scraper that went away or took too long: nothing to answer.
+                // A client that went away or took too long, or the server stopping: nothing to answer.
             }
         }
     }
 
-    /// <summary>The path of a GET request line, or null for anything else; reads at most 8 KiB of head.</summary>
-    private static async Task<string?> ReadRequestPathAsync(Socket connection, CancellationToken cancellationToken)
+    /// <summary><c>/metrics</c> and <c>/healthz</c>: open to whoever reaches the endpoint, as they always were.</summary>
+    private Task ServeOwnAsync(HttpExchange exchange, CancellationToken cancellationToken)
     {
-        byte[] buffer = new byte[8192];
+        if (exchange.Request.Method != "GET")
+        {
+            return exchange.RespondTextAsync(405, "use GET", cancellationToken, ("Allow", "GET"));
+        }
+
+        return exchange.Request.Path switch
+        {
+            "/metrics" => exchange.RespondAsync(200, "text/plain; version=0.0.4; charset=utf-8", Encoding.UTF8.GetBytes(exporter.Scrape()), cancellationToken),
+            _ when relay.Accepting => exchange.RespondTextAsync(200, "ok", cancellationToken),
+            _ => exchange.RespondTextAsync(503, "not accepting SOCKS connections", cancellationToken),
+        };
+    }
+
+    /// <summary>The request's head, or null with why it is refused; reads at most <see cref="HttpRequestHead.MaxLength"/> bytes.</summary>
+    private static async Task<(HttpRequestHead? Request, string? Error)> ReadRequestAsync(Socket connection, CancellationToken cancellationToken)
+    {
+        byte[] buffer = new byte[HttpRequestHead.MaxLength];
         int length = 0;
-        while (length < buffer.Length)
+        while (true)
         {
             int n = await connection.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            if (n == 0)
-            {
-                break;
-            }
-
             length += n;
-            if (buffer.AsSpan(0, length).IndexOf("\r\n\r\n"u8) >= 0)
+            var status = HttpRequestHead.TryParse(buffer.AsSpan(0, length), out var head, out string? error);
+            if (status == OperationStatus.Done)
             {
-                break;
+                return (head, null);
+            }
+
+            if (status == OperationStatus.InvalidData || n == 0 || length == buffer.Length)
+            {
+                return (null, error ?? "incomplete request");
             }
         }
-
-        string head = Encoding.ASCII.GetString(buffer, 0, length);
-        int end = head.IndexOf("\r\n", StringComparison.Ordinal);
-        var parts = (end < 0 ? head : head[..end]).Split(' ');
-        if (parts.Length != 3 || parts[0] != "GET" || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        int query = parts[1].IndexOf('?');
-        return query < 0 ? parts[1] : parts[1][..query];
     }
 
     [LoggerMessage(1005, LogLevel.Information, "Metrics on http://{Endpoint}/metrics and /healthz")]

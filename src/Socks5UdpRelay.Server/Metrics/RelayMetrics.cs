@@ -63,6 +63,12 @@ internal sealed class RelayMetrics
             new Measurement<long>(l.DatagramsRead, new KeyValuePair<string, object?>("loop", l.Index), new KeyValuePair<string, object?>("op", "read")),
             new Measurement<long>(l.DatagramsSent, new KeyValuePair<string, object?>("loop", l.Index), new KeyValuePair<string, object?>("op", "sent")),
         }), description: "Datagrams each event loop read from and sent on its sockets (both sides of the relay)");
+        Meter.CreateObservableCounter("socks5udprelay.loop.offload", () => _loops().SelectMany(l => new[]
+        {
+            new Measurement<long>(l.CoalescedReads, new KeyValuePair<string, object?>("loop", l.Index), new KeyValuePair<string, object?>("op", "gro-read")),
+            new Measurement<long>(l.SegmentedSends, new KeyValuePair<string, object?>("loop", l.Index), new KeyValuePair<string, object?>("op", "gso-sent")),
+            new Measurement<long>(l.SegmentationRefusals, new KeyValuePair<string, object?>("loop", l.Index), new KeyValuePair<string, object?>("op", "gso-refused")),
+        }), description: "UDP segmentation offload on each event loop: reads that held several datagrams (GRO), segmented sends (GSO), and segmented sends the kernel or the path refused (their datagrams then went one by one)");
         Meter.CreateObservableUpDownCounter("socks5udprelay.loop.associations", () => _loops().Select(l => new Measurement<int>(l.Clients, new KeyValuePair<string, object?>("loop", l.Index))),
             description: "UDP ASSOCIATE associations each event loop carries");
         Meter.CreateObservableCounter("socks5udprelay.datagrams.dropped", () => Totals().Drops(), description: "Datagrams dropped, by reason");

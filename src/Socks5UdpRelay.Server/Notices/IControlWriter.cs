@@ -1,3 +1,5 @@
+using System.Net.Sockets;
+
 namespace Socks5UdpRelay.Server.Notices;
 
 /// <summary>
@@ -15,4 +17,21 @@ internal interface IControlWriter : INoticeSink
 
     /// <summary>No more lines; the task ends when what is queued has been written or the connection failed.</summary>
     Task CompleteAsync();
+
+    /// <summary>
+    /// One non-blocking send on the client's connection, what a writer tries before it queues; the
+    /// bytes it took (0 when the socket has no room or is gone).
+    /// </summary>
+    static int TrySendNow(Socket socket, ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            int sent = socket.Send(data, SocketFlags.None, out var error);
+            return error == SocketError.Success ? sent : 0;
+        }
+        catch (ObjectDisposedException)
+        {
+            return 0;
+        }
+    }
 }

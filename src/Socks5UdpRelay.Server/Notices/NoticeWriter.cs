@@ -24,7 +24,7 @@ internal sealed class NoticeWriter : IControlWriter
     private Task _drain = Task.CompletedTask;
     private bool _draining;
     private bool _completed;
-    private TaskCompletionSource? _room;
+    private RoomWaiter _room;
     private long _sent;
     private long _dropped;
 
@@ -59,7 +59,7 @@ internal sealed class NoticeWriter : IControlWriter
 
             if (!_draining)
             {
-                int sent = TrySendNow(line);
+                int sent = IControlWriter.TrySendNow(_control, line);
                 if (sent == line.Length)
                 {
                     Interlocked.Increment(ref _sent);
@@ -77,11 +77,7 @@ internal sealed class NoticeWriter : IControlWriter
             }
 
             pending.Enqueue(line.ToArray());
-            if (!_draining)
-            {
-                _draining = true;
-                _drain = Task.Run(DrainAsync);
-            }
+            StartDrain();
 
             return true;
         }
@@ -105,7 +101,7 @@ internal sealed class NoticeWriter : IControlWriter
 
             if (!_draining)
             {
-                int sent = TrySendNow(line);
+                int sent = IControlWriter.TrySendNow(_control, line);
                 if (sent == line.Length)
                 {
                     Interlocked.Increment(ref _sent);
@@ -117,19 +113,9 @@ internal sealed class NoticeWriter : IControlWriter
 
             var pending = _pending ??= new Queue<byte[]>();
             pending.Enqueue(line.ToArray());
-            if (!_draining)
-            {
-                _draining = true;
-                _drain = Task.Run(DrainAsync);
-            }
+            StartDrain();
 
-            if (pending.Count < _capacity)
-            {
-                return ValueTask.CompletedTask;
-            }
-
-            _room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return new ValueTask(_room.Task);
+            return pending.Count < _capacity ? ValueTask.CompletedTask : _room.WaitAsync();
         }
     }
 
@@ -142,9 +128,18 @@ internal sealed class NoticeWriter : IControlWriter
         lock (_gate)
         {
             _completed = true;
-            _room?.TrySetResult();
-            _room = null;
+            _room.Release();
             return _drain;
+        }
+    }
+
+    /// <summary>Starts the drain task unless it runs: it writes what is queued in order, behind what a send took at once.</summary>
+    private void StartDrain()
+    {
+        if (!_draining)
+        {
+            _draining = true;
+            _drain = Task.Run(DrainAsync);
         }
     }
 
@@ -158,10 +153,9 @@ internal sealed class NoticeWriter : IControlWriter
             {
                 lock (_gate)
                 {
-                    if (_room is not null && _pending!.Count < _capacity)
+                    if (_room.IsWaiting && _pending!.Count < _capacity)
                     {
-                        _room.TrySetResult();
-                        _room = null;
+                        _room.Release();
                     }
 
                     if (!_pending!.TryDequeue(out line))
@@ -185,23 +179,8 @@ internal sealed class NoticeWriter : IControlWriter
                 _draining = false;
                 Interlocked.Add(ref _dropped, _pending!.Count + (line is null ? 0 : 1));
                 _pending.Clear();
-                _room?.TrySetResult();
-                _room = null;
+                _room.Release();
             }
-        }
-    }
-
-    /// <summary>One non-blocking send; the bytes it took (0 when the socket has no room or is gone).</summary>
-    private int TrySendNow(ReadOnlySpan<byte> line)
-    {
-        try
-        {
-            int sent = _control.Send(line, SocketFlags.None, out var error);
-            return error == SocketError.Success ? sent : 0;
-        }
-        catch (ObjectDisposedException)
-        {
-            return 0;
         }
     }
 }

@@ -5,8 +5,8 @@ using Socks5UdpRelay.Server.Transport;
 namespace Socks5UdpRelay.Server.Relay;
 
 /// <summary>
-/// The way back to the client: replies of one read, each already behind its header, leave in one
-/// batch to the client's UDP address. A reply over the configured payload limit, or too large for
+/// The way back to the client: replies of one read leave in one batch to the client's UDP
+/// address, each behind the reply header the batch keeps for it. A reply over the configured payload limit, or too large for
 /// one UDP datagram with its header, is dropped and counted alone. What the channel cannot take
 /// is counted as <paramref name="unsent"/>.
 /// </summary>
@@ -17,8 +17,9 @@ internal sealed class ClientReplies(IClientChannel channel, ClientSourceFilter f
     /// <summary>The largest UDP payload of the client socket's family (65 535 minus the IP and UDP headers).</summary>
     private readonly int _maxDatagram = clientFamily == AddressFamily.InterNetwork ? 65_507 : 65_527;
 
-    public void Send(DatagramBatch batch, int headerLength)
+    public void Send(DatagramBatch batch)
     {
+        int headerLength = batch.ReplyHeaderLength;
         var client = filter.Client;
         if (client.IsEmpty)
         {
@@ -49,7 +50,7 @@ internal sealed class ClientReplies(IClientChannel channel, ClientSourceFilter f
             return;
         }
 
-        int sent = channel.SendReplies(batch, headerLength, client, out long bytes);
+        int sent = channel.SendReplies(batch, client, out long bytes);
         counters.DatagramsToClient += sent;
         counters.BytesToClient += bytes;
         if (sent < attempted)

@@ -22,6 +22,7 @@ internal sealed class DestinationFlow : IDatagramHandler, IDisposable
     private readonly AssociationCounters _counters;
     private readonly TimeProvider _time;
     private IDestinationSocket? _socket;
+    private bool _queued;
 
     public DestinationFlow(DestinationKey key, ushort mapping, ClientReplies replies, NoticeRouter notices, AssociationCounters counters, TimeProvider time)
     {
@@ -87,19 +88,13 @@ internal sealed class DestinationFlow : IDatagramHandler, IDisposable
     }
 
     /// <summary>
-    /// Sends one datagram. A send that fails on an error the kernel held from an earlier datagram
-    /// transmitted nothing: the error has been reported by then, and the send is made once more,
-    /// so no datagram is lost to it. A full send buffer drops the datagram, never waits.
+    /// Sends one datagram now. A send that fails on an error the kernel held from an earlier
+    /// datagram transmitted nothing: the error has been reported by then, and the send is made
+    /// once more, so no datagram is lost to it. A full send buffer drops the datagram, never waits.
     /// </summary>
     public void Send(string? addressedAs, ReadOnlySpan<byte> payload, long now)
     {
-        if (!ReferenceEquals(AddressedAs, addressedAs))
-        {
-            AddressedAs = addressedAs;
-        }
-
-        LastActivity = now;
-        LastSent = now;
+        Note(addressedAs, now);
         for (int attempt = 0; attempt < 2; attempt++)
         {
             switch (_socket!.Send(payload))
@@ -121,19 +116,66 @@ internal sealed class DestinationFlow : IDatagramHandler, IDisposable
         }
     }
 
-    /// <summary>Replies: counted, the header written in front of each, sent on to the client as one batch.</summary>
+    /// <summary>
+    /// Queues a datagram of <paramref name="batch"/> (the one being handled) to leave with this
+    /// flow's others at <see cref="Flush"/>, where equal sizes go in one segmented send; the same
+    /// retry and drop rules as <see cref="Send"/>. True when it is the first queued since the last
+    /// flush: the caller then owes this flow a flush before the batch is done.
+    /// </summary>
+    public bool Queue(string? addressedAs, DatagramBatch batch, ReadOnlySpan<byte> payload, long now)
+    {
+        if (!_socket!.TryQueue(batch, payload))
+        {
+            Flush(); // keeps the order: what waits leaves first
+            Send(addressedAs, payload, now);
+            return false;
+        }
+
+        Note(addressedAs, now);
+        bool first = !_queued;
+        _queued = true;
+        return first;
+    }
+
+    /// <summary>Sends what <see cref="Queue"/> queued, counting what left and what was dropped.</summary>
+    public void Flush()
+    {
+        if (!_queued)
+        {
+            return;
+        }
+
+        _queued = false;
+        var outcome = _socket!.Flush();
+        DatagramsSent += outcome.Sent;
+        BytesSent += outcome.Bytes;
+        _counters.SendsRetried += outcome.Retried;
+        if (outcome.BufferFull > 0)
+        {
+            _counters.Drop(DropReason.BufferFull, outcome.BufferFull);
+        }
+
+        if (outcome.Failed > 0)
+        {
+            _counters.Drop(DropReason.SendFailed, outcome.Failed);
+        }
+    }
+
+    /// <summary>
+    /// Replies: counted, then sent on to the client as one batch behind this destination's
+    /// header, which the batch keeps beside them (no datagram is written to).
+    /// </summary>
     public void OnDatagrams(DatagramBatch batch)
     {
         LastActivity = _time.GetTimestamp();
         for (int i = 0; i < batch.Count; i++)
         {
-            var frame = batch.Frame(i, _replyHeader.Length);
             DatagramsReceived++;
-            BytesReceived += frame.Length - _replyHeader.Length;
-            _replyHeader.CopyTo(frame);
+            BytesReceived += batch.Payload(i).Length;
         }
 
-        _replies.Send(batch, _replyHeader.Length);
+        batch.ShareReplyHeader(_replyHeader);
+        _replies.Send(batch);
     }
 
     /// <summary>The last error the kernel reported for this destination (and believed), when it came, and how many in all.</summary>
@@ -167,9 +209,14 @@ internal sealed class DestinationFlow : IDatagramHandler, IDisposable
         }
     }
 
-    /// <summary>Closes the socket; a flow the client held a setting on is told closed, unless its owner is closing anyway.</summary>
+    /// <summary>Sends what waits, then closes the socket; a flow the client held a setting on is told closed, unless its owner is closing anyway.</summary>
     public void Close(FlowCloseReason reason)
     {
+        if (_socket is not null)
+        {
+            Flush();
+        }
+
         _socket?.Dispose();
         if (HasSettings && reason != FlowCloseReason.Owner)
         {
@@ -178,4 +225,16 @@ internal sealed class DestinationFlow : IDatagramHandler, IDisposable
     }
 
     public void Dispose() => Close(FlowCloseReason.Owner);
+
+    /// <summary>The client sends here now, by <paramref name="addressedAs"/> (a name, or null for the address).</summary>
+    private void Note(string? addressedAs, long now)
+    {
+        if (!ReferenceEquals(AddressedAs, addressedAs))
+        {
+            AddressedAs = addressedAs;
+        }
+
+        LastActivity = now;
+        LastSent = now;
+    }
 }

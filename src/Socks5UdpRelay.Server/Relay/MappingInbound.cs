@@ -79,13 +79,13 @@ internal sealed class MappingInbound(
 
             // One socket reads one family: every header here has the same length.
             headerLength = ReplyHeader.Length(source);
-            ReplyHeader.Write(batch.Frame(i, headerLength), source, mapping);
+            ReplyHeader.Write(batch.ReplyHeader(i, headerLength), source, mapping);
             counters.InboundRelayed++;
         }
 
         if (headerLength != 0)
         {
-            replies.Send(batch, headerLength);
+            replies.Send(batch);
         }
     }
 

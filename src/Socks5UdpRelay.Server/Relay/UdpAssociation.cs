@@ -37,6 +37,9 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
     private readonly CancellationTokenSource _end = new();
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly long _startedAt;
+
+    // Flows that queued datagrams of the batch being handled: flushed at its end, so runs of one size leave segmented.
+    private readonly List<DestinationFlow> _unflushed = [];
     private long _lastClientActivity;
     private int _endReason;
     private bool _closed;
@@ -222,7 +225,10 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
         }
     }
 
-    /// <summary>Datagrams from the client side: each judged by the ingress, then routed or refused.</summary>
+    /// <summary>
+    /// Datagrams from the client side: each judged by the ingress, then routed or refused; what
+    /// goes to a destination is queued on its flow and every flow flushed at the batch's end.
+    /// </summary>
     public void OnDatagrams(DatagramBatch batch)
     {
         if (_closed || EndReason != AssociationEnd.None)
@@ -231,39 +237,21 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
         }
 
         long now = _time.GetTimestamp();
-        for (int i = 0; i < batch.Count; i++)
+        try
         {
-            var verdict = _ingress.Admit(batch.Payload(i), batch.Source(i), now, out var datagram);
-            if (verdict == IngressVerdict.ForeignSource)
+            for (int i = 0; i < batch.Count; i++)
             {
-                Counters.Drop(DropReason.ForeignSource);
-                LogForeignSource(batch.Source(i));
-                _sourceMismatch.OnRefused(batch.Payload(i), batch.Source(i));
-                continue;
+                Admit(batch, i, now);
+            }
+        }
+        finally
+        {
+            foreach (var flow in _unflushed)
+            {
+                flow.Flush();
             }
 
-            _lastClientActivity = now;
-            switch (verdict)
-            {
-                case IngressVerdict.Accepted:
-                    Counters.DatagramsFromClient++;
-                    Counters.BytesFromClient += datagram.Payload.Length;
-                    Route(datagram, now);
-                    break;
-                case IngressVerdict.Malformed:
-                    Counters.Drop(DropReason.Malformed);
-                    Log.MalformedDatagram(_logger, _peer, batch.Payload(i).Length);
-                    break;
-                case IngressVerdict.RateLimited:
-                    Refuse(datagram.Destination, DropReason.RateLimit, DenyReason.RateLimit);
-                    break;
-                case IngressVerdict.Fragmented:
-                    Refuse(datagram.Destination, DropReason.Fragmented, DenyReason.Fragmented);
-                    break;
-                case IngressVerdict.TooLarge:
-                    Refuse(datagram.Destination, DropReason.TooLarge, DenyReason.TooLarge);
-                    break;
-            }
+            _unflushed.Clear();
         }
     }
 
@@ -272,7 +260,42 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
     {
     }
 
-    private void Route(in ClientDatagram datagram, long now)
+    private void Admit(DatagramBatch batch, int i, long now)
+    {
+        var verdict = _ingress.Admit(batch.Payload(i), batch.Source(i), now, out var datagram);
+        if (verdict == IngressVerdict.ForeignSource)
+        {
+            Counters.Drop(DropReason.ForeignSource);
+            LogForeignSource(batch.Source(i));
+            _sourceMismatch.OnRefused(batch.Payload(i), batch.Source(i));
+            return;
+        }
+
+        _lastClientActivity = now;
+        switch (verdict)
+        {
+            case IngressVerdict.Accepted:
+                Counters.DatagramsFromClient++;
+                Counters.BytesFromClient += datagram.Payload.Length;
+                Route(datagram, batch, now);
+                break;
+            case IngressVerdict.Malformed:
+                Counters.Drop(DropReason.Malformed);
+                Log.MalformedDatagram(_logger, _peer, batch.Payload(i).Length);
+                break;
+            case IngressVerdict.RateLimited:
+                Refuse(datagram.Destination, DropReason.RateLimit, DenyReason.RateLimit);
+                break;
+            case IngressVerdict.Fragmented:
+                Refuse(datagram.Destination, DropReason.Fragmented, DenyReason.Fragmented);
+                break;
+            case IngressVerdict.TooLarge:
+                Refuse(datagram.Destination, DropReason.TooLarge, DenyReason.TooLarge);
+                break;
+        }
+    }
+
+    private void Route(in ClientDatagram datagram, DatagramBatch batch, long now)
     {
         var mapping = _mappings.ForDatagram(datagram.Mapping);
         if (mapping is null)
@@ -285,14 +308,14 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
         var destination = datagram.Destination;
         if (destination.Type != AddressType.DomainName)
         {
-            Forward(mapping, DestinationKey.From(destination), null, destination, datagram.Payload, now);
+            Forward(mapping, DestinationKey.From(destination), null, destination, datagram.Payload, batch, now);
             return;
         }
 
         switch (_names.Lookup(destination, mapping.Number, datagram.Payload, now, out var key, out string name, out var failure))
         {
             case NameLookup.Resolved:
-                Forward(mapping, key, name, destination, datagram.Payload, now);
+                Forward(mapping, key, name, destination, datagram.Payload, batch, now);
                 break;
             case NameLookup.Failed:
                 Counters.Drop(DropReason.Unresolved);
@@ -308,8 +331,12 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
         }
     }
 
-    /// <summary>To the destination's flow in <paramref name="mapping"/>, opened first when there is none.</summary>
-    private void Forward(Mapping mapping, DestinationKey key, string? name, in SocksAddress addressedAs, ReadOnlySpan<byte> payload, long now)
+    /// <summary>
+    /// To the destination's flow in <paramref name="mapping"/>, opened first when there is none:
+    /// queued there when the payload lies in <paramref name="batch"/>, sent at once when it does not
+    /// (a datagram that waited for its name).
+    /// </summary>
+    private void Forward(Mapping mapping, DestinationKey key, string? name, in SocksAddress addressedAs, ReadOnlySpan<byte> payload, DatagramBatch? batch, long now)
     {
         var flow = GetOrOpen(mapping, key, name, addressedAs, forDatagram: true, out _);
         if (flow is null)
@@ -326,7 +353,14 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
             mapping.Inbound.OnSent(key, mapping.Destinations.OutboundPort, now);
         }
 
-        flow.Send(name, payload, now);
+        if (batch is null)
+        {
+            flow.Send(name, payload, now);
+        }
+        else if (flow.Queue(name, batch, payload, now))
+        {
+            _unflushed.Add(flow);
+        }
     }
 
     /// <summary>
@@ -403,7 +437,7 @@ internal sealed class UdpAssociation : IDatagramHandler, IAssociationStatistics
                 continue;
             }
 
-            Forward(mapping, DestinationKey.From(resolution.Address, port), resolution.Name, new SocksAddress(AddressType.DomainName, nameBytes[..nameLength], port), payload, now);
+            Forward(mapping, DestinationKey.From(resolution.Address, port), resolution.Name, new SocksAddress(AddressType.DomainName, nameBytes[..nameLength], port), payload, null, now);
         }
 
         if (resolution.Address is null && resolution.Pending.Count > 0)

@@ -33,6 +33,7 @@ internal static class ServerHelp
         ("Limits:MaxAssociationsPerClient", Default<LimitsOptions>(o => o.MaxAssociationsPerClient), "UDP associations at once per client (at most the UdpPortRange's size)"),
         ("Metrics:Enabled", Default<MetricsOptions>(o => o.Enabled), "HTTP /metrics (Prometheus) and /healthz"),
         ("Metrics:Listen", Default<MetricsOptions>(o => o.Listen), "where /metrics and /healthz listen"),
+        ("Admin:Token", "none (off)", "bearer token of the flow view (/flows, the page at /) on the Metrics endpoint"),
         ("LogFormat", "text", "text or json"),
         ("Serilog:MinimumLevel:Default", "Information", "Verbose, Debug, Information, Warning, Error or Fatal"),
     ];

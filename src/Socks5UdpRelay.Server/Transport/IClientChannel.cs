@@ -7,11 +7,11 @@ internal interface IClientChannel
     int MaxReplyPayload => int.MaxValue;
 
     /// <summary>
-    /// Sends every datagram of <paramref name="batch"/> not marked dropped, each as the frame
-    /// <see cref="DatagramBatch.Frame"/> gives for <paramref name="headerLength"/> (the caller
-    /// wrote the header into it), to <paramref name="client"/> (a raw socket address), without
-    /// waiting: what the socket cannot take now is lost, as UDP may lose it. Returns how many left
-    /// and, in <paramref name="payloadBytes"/>, their payload bytes (headers excluded).
+    /// Sends every datagram of <paramref name="batch"/> not marked dropped, each behind the reply
+    /// header the batch holds for it (<see cref="DatagramBatch.ReplyHeaderOf"/>), to
+    /// <paramref name="client"/> (a raw socket address), without waiting: what the socket cannot
+    /// take now is lost, as UDP may lose it. Returns how many left and, in
+    /// <paramref name="payloadBytes"/>, their payload bytes (headers excluded).
     /// </summary>
-    int SendReplies(DatagramBatch batch, int headerLength, ReadOnlySpan<byte> client, out long payloadBytes);
+    int SendReplies(DatagramBatch batch, ReadOnlySpan<byte> client, out long payloadBytes);
 }

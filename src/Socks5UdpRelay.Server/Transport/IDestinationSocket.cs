@@ -14,6 +14,23 @@ internal interface IDestinationSocket : IDisposable
     SendResult Send(ReadOnlySpan<byte> payload);
 
     /// <summary>
+    /// Queues <paramref name="payload"/>, which lies in <paramref name="batch"/> (the batch being
+    /// handled), to leave with the others queued here at the next <see cref="Flush"/>, in order:
+    /// runs of equal sizes then leave in one segmented send (ARCHITECTURE.md, "Segmentation
+    /// offload"). Flush before the batch is read again: what is left queued when the loop's work
+    /// item ends is never sent. False when nothing more can be queued (send it with
+    /// <see cref="Send"/> after a <see cref="Flush"/>).
+    /// </summary>
+    bool TryQueue(DatagramBatch batch, ReadOnlySpan<byte> payload);
+
+    /// <summary>
+    /// Sends what <see cref="TryQueue"/> queued, without waiting, as <see cref="Send"/> does each
+    /// datagram: errors the kernel held are reported to the socket's handler before the send they
+    /// failed is made once more; a full buffer drops the rest.
+    /// </summary>
+    SendOutcome Flush();
+
+    /// <summary>
     /// Every datagram sent from now on leaves with IPv4 TTL / IPv6 hop limit <paramref name="ttl"/>
     /// (1-255), or the system default again for 0. Returns 0, or the errno when the kernel refused.
     /// </summary>

@@ -9,6 +9,15 @@ internal interface ILoopStatistics
 
     long DatagramsSent { get; }
 
+    /// <summary>Reads that held several datagrams (GRO).</summary>
+    long CoalescedReads { get; }
+
+    /// <summary>Segmented sends (GSO) that went out.</summary>
+    long SegmentedSends { get; }
+
+    /// <summary>Segmented sends the kernel or the path refused, whose datagrams then went one by one.</summary>
+    long SegmentationRefusals { get; }
+
     /// <summary>Associations (client-facing UDP sockets) the loop carries.</summary>
     int Clients { get; }
 }

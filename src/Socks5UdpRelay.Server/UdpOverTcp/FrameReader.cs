@@ -27,7 +27,7 @@ internal sealed class FrameReader : IValueTaskSource
     private readonly ControlFrames _control;
     private readonly bool _extended;
     private readonly int _maxData;
-    private readonly int _bufferSize;
+    private int _bufferSize;
     private readonly byte[] _source = new byte[RawSocketAddress.MaxLength];
     private readonly int _sourceLength;
     private readonly ILogger _logger;
@@ -64,6 +64,8 @@ internal sealed class FrameReader : IValueTaskSource
         int have = 0;
         if (early.Length > 0)
         {
+            // With a small Relay:MaxDatagramSize the buffer is smaller than what a pipelining client may have sent behind its request.
+            _bufferSize = Math.Max(_bufferSize, early.Length + UdpOverTcpFrame.MaxHeaderLength + _maxData);
             _buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
             early.CopyTo(_buffer, 0);
             have = early.Length;
@@ -94,34 +96,25 @@ internal sealed class FrameReader : IValueTaskSource
                 // Waits without a buffer, then takes what is there without waiting.
                 await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
                 _buffer ??= ArrayPool<byte>.Shared.Rent(_bufferSize);
-                int received = _socket.Receive(_buffer.AsSpan(have, _bufferSize - have), SocketFlags.None, out var error);
-                if (error == SocketError.WouldBlock)
+                int received = ClientStream.TakeAvailable(_socket, _buffer.AsSpan(have, _bufferSize - have), _association);
+                if (received < 0)
                 {
-                    continue;
-                }
-
-                if (error != SocketError.Success)
-                {
-                    _association.End(AssociationEnd.ClientReset);
-                    return;
-                }
-
-                if (received == 0)
-                {
-                    _association.End(AssociationEnd.ClientClosed);
                     return;
                 }
 
                 have += received;
             }
         }
-        catch (SocketException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
-            _association.End(AssociationEnd.ClientReset);
+            _association.End(ClientStream.EndOf(e));
         }
-        catch (ObjectDisposedException)
+        catch (Exception e)
         {
-            _association.End(AssociationEnd.ClientClosed);
+            // Anything else (a handler's fault passed back from the loop): nobody would read the
+            // connection any more, so the association must not wait for its idle timeout.
+            Log.FrameReaderFault(_logger, _peer, e);
+            _association.End(AssociationEnd.Failed);
         }
         finally
         {

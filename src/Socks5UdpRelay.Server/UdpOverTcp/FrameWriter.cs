@@ -32,7 +32,7 @@ internal sealed class FrameWriter : IControlWriter
     private Task _drain = Task.CompletedTask;
     private bool _draining;
     private bool _completed;
-    private TaskCompletionSource? _room;
+    private RoomWaiter _room;
     private long _sent;
     private long _dropped;
 
@@ -72,13 +72,9 @@ internal sealed class FrameWriter : IControlWriter
         Span<byte> frame = stackalloc byte[UdpOverTcpFrame.ControlHeaderLength + NoticeFormat.MaxLineLength];
         lock (_gate)
         {
-            if (!WriteLocked(frame[..UdpOverTcpFrame.WriteControl(frame, line)], droppable: false) || _pendingLength + _inFlight < PendingLimit)
-            {
-                return ValueTask.CompletedTask;
-            }
-
-            _room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return new ValueTask(_room.Task);
+            return !WriteLocked(frame[..UdpOverTcpFrame.WriteControl(frame, line)], droppable: false) || _pendingLength + _inFlight < PendingLimit
+                ? ValueTask.CompletedTask
+                : _room.WaitAsync();
         }
     }
 
@@ -88,7 +84,7 @@ internal sealed class FrameWriter : IControlWriter
         lock (_gate)
         {
             _completed = true;
-            ReleaseWaiter();
+            _room.Release();
             return _drain;
         }
     }
@@ -110,7 +106,7 @@ internal sealed class FrameWriter : IControlWriter
 
         if (!_draining)
         {
-            int sent = TrySendNow(frame);
+            int sent = IControlWriter.TrySendNow(_socket, frame);
             if (sent == frame.Length)
             {
                 return true;
@@ -170,7 +166,7 @@ internal sealed class FrameWriter : IControlWriter
                     _inFlight = 0;
                     if (_pendingLength < PendingLimit)
                     {
-                        ReleaseWaiter();
+                        _room.Release();
                     }
 
                     if (_pendingLength == 0)
@@ -208,15 +204,9 @@ internal sealed class FrameWriter : IControlWriter
                 _pendingLength = 0;
                 _inFlight = 0;
                 ReturnBuffers();
-                ReleaseWaiter();
+                _room.Release();
             }
         }
-    }
-
-    private void ReleaseWaiter()
-    {
-        _room?.TrySetResult();
-        _room = null;
     }
 
     private void ReturnBuffers()
@@ -231,20 +221,6 @@ internal sealed class FrameWriter : IControlWriter
         {
             ArrayPool<byte>.Shared.Return(_spare);
             _spare = null;
-        }
-    }
-
-    /// <summary>One non-blocking send; the bytes it took (0 when the socket has no room or is gone).</summary>
-    private int TrySendNow(ReadOnlySpan<byte> frame)
-    {
-        try
-        {
-            int sent = _socket.Send(frame, SocketFlags.None, out var error);
-            return error == SocketError.Success ? sent : 0;
-        }
-        catch (ObjectDisposedException)
-        {
-            return 0;
         }
     }
 }

@@ -8,8 +8,8 @@ namespace Socks5UdpRelay.Server.UdpOverTcp;
 /// The client side of an association whose datagrams ride its TCP connection (<c>CMD=0x05</c>):
 /// to the association it is a client socket like any other. Frames the reader parsed come in
 /// as datagrams with SOCKS UDP headers from the TCP peer's address, so the association judges,
-/// routes and counts them as it does UDP; replies leave as frames, their SOCKS header rewritten
-/// in place. A client that did not opt in never gets DATA longer than hev-socks5 accepts.
+/// routes and counts them as it does UDP; replies leave as frames, each written in place in front
+/// of its payload from the SOCKS header the batch keeps for it. A client that did not opt in never gets DATA longer than hev-socks5 accepts.
 /// </summary>
 internal sealed class StreamClientSocket(IPEndPoint local, IRelayLoop loop, FrameWriter writer, bool extended, int maxData) : IClientSocket
 {
@@ -40,7 +40,7 @@ internal sealed class StreamClientSocket(IPEndPoint local, IRelayLoop loop, Fram
             return; // the association is closed, or was never started: nothing reads what it would be given
         }
 
-        var batch = _batch ??= new DatagramBatch();
+        var batch = _batch ??= new DatagramBatch(segmented: false);
         batch.Clear();
         while (!frames.IsEmpty)
         {
@@ -64,8 +64,12 @@ internal sealed class StreamClientSocket(IPEndPoint local, IRelayLoop loop, Fram
         }
     }
 
-    /// <summary>Each reply not dropped, as a frame on the connection; what the writer has no room for is lost, and not counted as sent.</summary>
-    public int SendReplies(DatagramBatch batch, int headerLength, ReadOnlySpan<byte> client, out long payloadBytes)
+    /// <summary>
+    /// Each reply not dropped, as a frame on the connection, in order (a frame is written over the
+    /// end of the replies before it, already sent, when they came in one GRO read); what the
+    /// writer has no room for is lost, and not counted as sent.
+    /// </summary>
+    public int SendReplies(DatagramBatch batch, ReadOnlySpan<byte> client, out long payloadBytes)
     {
         int sent = 0;
         payloadBytes = 0;
@@ -76,16 +80,18 @@ internal sealed class StreamClientSocket(IPEndPoint local, IRelayLoop loop, Fram
                 continue;
             }
 
-            int payload = batch.Payload(i).Length;
-            ushort mapping = UdpRequestHeader.ReadMapping(batch.Frame(i, headerLength));
+            var header = batch.ReplyHeaderOf(i);
+            ushort mapping = UdpRequestHeader.ReadMapping(header);
             if (mapping != 0 && !extended)
             {
                 continue; // a mapping only a client that opted in can have made: never sent to one that could not read it
             }
 
+            int payload = batch.Payload(i).Length;
             int room = UdpOverTcpFrame.RoomFor(mapping);
-            var frame = batch.Frame(i, headerLength + room);
-            int length = UdpOverTcpFrame.RewriteUdpHeader(frame, room, headerLength, payload);
+            var frame = batch.Frame(i, header.Length + room);
+            header.CopyTo(frame[room..]);
+            int length = UdpOverTcpFrame.RewriteUdpHeader(frame, room, header.Length, payload);
             if (writer.TryWriteDatagram(frame[..length]))
             {
                 sent++;

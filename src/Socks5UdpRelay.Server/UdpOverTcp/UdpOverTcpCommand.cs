@@ -38,7 +38,7 @@ internal sealed class UdpOverTcpCommand(
     /// </summary>
     private const int SendBufferSize = 256 * 1024;
 
-    public async Task RunAsync(Socket control, IPEndPoint peer, Destination requested, byte[] early, CancellationToken stopping)
+    public async Task RunAsync(Socket control, IPEndPoint peer, Destination requested, byte[] early, CancellationToken stopping, string? user = null)
     {
         if (!settings.Enabled)
         {
@@ -47,11 +47,8 @@ internal sealed class UdpOverTcpCommand(
             return;
         }
 
-        if (!clients.TryOpenAssociation(peer.Address, out string? limit))
+        if (!AssociationSlot.TryOpen(clients, control, peer, metrics, logger))
         {
-            Log.AssociationLimit(logger, peer, limit!);
-            metrics.RecordRefusedAssociation(RefusalReasons.Limit);
-            ReplyWriter.Failure(control, ReplyCode.ConnectionNotAllowed);
             return;
         }
 
@@ -64,7 +61,7 @@ internal sealed class UdpOverTcpCommand(
             var writer = new FrameWriter(control, extended);
             var local = EndPoints.Normalize(control.LocalEndPoint);
             var channel = new StreamClientSocket(local, transport.PickLoop(), writer, extended, settings.MaxData);
-            var association = associations.Create(channel, peer, 0, writer);
+            var association = associations.Create(channel, peer, 0, writer, user);
             await lifetime.RunAsync(control, association, writer, () =>
             {
                 ReplyWriter.Send(control, static (b, s) => s.Extended

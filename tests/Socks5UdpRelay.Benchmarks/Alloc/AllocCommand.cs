@@ -14,7 +14,7 @@ namespace Socks5UdpRelay.Benchmarks.Alloc;
 internal static class AllocCommand
 {
     public const string Usage = """
-        alloc [--datagrams N] [--size B] [--window W] [--types]
+        alloc [--datagrams N] [--size B] [--window W] [--burst N] [--types]
                                        bytes the server allocates per relayed datagram (default 100000 round trips, 64 B)
         """;
 
@@ -23,12 +23,13 @@ internal static class AllocCommand
         int roundTrips = Math.Clamp(args.Int("datagrams", 100_000), 1_000, 10_000_000);
         int size = Math.Clamp(args.Int("size", 64), Flow.PayloadPrefix, 65_000);
         int window = Math.Clamp(args.Int("window", 8), 1, 1024);
+        int burst = args.Get("burst") is null ? 0 : Math.Clamp(args.Int("burst", 16), 2, 64); // the bulk workload's GSO sends and GRO reads
         bool types = args.Flag("types");
         args.RejectUnknown();
 
         using var server = types ? StartWithTypes() : ServerLauncher.StartServeAlloc(cpu: null, []);
-        using var echo = new EchoServer();
-        using var flow = new Flow(0, server.EndPoint, echo.EndPoint, size, window);
+        using var echo = new EchoServer(segmented: burst > 0);
+        using var flow = new Flow(0, server.EndPoint, echo.EndPoint, size, window, burst: burst);
         var sampler = new Sampler(server);
 
         Drive(flow, window, 20_000, TimeSpan.FromSeconds(30)); // warm-up: JIT tiers, pools, the destination socket

@@ -24,13 +24,22 @@ internal static class Children
         _sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
     }
 
-    /// <summary>A start info for <paramref name="file"/>, optionally pinned to <paramref name="cpu"/> and tied to our life.</summary>
-    public static ProcessStartInfo StartInfo(string file, IEnumerable<string> args, int? cpu)
+    /// <summary>
+    /// A start info for <paramref name="file"/>, optionally pinned to <paramref name="cpu"/>, run in
+    /// network namespace <paramref name="netns"/> (<c>ip netns exec</c>, which execs, so the pid is the
+    /// program's), and tied to our life.
+    /// </summary>
+    public static ProcessStartInfo StartInfo(string file, IEnumerable<string> args, int? cpu, string? netns = null)
     {
         var all = new List<string>();
         if (File.Exists("/usr/bin/setpriv"))
         {
             all.AddRange(["/usr/bin/setpriv", "--pdeathsig", "KILL", "--"]);
+        }
+
+        if (netns is not null)
+        {
+            all.AddRange(["ip", "netns", "exec", netns]);
         }
 
         if (cpu is { } c)

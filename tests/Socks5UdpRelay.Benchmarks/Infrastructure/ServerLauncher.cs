@@ -65,10 +65,10 @@ internal static partial class ServerLauncher
         "--Relay:NoticeBurst=1000000",
     ];
 
-    public static StartedServer StartOurs(int? cpu, IEnumerable<string> extraArgs, string? dll = null, IDictionary<string, string>? environment = null)
+    public static StartedServer StartOurs(int? cpu, IEnumerable<string> extraArgs, string? dll = null, IDictionary<string, string>? environment = null, string? netns = null)
     {
         dll ??= RepoPaths.ServerDll();
-        var psi = Children.StartInfo("dotnet", [dll, .. OurDefaultArgs, .. extraArgs], cpu);
+        var psi = Children.StartInfo("dotnet", [dll, .. OurDefaultArgs, .. extraArgs], cpu, netns);
         psi.Environment["SOCKS5UDPRELAY_CONFIG_DIR"] = RepoPaths.ConfigDirectory();
         psi.Environment["DOTNET_gcServer"] = null;
         foreach (var (k, v) in environment ?? new Dictionary<string, string>())
@@ -166,18 +166,23 @@ internal static class RepoPaths
     }
 
     /// <summary>The server's own build output in the configuration this tool was built in (the project reference builds it).</summary>
-    public static string ServerDll()
+    public static string ServerDll() => BuildOutput("Socks5UdpRelay.Server", "Socks5UdpRelay.Server.dll");
+
+    /// <summary>s5nc, built beside this tool (the project reference builds it), for the gateway benchmark.</summary>
+    public static string CliDll() => BuildOutput("Socks5UdpRelay.Cli", "s5nc.dll");
+
+    public static string ConfigDirectory() => Path.Combine(Root(), "config");
+
+    private static string BuildOutput(string project, string file)
     {
 #if DEBUG
         const string configuration = "Debug";
 #else
         const string configuration = "Release";
 #endif
-        string path = Path.Combine(Root(), "src", "Socks5UdpRelay.Server", "bin", configuration, "net10.0", "Socks5UdpRelay.Server.dll");
+        string path = Path.Combine(Root(), "src", project, "bin", configuration, "net10.0", file);
         return File.Exists(path) ? path : throw new InvalidOperationException($"{path} is missing: build the solution in {configuration}.");
     }
-
-    public static string ConfigDirectory() => Path.Combine(Root(), "config");
 
     public static string DanteScript() => Path.Combine(Root(), "tests", "Socks5UdpRelay.Benchmarks", "run-dante.sh");
 }

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 namespace Socks5UdpRelay.Benchmarks.Load;
 
 /// <summary>
-/// The UDP echo target on 127.0.0.1: each datagram goes back unchanged to where it came from.
+/// The UDP echo target (on 127.0.0.1 unless told otherwise): each datagram goes back unchanged to where it came from.
 /// Blocking receives on dedicated threads (one socket each, SO_REUSEPORT on one port when there
 /// are several), recvmmsg/sendmmsg in batches, no allocation per datagram; stops within 100 ms of <see cref="Dispose"/>.
 /// </summary>
@@ -14,11 +14,16 @@ internal sealed class EchoServer : IDisposable
     private const int SoReusePort = 15;
     private readonly List<Socket> _sockets = [];
     private readonly List<Thread> _threads = [];
+    private readonly bool _segmented;
     private volatile bool _stopping;
     private long _echoed;
 
-    public EchoServer(int threads = 1)
+    /// <param name="segmented">Read with GRO and echo coalesced reads back with GSO (the bulk workload): <see cref="Native.MultiMessage"/>.</param>
+    /// <param name="bind">The address to serve on (default 127.0.0.1).</param>
+    public EchoServer(int threads = 1, bool segmented = false, IPAddress? bind = null)
     {
+        _segmented = segmented;
+        var address = bind ?? IPAddress.Loopback;
         int port = 0;
         for (int i = 0; i < Math.Max(1, threads); i++)
         {
@@ -27,14 +32,19 @@ internal sealed class EchoServer : IDisposable
             s.ReceiveBufferSize = 4 << 20;
             s.SendBufferSize = 4 << 20;
             s.ReceiveTimeout = 100;
-            s.Bind(new IPEndPoint(IPAddress.Loopback, port));
+            s.Bind(new IPEndPoint(address, port));
+            if (segmented)
+            {
+                Native.MultiMessage.EnableGro(s.SafeHandle);
+            }
+
             port = ((IPEndPoint)s.LocalEndPoint!).Port;
             _sockets.Add(s);
             var t = new Thread(Run) { IsBackground = true, Name = $"echo-{i}" };
             _threads.Add(t);
         }
 
-        EndPoint = new IPEndPoint(IPAddress.Loopback, port);
+        EndPoint = new IPEndPoint(address, port);
         for (int i = 0; i < _threads.Count; i++)
         {
             _threads[i].Start(_sockets[i]);
@@ -63,7 +73,7 @@ internal sealed class EchoServer : IDisposable
     {
         var socket = (Socket)state!;
         var handle = socket.SafeHandle;
-        using var batch = new Native.MultiMessage();
+        using var batch = new Native.MultiMessage(_segmented);
         while (!_stopping)
         {
             int n = batch.Receive(handle);
@@ -72,8 +82,7 @@ internal sealed class EchoServer : IDisposable
                 continue; // timeout (checks _stopping), EINTR, or an error for an earlier send
             }
 
-            batch.EchoBack(handle, n);
-            Interlocked.Add(ref _echoed, n);
+            Interlocked.Add(ref _echoed, batch.EchoBack(handle, n));
         }
     }
 }

@@ -15,7 +15,7 @@ namespace Socks5UdpRelay.Benchmarks.Load;
 /// README's "UDP over TCP", with the notices opt-in as s5nc asks for it) the datagrams are frames
 /// on the control connection, which is then the socket the engine waits on; control frames are skipped.
 /// </summary>
-internal sealed class Flow : IDisposable
+internal sealed partial class Flow : IDisposable
 {
     public const int PayloadPrefix = 12;
 
@@ -38,11 +38,13 @@ internal sealed class Flow : IDisposable
     private long _nextSeq;
     private long _oldest;
 
+    /// <param name="burst">Datagrams per GSO send, read back with GRO (the bulk workload, Flow.Bulk.cs); 0: one send and one read per datagram.</param>
+    /// <param name="bind">The address the flow's UDP socket binds (default 127.0.0.1; the gateway benchmark binds its namespace's own).</param>
     /// <param name="allowUnsolicited">
     /// Replies whose SOCKS header names another source than the echo target (a stranger the
     /// relay's filtering let in, <c>load --flood stranger</c>) are counted <see cref="Unsolicited"/>, not invalid.
     /// </param>
-    public Flow(int id, IPEndPoint? proxy, IPEndPoint echo, int payloadLength, int window, bool small = false, bool overTcp = false, bool allowUnsolicited = false)
+    public Flow(int id, IPEndPoint? proxy, IPEndPoint echo, int payloadLength, int window, bool small = false, bool overTcp = false, int burst = 0, IPAddress? bind = null, bool allowUnsolicited = false)
     {
         _allowUnsolicited = allowUnsolicited;
         if (overTcp)
@@ -76,7 +78,7 @@ internal sealed class Flow : IDisposable
 
             if (!overTcp)
             {
-                _udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+                _udp.Bind(new IPEndPoint(bind ?? IPAddress.Loopback, 0));
             }
         }
         catch
@@ -112,6 +114,10 @@ internal sealed class Flow : IDisposable
         _ringMask = ring - 1;
         _sentAt = new long[ring];
         _acked = new bool[ring];
+        if (burst > 1)
+        {
+            StartBulk(burst);
+        }
     }
 
     public int Id { get; }
@@ -143,6 +149,11 @@ internal sealed class Flow : IDisposable
 
     public bool TrySend(long now)
     {
+        if (_burst > 1)
+        {
+            return TrySendBurst(now);
+        }
+
         if (Outstanding > _ringMask)
         {
             return false;
@@ -181,6 +192,11 @@ internal sealed class Flow : IDisposable
         if (_stream is not null)
         {
             return DrainFrames(histogram, refill, wait);
+        }
+
+        if (_burst > 1)
+        {
+            return DrainBulk(histogram, refill);
         }
 
         int valid = 0;

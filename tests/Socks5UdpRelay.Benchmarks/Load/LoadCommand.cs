@@ -19,9 +19,12 @@ internal static class LoadCommand
                                        default when no target is given: --start-server ours --target direct
           --server-cpu N               pin started servers to CPU N (taskset -c N)
           --load-cpu N                 pin this tool (load and echo threads) to CPU N
-          --workloads LIST             throughput,latency,churn (default all three)
+          --workloads LIST             throughput,latency,churn (default all three); bulk: throughput as QUIC
+                                       stacks send, --burst datagrams per GSO send, read with GRO (echo too)
+          --burst N                    datagrams per GSO send for the bulk workload (default 16, at most 64)
           --transport LIST             udp,tcp: tcp measures each proxy again over its TCP connection (UDP over TCP,
-                                       CMD 0x05 with the notices opt-in), as NAME-tcp; churn is UDP only (default udp)
+                                       CMD 0x05 with the notices opt-in), as NAME-tcp; churn is UDP only, and
+                                       bulk over TCP sends its datagrams one frame at a time (default udp)
           --sizes LIST                 payload bytes (default 64,1200)
           --associations LIST          associations per run (default 1,16)
           --window W                   datagrams in flight per association for throughput (default 32)
@@ -32,6 +35,9 @@ internal static class LoadCommand
           --echo-threads N             echo target threads (default 1)
           --server-env K=V             environment for our started server (repeatable)
           --server-arg ARG             extra argument for our started server, e.g. --Relay:Notices=off
+          --idle-associations N        hold N idle associations (one destination each) on every proxy during the runs
+          --flow-stream                with --start-server ours: also measure target 'ours-stream', the same server
+                                       while a reader takes its flow stream (README "Flow view"), run by run
         """;
 
     public static int Run(Args args)
@@ -44,17 +50,26 @@ internal static class LoadCommand
         }
 
         var targets = new List<Target>();
+        var idle = new List<IdleAssociations>();
         try
         {
             targets.AddRange(StartTargets(opts));
             using var echo = new EchoServer(opts.EchoThreads);
+            using var bulkEcho = opts.Workloads.Contains("bulk") ? new EchoServer(opts.EchoThreads, segmented: true) : null;
+            foreach (var proxy in targets.Select(t => t.Proxy).OfType<System.Net.IPEndPoint>().Distinct().Where(_ => opts.IdleAssociations > 0))
+            {
+                var held = IdleAssociations.Start(proxy, echo.EndPoint, opts.IdleAssociations, parallel: 16, TimeSpan.FromSeconds(120));
+                idle.Add(held);
+                Console.Error.WriteLine($"{held.Open} of {opts.IdleAssociations} idle associations open on {proxy} in {held.OpenTime.TotalSeconds:F1} s{(held.Failures.FirstOrDefault() is { } f ? $"; first failure: {f}" : "")}");
+            }
+
             Console.Error.WriteLine($"echo target {echo.EndPoint}; targets: {string.Join(", ", targets.Select(t => $"{t.Name}={(t.Proxy?.ToString() ?? "-")}{(t.Pid is { } p ? $" (pid {p})" : "")}"))}");
             var all = new List<RunRecord>();
             for (int run = 1; run <= opts.Runs; run++)
             {
                 foreach (var target in targets)
                 {
-                    foreach (var record in RunOnce(opts, target, echo, run))
+                    foreach (var record in RunOnce(opts, target, echo, bulkEcho, run))
                     {
                         Console.WriteLine(record.ToJson());
                         all.Add(record);
@@ -67,6 +82,7 @@ internal static class LoadCommand
         }
         finally
         {
+            idle.ForEach(i => i.Dispose());
             foreach (var t in targets)
             {
                 t.Dispose();
@@ -86,6 +102,10 @@ internal static class LoadCommand
                 _ => throw new UsageException($"--start-server {name}: ours or dante"),
             };
             started.Add(new Target(name, server.EndPoint, server.Pid, server));
+            if (name == "ours" && opts.FlowStreamToken is { } token)
+            {
+                started.Add(new Target("ours-stream", server.EndPoint, server.Pid, started: null) { FlowStream = (FlowViewEndpoint(server), token) });
+            }
         }
 
         var all = started.Concat(opts.Targets.Select(Target.Parse)).ToList();
@@ -93,7 +113,43 @@ internal static class LoadCommand
         return opts.Transports.Contains("udp") ? [.. all, .. overTcp] : [.. all.Where(t => t.Proxy is null), .. overTcp];
     }
 
-    private static IEnumerable<RunRecord> RunOnce(LoadOptions o, Target target, EchoServer echo, int run)
+    /// <summary>Where our server's flow view listens, from the line it logs once bound.</summary>
+    private static System.Net.IPEndPoint FlowViewEndpoint(StartedServer server)
+    {
+        var line = new System.Text.RegularExpressions.Regex(@"Flow view on http://(?<ep>[0-9.]+:\d+)/");
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); waited.Elapsed < TimeSpan.FromSeconds(10); Thread.Sleep(20))
+        {
+            if (line.Match(server.Tail) is { Success: true } m)
+            {
+                return System.Net.IPEndPoint.Parse(m.Groups["ep"].Value);
+            }
+        }
+
+        throw new InvalidOperationException($"our server did not say where its flow view is:\n{server.Tail}");
+    }
+
+    private static IEnumerable<RunRecord> RunOnce(LoadOptions o, Target target, EchoServer echo, EchoServer? bulkEcho, int run)
+    {
+        if (target.FlowStream is not { } stream)
+        {
+            foreach (var record in Workloads(o, target, echo, bulkEcho, run))
+            {
+                yield return record;
+            }
+
+            yield break;
+        }
+
+        using var subscriber = FlowStreamSubscriber.Start(stream.Endpoint, stream.Token);
+        foreach (var record in Workloads(o, target, echo, bulkEcho, run))
+        {
+            yield return record;
+        }
+
+        Console.Error.WriteLine($"run {run}, {target.Name}: the flow stream brought {subscriber.Events} events, {subscriber.Bytes} bytes");
+    }
+
+    private static IEnumerable<RunRecord> Workloads(LoadOptions o, Target target, EchoServer echo, EchoServer? bulkEcho, int run)
     {
         foreach (string workload in o.Workloads)
         {
@@ -111,6 +167,7 @@ internal static class LoadCommand
                     {
                         "throughput" => Timed(o, target, echo, run, workload, size, associations, o.Window),
                         "latency" => Timed(o, target, echo, run, workload, size, associations, 1),
+                        "bulk" => Timed(o, target, bulkEcho!, run, workload, size, associations, o.Window, o.Burst),
                         "churn" => ChurnRun(o, target, echo, run, associations),
                         _ => throw new UsageException($"--workloads: unknown '{workload}'"),
                     };
@@ -119,14 +176,14 @@ internal static class LoadCommand
         }
     }
 
-    public static RunRecord Timed(LoadOptions o, Target target, EchoServer echo, int run, string workload, int size, int associations, int window)
+    public static RunRecord Timed(LoadOptions o, Target target, EchoServer echo, int run, string workload, int size, int associations, int window, int burst = 0)
     {
         var flows = new List<Flow>();
         try
         {
             for (int i = 0; i < associations; i++)
             {
-                flows.Add(new Flow(i, target.Proxy, echo.EndPoint, size, window, overTcp: target.OverTcp));
+                flows.Add(new Flow(i, target.Proxy, echo.EndPoint, size, window, overTcp: target.OverTcp, burst: target.OverTcp ? 0 : burst));
             }
 
             double cpu0 = 0, cpu1 = 0, self0 = 0, self1 = 0;
@@ -203,9 +260,17 @@ internal sealed class LoadOptions
 
     public int EchoThreads { get; set; } = 1;
 
+    /// <summary>Datagrams per GSO send in the bulk workload.</summary>
+    public int Burst { get; set; } = 16;
+
     public Dictionary<string, string> ServerEnv { get; } = [];
 
     public List<string> ServerArgs { get; } = [];
+
+    public int IdleAssociations { get; set; }
+
+    /// <summary>The token our started server's flow view gets with <c>--flow-stream</c>; null without.</summary>
+    public string? FlowStreamToken { get; set; }
 
     public static LoadOptions From(Args a)
     {
@@ -236,6 +301,7 @@ internal sealed class LoadOptions
         o.Runs = Math.Clamp(a.Int("runs", o.Runs), 1, 100);
         o.LoadThreads = Math.Clamp(a.Int("load-threads", o.LoadThreads), 1, 64);
         o.EchoThreads = Math.Clamp(a.Int("echo-threads", o.EchoThreads), 1, 64);
+        o.Burst = Math.Clamp(a.Int("burst", o.Burst), 2, 64);
         foreach (string kv in a.All("server-env"))
         {
             int eq = kv.IndexOf('=', StringComparison.Ordinal);
@@ -248,6 +314,24 @@ internal sealed class LoadOptions
         }
 
         o.ServerArgs.AddRange(a.All("server-arg"));
+        o.IdleAssociations = Math.Clamp(a.Int("idle-associations", 0), 0, 5_000);
+        if (o.IdleAssociations > 0)
+        {
+            // Room for them beside the measured ones: every association comes from 127.0.0.1.
+            int room = o.IdleAssociations + 5_000 + 64;
+            o.ServerArgs.AddRange([$"--Limits:MaxAssociationsPerClient={room}", $"--Limits:MaxConnectionsPerClient={room}", $"--Limits:MaxConnections={room}"]);
+        }
+
+        if (a.Flag("flow-stream"))
+        {
+            if (!o.StartServers.Contains("ours"))
+            {
+                throw new UsageException("--flow-stream needs --start-server ours (the tool gives that server its token)");
+            }
+
+            o.FlowStreamToken = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+            o.ServerArgs.AddRange(["--Metrics:Enabled=true", "--Metrics:Listen=127.0.0.1:0", $"--Admin:Token={o.FlowStreamToken}"]);
+        }
         if (o.Sizes.Any(s => s < Flow.PayloadPrefix || s > 65_000) || o.Associations.Any(n => n < 1 || n > 5_000))
         {
             throw new UsageException($"--sizes {Flow.PayloadPrefix}..65000, --associations 1..5000");
@@ -334,14 +418,14 @@ internal static class Report
         w.WriteLine("srv µs/rt = server CPU (utime+stime of its process tree) per round trip; srv% and load% = CPU of one core;\n"
             + "spread% = (max - min) / median of per_s over the runs.");
         w.WriteLine();
-        w.WriteLine(string.Format(inv, "{0,-8} {1,-10} {2,5} {3,5} {4,10} {14,7} {5,7} {6,8} {7,8} {8,8} {9,9} {10,9} {11,6} {12,6} {13,7}",
+        w.WriteLine(string.Format(inv, "{0,-11} {1,-10} {2,5} {3,5} {4,10} {14,7} {5,7} {6,8} {7,8} {8,8} {9,9} {10,9} {11,6} {12,6} {13,7}",
             "target", "workload", "size", "assoc", "per_s", "loss%", "p50", "p90", "p99", "max", "srv µs/rt", "srv%", "load%", "invalid", "spread%"));
         var groups = all.GroupBy(r => (r.Key, r.Target)).ToList();
         foreach (var g in groups.OrderBy(g => g.First().Workload).ThenBy(g => g.First().Size).ThenBy(g => g.First().Associations).ThenBy(g => targets.ToList().IndexOf(g.Key.Target)))
         {
             var rs = g.ToList();
             var f = rs[0];
-            w.WriteLine(string.Format(inv, "{0,-8} {1,-10} {2,5} {3,5} {4,10:F0} {14,7:F0} {5,7:F2} {6,8:F1} {7,8:F1} {8,8:F1} {9,9:F0} {10,9:F2} {11,6:F0} {12,6:F0} {13,7}",
+            w.WriteLine(string.Format(inv, "{0,-11} {1,-10} {2,5} {3,5} {4,10:F0} {14,7:F0} {5,7:F2} {6,8:F1} {7,8:F1} {8,8:F1} {9,9:F0} {10,9:F2} {11,6:F0} {12,6:F0} {13,7}",
                 f.Target, f.Workload, f.Size, f.Associations, Median(rs, r => r.PerSecond), Median(rs, r => r.LossPercent),
                 Median(rs, r => r.P50), Median(rs, r => r.P90), Median(rs, r => r.P99), Median(rs, r => r.Max),
                 Median(rs, r => r.ServerCpuUsPerRoundTrip), Median(rs, r => r.ServerCpuPercent), Median(rs, r => r.LoadCpuPercent), rs.Sum(r => r.Invalid),
@@ -365,7 +449,7 @@ internal static class Report
                     continue;
                 }
 
-                ratios.Add(string.Format(inv, "  ours/{0,-8} {1,-22} per_s {2,6:F2}   p50 {3,6:F2}   p99 {4,6:F2}",
+                ratios.Add(string.Format(inv, "  ours/{0,-11} {1,-22} per_s {2,6:F2}   p50 {3,6:F2}   p99 {4,6:F2}",
                     other, key, Median(a, r => r.PerSecond) / Median(b, r => r.PerSecond), Median(a, r => r.P50) / Median(b, r => r.P50), Median(a, r => r.P99) / Median(b, r => r.P99)));
                 var jd = new Dictionary<string, object?>
                 {

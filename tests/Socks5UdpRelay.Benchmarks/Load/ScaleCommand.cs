@@ -41,41 +41,10 @@ internal static class ScaleCommand
         long rss0 = ProcessStats.RssBytes(pid);
         int fds0 = ProcessStats.OpenFds(pid);
 
-        var flows = new Flow?[count];
-        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        int next = -1;
-        var watch = Stopwatch.StartNew();
-        var deadline = TimeSpan.FromSeconds(120);
-        var threads = Enumerable.Range(0, parallel).Select(_ => new Thread(() =>
-        {
-            int i;
-            while ((i = Interlocked.Increment(ref next)) < count && watch.Elapsed < deadline)
-            {
-                try
-                {
-                    var f = new Flow(i, endpoint, echo.EndPoint, 64, window: 1, small: true);
-                    flows[i] = f;
-                    f.TrySend(Stopwatch.GetTimestamp());
-                    if (f.Socket.Poll(TimeSpan.FromSeconds(2), System.Net.Sockets.SelectMode.SelectRead))
-                    {
-                        f.Drain(null, refill: false);
-                    }
-
-                    if (f.Received != 1)
-                    {
-                        failures.Enqueue($"association {i}: {f.FirstInvalid ?? "no reply within 2 s"}");
-                    }
-                }
-                catch (Exception e) when (e is System.Net.Sockets.SocketException or InvalidOperationException)
-                {
-                    failures.Enqueue($"association {i}: {e.Message}");
-                }
-            }
-        }) { IsBackground = true }).ToList();
-        threads.ForEach(t => t.Start());
-        threads.ForEach(t => t.Join());
-        var openTime = watch.Elapsed;
-        int open = flows.Count(f => f is { Received: 1 });
+        var idle = IdleAssociations.Start(endpoint, echo.EndPoint, count, parallel, TimeSpan.FromSeconds(120));
+        var openTime = idle.OpenTime;
+        int open = idle.Open;
+        var failures = idle.Failures;
 
         Thread.Sleep(1_000); // let the server settle (logging, pools)
         long rss1 = ProcessStats.RssBytes(pid);
@@ -86,10 +55,7 @@ internal static class ScaleCommand
             Thread.Sleep(TimeSpan.FromSeconds(hold));
         }
 
-        foreach (var f in flows)
-        {
-            f?.Dispose();
-        }
+        idle.Dispose();
 
         Thread.Sleep(2_000);
         long rss2 = ProcessStats.RssBytes(pid);

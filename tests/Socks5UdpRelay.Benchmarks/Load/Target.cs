@@ -27,12 +27,15 @@ internal sealed class Target : IDisposable
     /// <summary>Datagrams over the proxy's TCP connection (UDP over TCP) instead of UDP ASSOCIATE.</summary>
     public bool OverTcp { get; private init; }
 
+    /// <summary>Set for <c>ours-stream</c>: while this target is measured, a flow stream is read from this endpoint with this token.</summary>
+    public (IPEndPoint Endpoint, string Token)? FlowStream { get; init; }
+
     public double CpuSeconds() => Pid is { } p ? ProcessStats.CpuSeconds(p) : double.NaN;
 
     public void Dispose() => Started?.Dispose();
 
     /// <summary>The same proxy measured over TCP, named <c>NAME-tcp</c>; it owns no process.</summary>
-    public Target WithUdpOverTcp() => new(Name + "-tcp", Proxy, Pid, null) { OverTcp = true };
+    public Target WithUdpOverTcp() => new(Name + "-tcp", Proxy, Pid, null) { OverTcp = true, FlowStream = FlowStream };
 
     /// <summary><c>direct</c>, or <c>name=host:port</c>.</summary>
     public static Target Parse(string text)

@@ -28,16 +28,19 @@ internal static class CliRun
     public static string S5ncDll => Path.Combine(AppContext.BaseDirectory, "s5nc.dll");
 
     /// <summary>Runs <c>dotnet s5nc.dll</c>; stdin is written and closed (EOF) at once.</summary>
-    public static async Task<CliResult> ProcessAsync(byte[] stdin, IDictionary<string, string>? environment, params string[] args)
+    public static Task<CliResult> ProcessAsync(byte[] stdin, IDictionary<string, string>? environment, params string[] args)
+        => ExecutableAsync("dotnet", [S5ncDll, .. args], stdin, environment);
+
+    /// <summary>Runs <paramref name="executable"/> (the native s5nc, say); stdin is written and closed (EOF) at once.</summary>
+    public static async Task<CliResult> ExecutableAsync(string executable, string[] args, byte[] stdin, IDictionary<string, string>? environment = null)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(executable)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(S5ncDll);
         foreach (string arg in args)
         {
             info.ArgumentList.Add(arg);

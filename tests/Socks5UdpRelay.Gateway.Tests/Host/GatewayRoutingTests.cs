@@ -133,10 +133,10 @@ public sealed class GatewayRoutingTests(TopologyFixture fixture) : IClassFixture
         var ns = run.Namespace;
 
         Assert.Equal(
-            ["5350:\tfrom all fwmark 0x535301 lookup 5350", "5351:\tfrom all to 10.203.0.0/16 fwmark 0/0x1000000 iif lo ipproto udp lookup 5350"],
+            ["5350:\tfrom all fwmark 0x535301 iif lo lookup 5350", "5351:\tfrom all to 10.203.0.0/16 fwmark 0/0x1000000 iif lo ipproto udp lookup 5350"],
             OwnLines(fixture.Topology.Exec(ns, "ip", "-4", "rule", "show")));
         Assert.Equal(
-            ["5350:\tfrom all fwmark 0x535301 lookup 5350", "5351:\tfrom all to fd00:203::/48 fwmark 0/0x1000000 iif lo ipproto udp lookup 5350"],
+            ["5350:\tfrom all fwmark 0x535301 iif lo lookup 5350", "5351:\tfrom all to fd00:203::/48 fwmark 0/0x1000000 iif lo ipproto udp lookup 5350"],
             OwnLines(fixture.Topology.Exec(ns, "ip", "-6", "rule", "show")));
         Assert.Contains("default dev s5tun0", fixture.Topology.Exec(ns, "ip", "-4", "route", "show", "table", "5350"), StringComparison.Ordinal);
         Assert.Contains("default dev s5tun0", fixture.Topology.Exec(ns, "ip", "-6", "route", "show", "table", "5350"), StringComparison.Ordinal);

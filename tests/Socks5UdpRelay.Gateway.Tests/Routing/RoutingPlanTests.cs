@@ -34,11 +34,25 @@ public sealed class RoutingPlanTests
 
         Assert.Equal(
         [
-            "-4 rule add priority 5350 fwmark 0x535301 lookup 5350",
-            "-6 rule add priority 5350 fwmark 0x535301 lookup 5350",
+            "-4 rule add priority 5350 fwmark 0x535301 iif lo lookup 5350",
+            "-6 rule add priority 5350 fwmark 0x535301 iif lo lookup 5350",
             "-4 rule add priority 5351 fwmark 0/0x1000000 iif lo ipproto udp to 10.203.0.0/16 lookup 5350",
             "-6 rule add priority 5351 fwmark 0/0x1000000 iif lo ipproto udp to fd00:203::/48 lookup 5350",
             "-4 rule add priority 5351 fwmark 0/0x1000000 iif lo ipproto udp to 192.0.2.0/24 lookup 5350",
+        ], lines);
+    }
+
+    [Fact]
+    public void CaptureForwarded_DropsIifLoFromThePrefixRulesOnly()
+    {
+        var options = new TunGatewayOptions { Routes = [IPNetwork.Parse("10.203.0.0/16")], CaptureForwarded = true };
+
+        var lines = new RoutingPlan(options).RuleCommands().Select(c => string.Join(' ', c)).ToList();
+
+        Assert.Equal(
+        [
+            "-4 rule add priority 5350 fwmark 0x535301 iif lo lookup 5350",
+            "-4 rule add priority 5351 fwmark 0/0x1000000 ipproto udp to 10.203.0.0/16 lookup 5350",
         ], lines);
     }
 

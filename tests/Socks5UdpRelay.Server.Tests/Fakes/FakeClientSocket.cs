@@ -32,7 +32,7 @@ internal sealed class FakeClientSocket(FakeLoop loop, IPEndPoint local) : IClien
         _handler!.OnDatagrams(loop.Batch);
     }
 
-    public int SendReplies(DatagramBatch batch, int headerLength, ReadOnlySpan<byte> client, out long payloadBytes)
+    public int SendReplies(DatagramBatch batch, ReadOnlySpan<byte> client, out long payloadBytes)
     {
         payloadBytes = 0;
         int sent = 0;
@@ -43,9 +43,9 @@ internal sealed class FakeClientSocket(FakeLoop loop, IPEndPoint local) : IClien
                 continue;
             }
 
-            var frame = batch.Frame(i, headerLength);
-            Replies.Add((client.ToArray(), frame.ToArray()));
-            payloadBytes += frame.Length - headerLength;
+            var payload = batch.Payload(i);
+            Replies.Add((client.ToArray(), [.. batch.ReplyHeaderOf(i), .. payload]));
+            payloadBytes += payload.Length;
             sent++;
         }
 

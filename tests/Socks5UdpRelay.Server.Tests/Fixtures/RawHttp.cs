@@ -8,17 +8,15 @@ namespace Socks5UdpRelay.Server.Tests.Fixtures;
 /// <summary>One HTTP/1.1 GET over a plain socket, as a scraper or a probe sends it, for the server's metrics and health endpoint.</summary>
 internal static class RawHttp
 {
-    /// <summary>
-    /// The whole response (status line, headers, body) to <c>GET <paramref name="path"/></c>, read until the server closes (bounded).
-    /// <paramref name="socket"/> makes the TCP socket (one made inside a namespace, say); a plain one when null.
-    /// </summary>
-    public static async Task<string> GetAsync(IPEndPoint endpoint, string path, Func<Socket>? socket = null)
+    /// <summary>The whole response (status line, headers, body) to <c>GET <paramref name="path"/></c>, read until the server closes (bounded).</summary>
+    public static async Task<string> GetAsync(IPEndPoint endpoint, string path)
     {
-        using var tcp = socket?.Invoke() ?? new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        return await GetOnAsync(tcp, endpoint, path);
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        return await GetAsync(socket, endpoint, path);
     }
 
-    private static async Task<string> GetOnAsync(Socket socket, IPEndPoint endpoint, string path)
+    /// <summary><see cref="GetAsync(IPEndPoint, string)"/> over a socket of the caller's (one made in a network namespace).</summary>
+    public static async Task<string> GetAsync(Socket socket, IPEndPoint endpoint, string path)
     {
         await socket.ConnectAsync(endpoint, TestTimeout.Token);
         await socket.SendAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: test\r\n\r\n"), SocketFlags.None, TestTimeout.Token);

@@ -42,7 +42,12 @@ public sealed class SlowDestinationTests(ITestOutputHelper output)
         var (_, socks, metrics) = await topology.StartServerAsync(["--Relay:EventLoops=1"]);
         await using var measured = await OpenAsync(topology, socks);
         await using var flooder = await OpenAsync(topology, socks);
-        Task<string> Metrics() => RawHttp.GetAsync(metrics, "/metrics", () => topology.CreateSocket(topology.RelayNamespace, AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+        async Task<string> Metrics()
+        {
+            using var tcp = topology.CreateSocket(topology.RelayNamespace, AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            return await RawHttp.GetAsync(tcp, metrics, "/metrics");
+        }
+
 
         using var stop = new CancellationTokenSource();
         var flood = new PacedFlood(FloodPerSecond, token => flooder.SendAsync(slow, Payload, token));

@@ -15,7 +15,7 @@ public sealed class CommandLineTests
         await using var server = ServerProcess.Launch([option]);
 
         Assert.Equal(0, await server.WaitForExitAsync(TestTimeout.Default));
-        Assert.Contains(server.Output, l => l.StartsWith("Sections: Relay, Policy, Auth, Limits, Metrics, LogFormat, Serilog.", StringComparison.Ordinal));
+        Assert.Contains(server.Output, l => l.StartsWith("Sections: Relay, Policy, Auth, Limits, Metrics, Admin, LogFormat, Serilog.", StringComparison.Ordinal));
         Assert.Contains(server.Output, l => l.Contains("Relay:Listen:0", StringComparison.Ordinal) && l.Contains("127.0.0.1:1080", StringComparison.Ordinal));
         Assert.Contains(server.Output, l => l.Contains("Relay:HandshakeTimeout", StringComparison.Ordinal) && l.Contains("00:00:10", StringComparison.Ordinal));
         Assert.Contains(server.Output, l => l.Contains("README.md", StringComparison.Ordinal));

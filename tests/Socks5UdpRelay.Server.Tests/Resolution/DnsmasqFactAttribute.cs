@@ -1,3 +1,4 @@
+using Socks5UdpRelay.Tests.Shared;
 using Socks5UdpRelay.Tests.Shared.Infrastructure;
 using Xunit;
 using Xunit.Sdk;

@@ -81,14 +81,20 @@ public partial class RelayTopologyFixture : IAsyncLifetime
     /// Opens an association from the client namespace and reads its first notice, which must be
     /// <c>NOTICES version=1</c>: after that, the channel holds only what the test provokes.
     /// </summary>
-    public async Task<Socks5UdpAssociation> OpenAssociationAsync()
+    /// <param name="onSocket">Sees each socket the association makes in the client namespace (its UDP socket, for a test that sends on it itself).</param>
+    public async Task<Socks5UdpAssociation> OpenAssociationAsync(Action<System.Net.Sockets.Socket>? onSocket = null)
     {
         var topology = Topology;
         var association = await Socks5UdpAssociation.OpenAsync(new Socks5ProxyOptions
         {
             Host = topology.Relay.V4.ToString(),
             Port = SocksPort,
-            SocketFactory = (family, type, protocol) => topology.CreateSocket(topology.ClientNamespace, family, type, protocol),
+            SocketFactory = (family, type, protocol) =>
+            {
+                var socket = topology.CreateSocket(topology.ClientNamespace, family, type, protocol);
+                onSocket?.Invoke(socket);
+                return socket;
+            },
         }).WaitAsync(TestTimeout.Default);
         try
         {

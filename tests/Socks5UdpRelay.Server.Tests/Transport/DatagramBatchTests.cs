@@ -47,7 +47,7 @@ public sealed class DatagramBatchTests
     }
 
     [Fact]
-    public void ReceivedDatagrams_GoOutWithTheirHeaderInOneSend_AndTheirBytesAreCounted()
+    public unsafe void ReceivedDatagrams_GoOutBehindTheirSharedHeaderInOneSend_AndTheirBytesAreCounted()
     {
         using var relay = Bound();
         using var source = Bound();
@@ -60,6 +60,7 @@ public sealed class DatagramBatchTests
         using var batch = new DatagramBatch();
         Assert.Equal(5, batch.Receive(relay.SafeHandle, withAddresses: false));
         byte[] header = [0, 0, 0, 1, 127, 0, 0, 1, 0x12, 0x34];
+        batch.ShareReplyHeader(header);
         var address = new SocketAddress(AddressFamily.InterNetwork);
         ((IPEndPoint)client.LocalEndPoint!).Serialize().Buffer.Span.CopyTo(address.Buffer.Span);
         using var list = new SendList();
@@ -72,19 +73,19 @@ public sealed class DatagramBatchTests
                 continue; // left out, as a reply too large for the client would be
             }
 
-            var frame = batch.Frame(i, header.Length);
-            header.CopyTo(frame);
-            list.Add(frame);
+            list.Add(batch.ReplyHeaderPointer(i), header.Length, batch.PayloadPointer(i), batch.Payload(i).Length);
             expectedBytes += header.Length + Payload(i).Length;
         }
 
-        Assert.Equal(4, list.Send(relay.SafeHandle, out long bytes));
-        Assert.Equal(expectedBytes, bytes);
+        int noSegmentation = 0;
+        var outcome = list.Send(relay.SafeHandle, ref noSegmentation, errors: null);
+        Assert.Equal((4, expectedBytes), (outcome.Sent, outcome.Bytes));
         byte[] buffer = new byte[256];
         foreach (int i in new[] { 0, 1, 3, 4 })
         {
             int n = client.Receive(buffer);
             Assert.Equal([.. header, .. Payload(i)], buffer[..n]);
+            Assert.Equal(Payload(i), batch.Payload(i).ToArray());
         }
     }
 

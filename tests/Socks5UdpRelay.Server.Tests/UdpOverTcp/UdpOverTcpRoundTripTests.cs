@@ -166,6 +166,25 @@ public sealed class UdpOverTcpRoundTripTests
     }
 
     [Fact]
+    public async Task PipelinedHandshake_MoreFramesThanASmallMaxDatagramSizeBuffers_AreAllRelayed()
+    {
+        // Relay:MaxDatagramSize=100 sizes the frame buffer for two frames of 100 bytes; a
+        // pipelining client may already have sent more than that behind its request.
+        await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:MaxDatagramSize"] = "100" });
+        await using var echo = UdpResponder.Echo(IPAddress.Loopback);
+        await using var client = await RawUdpOverTcp.ConnectAsync(server.EndPoint, pipelined: true);
+        byte[][] frames = [.. Enumerable.Range(0, 8).Select(i => HevFrame.Datagram(echo.EndPoint, (byte[])[(byte)i, .. new byte[89]]))];
+
+        var (code, _) = await client.PipelineAsync(RawUdpOverTcp.HevRequest, frames);
+
+        Assert.Equal(0x00, code);
+        for (int i = 0; i < frames.Length; i++)
+        {
+            Assert.Equal(i, (await client.ReadDatagramAsync()).Data[0]);
+        }
+    }
+
+    [Fact]
     public async Task ClientClosesItsSide_TheAssociationEnds_AndTheServerCloses()
     {
         await using var server = await RelayServer.StartAsync();

@@ -9,18 +9,27 @@ namespace Socks5UdpRelay.Server.Transport.Epoll;
 /// <summary>
 /// A connected UDP socket to one destination, bound to the association's shared outbound port.
 /// Being connected is the point: the kernel then reports that destination's ICMP errors on it,
-/// and every one is read through the <see cref="ErrorSource"/> and handed to the handler.
+/// and every one is read through the <see cref="ErrorSource"/> and handed to the handler. Replies
+/// are read with GRO, and what a batch queued leaves segmented (GSO), where the kernel has them;
+/// GSO only with the error queue, which alone tells a send the path refused (EMSGSIZE, never
+/// reported) from an ICMP error the kernel held (ARCHITECTURE.md, "Segmentation offload").
 /// </summary>
-internal sealed unsafe class EpollDestinationSocket : EpollSocket, IDestinationSocket
+internal sealed unsafe class EpollDestinationSocket : EpollSocket, IDestinationSocket, ISendErrors
 {
     private readonly ErrorSource _errors;
     private readonly bool _ipv6;
+    private Outbox.Queue _queued;
+
+    // The largest datagram this socket may still send segmented; lowered when the kernel or the path refuses.
+    private int _maxSegment;
 
     private EpollDestinationSocket(SafeHandle handle, EventLoop loop, ErrorSource errors, bool ipv6)
         : base(handle, loop)
     {
         _errors = errors;
         _ipv6 = ipv6;
+        Coalesces = loop.Offload.EnableGro(handle);
+        _maxSegment = loop.Offload.Gso && errors.UsesErrorQueue ? UdpSegmentation.MaxBytes : 0;
     }
 
     protected override bool WithSources => false;
@@ -100,6 +109,51 @@ internal sealed unsafe class EpollDestinationSocket : EpollSocket, IDestinationS
         }
     }
 
+    public bool TryQueue(DatagramBatch batch, ReadOnlySpan<byte> payload)
+    {
+        if (!batch.Holds(payload))
+        {
+            throw new ArgumentException("Only a payload in the batch being handled can wait for the flush.", nameof(payload));
+        }
+
+        fixed (byte* data = payload)
+        {
+            return !IsDisposed && Loop.Outbox.TryAdd(ref _queued, data, payload.Length);
+        }
+    }
+
+    public SendOutcome Flush()
+    {
+        var list = Loop.SendList;
+        list.Begin(default);
+        if (Loop.Outbox.TakeInto(ref _queued, list) == 0)
+        {
+            return default;
+        }
+
+        if (IsDisposed)
+        {
+            return new SendOutcome(0, 0, 0, list.Count, 0);
+        }
+
+        var outcome = list.Send(Handle, ref _maxSegment, this);
+        Loop.CountSent(outcome.Sent);
+        return outcome;
+    }
+
+    bool ISendErrors.OnSendError(int errno)
+    {
+        if (ErrnoTable.IsClosed(errno) || IsDisposed)
+        {
+            return false;
+        }
+
+        ReportErrors(errno);
+        return true;
+    }
+
+    bool ISendErrors.ReportHeld() => _errors.UsesErrorQueue && !IsDisposed && ReportErrors(0) > 0;
+
     public int SetTtl(int ttl)
     {
         // -1 is the kernel's "back to the default" for both IP_TTL and IPV6_UNICAST_HOPS.
@@ -116,6 +170,8 @@ internal sealed unsafe class EpollDestinationSocket : EpollSocket, IDestinationS
             return Errno.EBADF;
         }
     }
+
+    protected override void OnDisposed() => Loop.Outbox.Forget(ref _queued);
 
     protected override void OnErrorSignalled()
     {
@@ -161,13 +217,16 @@ internal sealed unsafe class EpollDestinationSocket : EpollSocket, IDestinationS
         }
     }
 
-    private void ReportErrors(int errno)
+    private int ReportErrors(int errno)
     {
         var reports = Loop.ErrorScratch;
         reports.Clear();
-        if (_errors.Read(Handle, errno, reports) > 0)
+        int count = _errors.Read(Handle, errno, reports);
+        if (count > 0)
         {
             Handler!.OnErrors(CollectionsMarshal.AsSpan(reports));
         }
+
+        return count;
     }
 }

@@ -63,10 +63,10 @@ internal abstract class EpollSocket : IDisposable
         int taken = 0;
         while (taken < DrainBudget && !IsDisposed)
         {
-            int count = batch.Receive(Handle, WithSources);
-            if (count < 0)
+            int reads = batch.Receive(Handle, WithSources, Coalesces);
+            if (reads < 0)
             {
-                if (!OnReadError(-count))
+                if (!OnReadError(-reads))
                 {
                     return;
                 }
@@ -75,23 +75,26 @@ internal abstract class EpollSocket : IDisposable
                 continue;
             }
 
-            if (count > 0)
+            if (batch.Count > 0)
             {
-                Loop.CountRead(count);
+                Loop.CountRead(batch.Count, batch.CoalescedReads);
                 Handler!.OnDatagrams(batch);
             }
 
-            if (count < DatagramBatch.Capacity)
+            if (reads < DatagramBatch.Capacity)
             {
                 return; // a short batch means the queue is empty
             }
 
-            taken += count;
+            taken += batch.Count;
         }
     }
 
     /// <summary>Whether reads need each datagram's source.</summary>
     protected abstract bool WithSources { get; }
+
+    /// <summary>Whether GRO is on for the socket: a read may then hold several datagrams.</summary>
+    protected bool Coalesces { get; set; }
 
     /// <summary>epoll reported an error condition.</summary>
     protected abstract void OnErrorSignalled();

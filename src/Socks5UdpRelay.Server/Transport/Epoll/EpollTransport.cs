@@ -18,7 +18,7 @@ internal sealed class EpollTransport : IUdpTransport, IDisposable
     private readonly EventLoop[] _loops;
     private readonly ClientPortAllocator _clientPorts;
 
-    public EpollTransport(int loops, ClientPortAllocator clientPorts, ErrorSource errors, Action<Exception> onFault, Action<Exception> onStopped)
+    public EpollTransport(int loops, ClientPortAllocator clientPorts, ErrorSource errors, Action<Exception> onFault, Action<Exception> onStopped, UdpOffload? offload = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(loops, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(loops, MaxLoops);
@@ -33,7 +33,7 @@ internal sealed class EpollTransport : IUdpTransport, IDisposable
         {
             for (int i = 0; i < loops; i++)
             {
-                _loops[i] = new EventLoop(i, errors, onFault, onStopped);
+                _loops[i] = new EventLoop(i, errors, onFault, onStopped, offload);
             }
         }
         catch

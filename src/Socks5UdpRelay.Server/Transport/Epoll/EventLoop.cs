@@ -39,15 +39,18 @@ internal sealed class EventLoop : IRelayLoop, ILoopStatistics, IDisposable
     // Counted by this loop's thread alone and read by the metrics: no loop writes another's.
     private long _datagramsRead;
     private long _datagramsSent;
+    private long _coalescedReads;
     private int _clients;
 
     /// <param name="index">The loop's number among the engine's loops (its thread is <c>socks5-udp-N</c>).</param>
     /// <param name="onFault">A handler failed (one association's fault; the loop goes on).</param>
     /// <param name="onStopped">The loop itself stopped on an error: nothing reads these sockets any more.</param>
-    public EventLoop(int index, ErrorSource errors, Action<Exception> onFault, Action<Exception> onStopped)
+    /// <param name="offload">GSO and GRO where the kernel has them (<see cref="UdpOffload.Detected"/> when not given).</param>
+    public EventLoop(int index, ErrorSource errors, Action<Exception> onFault, Action<Exception> onStopped, UdpOffload? offload = null)
     {
         Index = index;
         _errors = errors;
+        Offload = offload ?? UdpOffload.Detected;
         _onFault = onFault;
         _onStopped = onStopped;
         _epoll = Sys.EpollCreate();
@@ -75,6 +78,18 @@ internal sealed class EventLoop : IRelayLoop, ILoopStatistics, IDisposable
     /// <summary>Datagrams sent from this loop's sockets.</summary>
     public long DatagramsSent => Volatile.Read(ref _datagramsSent);
 
+    /// <summary>Reads on this loop that held several datagrams (GRO).</summary>
+    public long CoalescedReads => Volatile.Read(ref _coalescedReads);
+
+    /// <summary>Segmented sends (GSO) from this loop's sockets.</summary>
+    public long SegmentedSends => SendList.SegmentedSends;
+
+    /// <summary>Segmented sends refused on this loop's sockets (their datagrams went one by one).</summary>
+    public long SegmentationRefusals => SendList.Refusals;
+
+    /// <summary>Whether this loop's sockets may send segmented (GSO) and read coalesced (GRO).</summary>
+    public UdpOffload Offload { get; }
+
     /// <summary>Client-facing sockets on this loop: how the engine spreads new associations.</summary>
     public int Clients => Volatile.Read(ref _clients);
 
@@ -90,8 +105,15 @@ internal sealed class EventLoop : IRelayLoop, ILoopStatistics, IDisposable
         }
     }
 
-    /// <summary>On the loop thread: <paramref name="count"/> datagrams were read.</summary>
-    internal void CountRead(int count) => Volatile.Write(ref _datagramsRead, _datagramsRead + count);
+    /// <summary>On the loop thread: <paramref name="count"/> datagrams were read, in <paramref name="coalesced"/> reads that held several.</summary>
+    internal void CountRead(int count, int coalesced = 0)
+    {
+        Volatile.Write(ref _datagramsRead, _datagramsRead + count);
+        if (coalesced > 0)
+        {
+            Volatile.Write(ref _coalescedReads, _coalescedReads + coalesced);
+        }
+    }
 
     /// <summary>On the loop thread: <paramref name="count"/> datagrams were sent.</summary>
     internal void CountSent(int count) => Volatile.Write(ref _datagramsSent, _datagramsSent + count);
@@ -110,8 +132,11 @@ internal sealed class EventLoop : IRelayLoop, ILoopStatistics, IDisposable
     /// <summary>The loop thread's batch: every read on this loop lands here.</summary>
     internal DatagramBatch Batch { get; } = new();
 
-    /// <summary>The loop thread's list of frames to send to one address.</summary>
+    /// <summary>The loop thread's list of datagrams to send to one address or on one connected socket.</summary>
     internal SendList SendList { get; } = new();
+
+    /// <summary>The loop thread's datagrams queued for destination sockets during one batch.</summary>
+    internal Outbox Outbox { get; } = new();
 
     /// <summary>The loop thread's list for error reports on their way to a handler.</summary>
     internal List<ErrorReport> ErrorScratch { get; } = new(4);
@@ -286,6 +311,10 @@ internal sealed class EventLoop : IRelayLoop, ILoopStatistics, IDisposable
         catch (Exception e)
         {
             _onFault(e);
+        }
+        finally
+        {
+            Outbox.Reset(); // a queue a fault left unflushed points into a batch about to be read again
         }
     }
 }

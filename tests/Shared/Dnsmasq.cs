@@ -1,17 +1,16 @@
 using System.Net;
 using System.Net.Sockets;
 using DnsClient;
-using Socks5UdpRelay.Tests.Shared;
 using Socks5UdpRelay.Tests.Shared.Topology;
 
-namespace Socks5UdpRelay.Server.Tests.Resolution;
+namespace Socks5UdpRelay.Tests.Shared;
 
 /// <summary>
 /// Debian's dnsmasq as the DNS server under a test: authoritative for the records given and
 /// NXDOMAIN for every other name (<c>--local=/#/</c>: nothing is forwarded anywhere), listening
 /// on one address and port, logging each query it receives (<see cref="Queries"/>).
 /// </summary>
-internal sealed class Dnsmasq : IAsyncDisposable
+public sealed class Dnsmasq : IAsyncDisposable
 {
     public const string Path = "/usr/sbin/dnsmasq";
 

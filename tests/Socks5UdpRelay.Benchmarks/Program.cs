@@ -1,4 +1,5 @@
 using Socks5UdpRelay.Benchmarks.Alloc;
+using Socks5UdpRelay.Benchmarks.Flood;
 using Socks5UdpRelay.Benchmarks.Gateway;
 using Socks5UdpRelay.Benchmarks.Infrastructure;
 using Socks5UdpRelay.Benchmarks.Load;
@@ -44,6 +45,7 @@ internal static class Program
             return argv[0] switch
             {
                 "load" when args.Flag("smoke") => SmokeCommand.Run(args),
+                "load" when args.Get("flood") is not null => FloodCommand.Run(args),
                 "load" => LoadCommand.Run(args),
                 "smoke" => SmokeCommand.Run(args),
                 "alloc" => AllocCommand.Run(args),
@@ -76,6 +78,7 @@ internal static class Program
     {
         Console.Error.Write(Usage);
         Console.Error.WriteLine(LoadCommand.Usage);
+        Console.Error.WriteLine(FloodCommand.Usage);
         Console.Error.WriteLine(SmokeCommand.Usage);
         Console.Error.WriteLine(NoticeLatencyCommand.Usage);
         Console.Error.WriteLine(CommandLatencyCommand.Usage);

@@ -29,6 +29,11 @@ internal sealed class ClientReplies(IClientChannel channel, ClientSourceFilter f
         int attempted = 0;
         for (int i = 0; i < batch.Count; i++)
         {
+            if (batch.IsDropped(i))
+            {
+                continue; // refused before it got here (inbound filtering) and counted there already
+            }
+
             int payload = batch.Payload(i).Length;
             if (payload > _maxPayload || headerLength + payload > _maxDatagram)
             {

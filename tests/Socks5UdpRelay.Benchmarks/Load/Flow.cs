@@ -34,13 +34,19 @@ internal sealed partial class Flow : IDisposable
     private readonly int _ringMask;
     private readonly long[] _sentAt;
     private readonly bool[] _acked;
+    private readonly bool _allowUnsolicited;
     private long _nextSeq;
     private long _oldest;
 
     /// <param name="burst">Datagrams per GSO send, read back with GRO (the bulk workload, Flow.Bulk.cs); 0: one send and one read per datagram.</param>
     /// <param name="bind">The address the flow's UDP socket binds (default 127.0.0.1; the gateway benchmark binds its namespace's own).</param>
-    public Flow(int id, IPEndPoint? proxy, IPEndPoint echo, int payloadLength, int window, bool small = false, bool overTcp = false, int burst = 0, IPAddress? bind = null)
+    /// <param name="allowUnsolicited">
+    /// Replies whose SOCKS header names another source than the echo target (a stranger the
+    /// relay's filtering let in, <c>load --flood stranger</c>) are counted <see cref="Unsolicited"/>, not invalid.
+    /// </param>
+    public Flow(int id, IPEndPoint? proxy, IPEndPoint echo, int payloadLength, int window, bool small = false, bool overTcp = false, int burst = 0, IPAddress? bind = null, bool allowUnsolicited = false)
     {
+        _allowUnsolicited = allowUnsolicited;
         if (overTcp)
         {
             ArgumentNullException.ThrowIfNull(proxy);
@@ -118,6 +124,9 @@ internal sealed partial class Flow : IDisposable
 
     public Socket Socket => _udp;
 
+    /// <summary>The relay's UDP address (null for the direct baseline).</summary>
+    public IPEndPoint? Relay => _control?.Relay;
+
     public int Outstanding => (int)(_nextSeq - _oldest);
 
     public long Sent { get; private set; }
@@ -131,6 +140,9 @@ internal sealed partial class Flow : IDisposable
     public long Lost { get; private set; }
 
     public long SendFailed { get; private set; }
+
+    /// <summary>Datagrams from sources the flow never sent to (only counted with <c>allowUnsolicited</c>).</summary>
+    public long Unsolicited { get; private set; }
 
     /// <summary>A description of the first invalid reply, for the smoke test's message.</summary>
     public string? FirstInvalid { get; private set; }
@@ -338,9 +350,14 @@ internal sealed partial class Flow : IDisposable
         var payload = datagram;
         if (_control is not null)
         {
-            if (!UdpRequestHeader.TryParse(datagram, out byte frag, out var source, out int headerLength) || frag != 0 || !IsEcho(source))
+            if (!UdpRequestHeader.TryParse(datagram, out byte frag, out var source, out int headerLength) || frag != 0)
             {
-                return Reject("reply header does not name the echo target");
+                return Reject("reply header does not parse");
+            }
+
+            if (!IsEcho(source))
+            {
+                return Unsolicit("reply header does not name the echo target");
             }
 
             payload = datagram[headerLength..];
@@ -349,9 +366,9 @@ internal sealed partial class Flow : IDisposable
         return CheckPayload(payload);
     }
 
-    private long CheckFrame(in UdpFrame frame) => frame.Mapping == 0 && IsEcho(frame.Address)
-        ? CheckPayload(frame.Data)
-        : Reject("reply frame does not name the echo target");
+    private long CheckFrame(in UdpFrame frame) => frame.Mapping != 0 ? Reject("reply frame of another mapping")
+        : IsEcho(frame.Address) ? CheckPayload(frame.Data)
+        : Unsolicit("reply frame does not name the echo target");
 
     private bool IsEcho(in SocksAddress source)
         => source.Type == AddressType.IPv4 && source.Port == _echo.Port && source.AddressBytes.SequenceEqual(_send.AsSpan(4, 4));
@@ -371,6 +388,18 @@ internal sealed partial class Flow : IDisposable
         return payload[PayloadPrefix..].SequenceEqual(_send.AsSpan(_headerLength + PayloadPrefix))
             ? BinaryPrimitives.ReadInt64LittleEndian(payload[4..])
             : Reject("reply content differs");
+    }
+
+    /// <summary>A datagram from another source than the echo target: an admitted stranger's when that is allowed, else invalid.</summary>
+    private long Unsolicit(string problem)
+    {
+        if (!_allowUnsolicited)
+        {
+            return Reject(problem);
+        }
+
+        Unsolicited++;
+        return -1;
     }
 
     private long Reject(string problem)

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using Socks5UdpRelay.Server.Tests.Fixtures;
 using Xunit;
 
 namespace Socks5UdpRelay.Server.Tests.Benchmarks;
@@ -14,27 +12,7 @@ public sealed class LoadToolSmokeTests
     [Fact]
     public async Task LoadToolSmoke_RepliesArriveAndAreCorrect()
     {
-        string tool = BuiltPrograms.LoadToolDll;
-        Assert.True(File.Exists(tool), $"the load tool is built with the solution; not found at {tool}");
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(tool);
-        info.ArgumentList.Add("load");
-        info.ArgumentList.Add("--smoke");
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        string output = await stdout + await stderr;
-        Assert.True(process.ExitCode == 0, output);
+        var (exitCode, stdout, stderr) = await LoadTool.RunAsync(["load", "--smoke"], TimeSpan.FromSeconds(60));
+        Assert.True(exitCode == 0, stdout + stderr);
     }
 }

@@ -23,5 +23,24 @@ internal sealed class FakeInboundSocket(FakeLoop loop, AddressFamily family, int
         handler.OnDatagrams(loop.Batch);
     }
 
+    /// <summary>Several senders at once: the datagrams arrive as one batch read, each with its own source.</summary>
+    public void Deliver(params (IPEndPoint From, byte[] Payload)[] datagrams)
+    {
+        Span<byte> source = stackalloc byte[RawSocketAddress.MaxLength];
+        loop.Batch.Clear();
+        foreach (var (from, payload) in datagrams)
+        {
+            int length = RawSocketAddress.Write(source, from.Address, from.Port);
+            if (!loop.Batch.TryAppend(payload.Length, source[..length], out var slot))
+            {
+                throw new ArgumentOutOfRangeException(nameof(datagrams), $"A batch holds {DatagramBatch.Capacity} datagrams.");
+            }
+
+            payload.CopyTo(slot);
+        }
+
+        handler.OnDatagrams(loop.Batch);
+    }
+
     public void Dispose() => Disposed = true;
 }

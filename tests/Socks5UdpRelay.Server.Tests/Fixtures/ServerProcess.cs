@@ -84,6 +84,13 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         return server;
     }
 
+    /// <summary>Where the metrics endpoint listens (started with <c>--Metrics:Enabled=true</c>), from its log line.</summary>
+    public async Task<IPEndPoint> WaitForMetricsAsync()
+    {
+        string line = await WaitForLineAsync(l => l.Contains("Metrics on http://", StringComparison.Ordinal));
+        return IPEndPoint.Parse(MetricsRegex().Match(line).Groups[1].Value);
+    }
+
     public int CountOpenFileDescriptors() => Directory.GetFiles($"/proc/{Pid}/fd").Length;
 
     /// <summary>The first output line (already seen or yet to come) that matches, within the test timeout.</summary>
@@ -155,4 +162,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
     [GeneratedRegex(@"Listening for SOCKS5 on \\?""?([0-9A-Fa-f.:\[\]]+)")]
     private static partial Regex ListeningRegex();
+
+    [GeneratedRegex(@"Metrics on http://([0-9.]+:[0-9]+)/")]
+    private static partial Regex MetricsRegex();
 }

@@ -77,6 +77,26 @@ public sealed class FilteringTests
         Assert.Equal(5, h.Client.Replies.Count); // the budget is the strangers' alone
     }
 
+    [Theory]
+    [InlineData("endpoint-independent", "inbound-rate-limit")]
+    [InlineData("address-dependent", "inbound-filtered")]
+    public async Task StrangersDroppedInABatchWithAdmittedOnes_AreCountedOnce_NotAgainAsUnsent(string mode, string reasonName)
+    {
+        // One read holds both: admitted datagrams (from the target's address) and dropped ones
+        // (past the budget, or from an address never sent to). Only the admitted go to the client,
+        // and each dropped one is counted under its own reason alone.
+        Assert.True(FilteringModes.TryParse(mode, out var filtering));
+        await using var h = Started(filtering, inboundRate: 1, inboundBurst: 2);
+        var known = new IPEndPoint(Target.Address, 9999);
+        var stranger = new IPEndPoint(IPAddress.Parse("203.0.113.9"), 4000);
+        h.Loop.Inbound[0].Deliver([(known, "1"u8.ToArray()), (stranger, "2"u8.ToArray()), (known, "3"u8.ToArray()), (stranger, "4"u8.ToArray())]);
+        Assert.Equal(2, h.Client.Replies.Count);
+        var reason = Enum.GetValues<DropReason>().Single(r => r.WireName() == reasonName);
+        Assert.Equal(2, h.Counters.Dropped(reason));
+        Assert.Equal(0, h.Counters.Dropped(DropReason.SendFailed));
+        Assert.Equal(2, h.Counters.DatagramsToClient);
+    }
+
     [Fact]
     public async Task AddressesNotSentToLately_AreFilteredAgain()
     {

@@ -19,7 +19,7 @@ namespace Socks5UdpRelay.Server.Tests.Hardening;
 /// of their rate, and the flood is dropped and counted as <c>buffer-full</c>.
 /// </summary>
 [Collection(MeasuredCollection.Name)]
-public sealed class SlowDestinationTests(ITestOutputHelper output)
+public sealed class SlowDestinationTests(ITestOutputHelper output) : MeasuredTest
 {
     /// <summary>About 235 datagrams/s of 64 bytes (106 bytes on the wire): the flood is 8 times that.</summary>
     private const string LinkRate = "200kbit";

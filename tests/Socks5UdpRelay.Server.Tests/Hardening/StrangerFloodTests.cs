@@ -17,7 +17,7 @@ namespace Socks5UdpRelay.Server.Tests.Hardening;
 /// production, so the rate is the relay's and not the test process's thread pool's.
 /// </summary>
 [Collection(MeasuredCollection.Name)]
-public sealed class StrangerFloodTests(ITestOutputHelper output)
+public sealed class StrangerFloodTests(ITestOutputHelper output) : MeasuredTest
 {
     /// <summary>
     /// <c>Relay:InboundDatagramsPerSecond</c> (default 5 000). Every datagram let in is one the

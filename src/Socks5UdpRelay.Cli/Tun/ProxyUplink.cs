@@ -341,11 +341,13 @@ internal sealed class ProxyUplink : IUplink, IAssociationEvents, IAsyncDisposabl
 
     private UplinkFlow? FindOrOpen(FlowId id, long now)
     {
+        UplinkFlow? reclaimed = null;
+        UplinkFlow flow;
         lock (_flowsGate)
         {
-            if (_flows.TryGetValue(id, out var flow))
+            if (_flows.TryGetValue(id, out var known))
             {
-                return flow;
+                return known;
             }
 
             if (Volatile.Read(ref _disposed) != 0)
@@ -355,22 +357,52 @@ internal sealed class ProxyUplink : IUplink, IAssociationEvents, IAsyncDisposabl
 
             if (_flows.Count >= _settings.MaxFlows)
             {
-                Counters.FlowRefused();
-                _refusedAtCap++;
-                if (!_capped)
+                // A finished exchange (RFC 4787 REQ-5a) gives its mapping up at once rather than after
+                // FinishedIdle: a resolver asking from a new port per query would otherwise stall
+                // at the cap for that long. Only when none has finished is the new socket refused.
+                reclaimed = LeastRecentFinished();
+                if (reclaimed is null)
                 {
-                    _capped = true;
-                    TunLog.CapReached(_logger, _settings.MaxFlows);
+                    Counters.FlowRefused();
+                    _refusedAtCap++;
+                    if (!_capped)
+                    {
+                        _capped = true;
+                        TunLog.CapReached(_logger, _settings.MaxFlows);
+                    }
+
+                    return null;
                 }
 
-                return null;
+                _flows.Remove(reclaimed.Id);
             }
 
             flow = new UplinkFlow(id, now);
             _flows.Add(id, flow);
             Counters.FlowOpened();
-            return flow;
         }
+
+        if (reclaimed is not null)
+        {
+            Release(reclaimed, "reclaimed at --max-flows");
+        }
+
+        return flow;
+    }
+
+    /// <summary>The finished flow idle the longest, or null (under <see cref="_flowsGate"/>; a scan, only ever at the cap).</summary>
+    private UplinkFlow? LeastRecentFinished()
+    {
+        UplinkFlow? oldest = null;
+        foreach (var candidate in _flows.Values)
+        {
+            if (candidate.LooksFinished && (oldest is null || candidate.LastActivity < oldest.LastActivity))
+            {
+                oldest = candidate;
+            }
+        }
+
+        return oldest;
     }
 
     /// <summary>
@@ -519,6 +551,12 @@ internal sealed class ProxyUplink : IUplink, IAssociationEvents, IAsyncDisposabl
             _flows.Remove(flow.Id);
         }
 
+        Release(flow, reason);
+    }
+
+    /// <summary>A flow no longer in the table closes and gives its mapping back to the pool.</summary>
+    private void Release(UplinkFlow flow, string reason)
+    {
         UplinkMapping? mapping;
         int dropped;
         lock (flow.Gate)

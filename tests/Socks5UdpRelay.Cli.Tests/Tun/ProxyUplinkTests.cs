@@ -224,6 +224,26 @@ public sealed class ProxyUplinkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AtTheCap_AFinishedExchangeGivesItsMappingUp_ForANewSocket_AtOnce()
+    {
+        using var target = LoopbackTarget.Start();
+        var (uplink, downlink, log) = await StartAsync(new UplinkSettings { MaxFlows = 2 });
+        uplink.Send(new FlowId(1), Key(target.EndPoint), "probe 1"u8, 5); // TTLs the program chose, answered: finished
+        await downlink.NextReplyAsync();
+        uplink.Send(new FlowId(2), Key(target.EndPoint), "probe 2"u8, 6);
+        await downlink.NextReplyAsync();
+
+        uplink.Send(new FlowId(3), Key(target.EndPoint), "a new socket"u8, 0);
+
+        Assert.Equal(new FlowId(3), (await downlink.NextReplyAsync()).Flow);
+        Assert.Equal(0, uplink.Counters.FlowsRefused);
+        Assert.Equal(1, uplink.Counters.FlowsClosed);
+        Assert.Null(uplink.MappingOf(new FlowId(1))); // the one idle the longest
+        Assert.NotNull(uplink.MappingOf(new FlowId(2)));
+        Assert.Equal(0, log.Count("program sockets hold mappings (--max-flows)"));
+    }
+
+    [Fact]
     public async Task WithoutMap_EachSocketGetsAnAssociationOfItsOwn_AndSaysSo()
     {
         await using var server = await RelayServer.StartAsync(settings: new Dictionary<string, string?> { ["Relay:Commands"] = "off" });

@@ -169,7 +169,7 @@ internal static class GatewayCommand
                 {
                     var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 2_000 };
                     s.Bind(new IPEndPoint(GatewayLab.ClientAddress, 0));
-                    s.SendTo(query, lab.Echo);
+                    s.SendTo(query, lab.Dns);
                     return s;
                 }).ToList();
                 foreach (var s in sockets)

@@ -27,6 +27,7 @@ internal sealed class GatewayLab : IDisposable
     private readonly List<string> _tunOutput = [];
     private StartedServer? _server;
     private EchoServer? _echo;
+    private EchoServer? _dns;
     private Process? _tun;
 
     public string ClientNamespace => _prefix + "client";
@@ -38,6 +39,9 @@ internal sealed class GatewayLab : IDisposable
     public IPEndPoint Proxy => _server!.EndPoint;
 
     public IPEndPoint Echo => _echo!.EndPoint;
+
+    /// <summary>An echo on port 53: the new-flows workload's DNS-like exchanges go to a well-known port, as a resolver's queries do (the gateway then sees them finish).</summary>
+    public IPEndPoint Dns => _dns!.EndPoint;
 
     /// <summary>The proxy's pid (its CPU time is measured).</summary>
     public int ServerPid => _server!.Pid;
@@ -111,6 +115,7 @@ internal sealed class GatewayLab : IDisposable
         }
 
         _echo?.Dispose();
+        _dns?.Dispose();
         _server?.Dispose();
         foreach (var ns in new[] { ClientNamespace, ProxyNamespace, TargetNamespace })
         {
@@ -160,6 +165,7 @@ internal sealed class GatewayLab : IDisposable
 
         Run("ip", "-n", TargetNamespace, "route", "add", "default", "via", "10.88.1.1");
         _echo = Netns.Run(TargetNamespace, () => new EchoServer(1, bind: TargetAddress));
+        _dns = Netns.Run(TargetNamespace, () => new EchoServer(1, bind: TargetAddress, port: 53));
         _server = ServerLauncher.StartOurs(serverCpu, ["--Relay:Listen:0=10.88.0.2:1080", "--Policy:AllowClients:0=10.88.0.1/32"], netns: ProxyNamespace);
         StartTun(tunCpu);
     }

@@ -20,11 +20,11 @@ internal sealed class EchoServer : IDisposable
 
     /// <param name="segmented">Read with GRO and echo coalesced reads back with GSO (the bulk workload): <see cref="Native.MultiMessage"/>.</param>
     /// <param name="bind">The address to serve on (default 127.0.0.1).</param>
-    public EchoServer(int threads = 1, bool segmented = false, IPAddress? bind = null)
+    /// <param name="port">The port (default: one the kernel picks).</param>
+    public EchoServer(int threads = 1, bool segmented = false, IPAddress? bind = null, int port = 0)
     {
         _segmented = segmented;
         var address = bind ?? IPAddress.Loopback;
-        int port = 0;
         for (int i = 0; i < Math.Max(1, threads); i++)
         {
             var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);

@@ -25,6 +25,18 @@ internal sealed class ConnectionSet
             this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
+    /// <summary>Connections being answered (a flow stream included).</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _tasks.Count;
+            }
+        }
+    }
+
     public Task WhenAllAsync()
     {
         lock (_lock)

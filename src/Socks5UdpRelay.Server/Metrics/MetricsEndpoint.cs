@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using Socks5UdpRelay.Server.Admin;
 using Socks5UdpRelay.Server.Control;
 using Socks5UdpRelay.Server.Hosting;
+using Socks5UdpRelay.Server.Logging;
 
 namespace Socks5UdpRelay.Server.Metrics;
 
@@ -24,6 +25,11 @@ internal sealed partial class MetricsEndpoint(
     IOptions<MetricsOptions> options, PrometheusExporter exporter, IRelayEndpoints relay, Policy.OwnEndpoints own, AdminRoutes admin, ILogger<MetricsEndpoint> logger) : IHostedService
 {
     private static readonly TimeSpan RequestDeadline = TimeSpan.FromSeconds(5);
+
+    /// <summary>Connections answered at once: scrapers, health checks and flow streams (Admin:MaxStreams) need a handful.</summary>
+    internal const int MaxConnections = 64;
+
+    private static readonly byte[] Busy = Encoding.ASCII.GetBytes("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 5\r\nConnection: close\r\n\r\nbusy\n");
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConnectionSet _connections = new();
     private Socket? _listener;
@@ -48,7 +54,7 @@ internal sealed partial class MetricsEndpoint(
         LogListening(logger, EndPoint);
         admin.Announce(EndPoint);
         var listener = _listener;
-        _loop = Task.Run(() => AcceptLoop.RunAsync(listener, connection => _connections.Track(ServeAsync(connection)), logger, _stopping.Token));
+        _loop = Task.Run(() => AcceptLoop.RunAsync(listener, Accepted, logger, _stopping.Token));
         return Task.CompletedTask;
     }
 
@@ -59,6 +65,32 @@ internal sealed partial class MetricsEndpoint(
         _listener?.Dispose();
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _connections.WhenAllAsync().WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    /// <summary>
+    /// Past <see cref="MaxConnections"/> at once, a connection is answered 503 at once and closed:
+    /// each may otherwise be held for the request deadline by whoever reaches the endpoint, and
+    /// its descriptors are the relay's too.
+    /// </summary>
+    private void Accepted(Socket connection)
+    {
+        if (_connections.Count >= MaxConnections)
+        {
+            using (connection)
+            {
+                connection.Blocking = false;
+                connection.Send(Busy, SocketFlags.None, out _); // a fresh connection's send buffer takes it, or nothing is said
+            }
+
+            if (LogRateLimiter.Admits(logger, LogLevel.Warning, 1006, out long suppressed))
+            {
+                LogBusy(logger, MaxConnections, suppressed);
+            }
+
+            return;
+        }
+
+        _connections.Track(ServeAsync(connection));
     }
 
     private async Task ServeAsync(Socket connection)
@@ -131,6 +163,9 @@ internal sealed partial class MetricsEndpoint(
             }
         }
     }
+
+    [LoggerMessage(1006, LogLevel.Warning, "HTTP endpoint: {Max} connections open, a new one answered 503 ({Suppressed} more since the last such line)")]
+    private static partial void LogBusy(ILogger logger, int max, long suppressed);
 
     [LoggerMessage(1005, LogLevel.Information, "Metrics on http://{Endpoint}/metrics and /healthz")]
     private static partial void LogListening(ILogger logger, IPEndPoint endpoint);

@@ -44,6 +44,55 @@ public sealed class MetricsEndpointTests
     }
 
     [Fact]
+    public async Task ManyIdleConnections_PastTheCap_AreAnswered503AtOnce_AndTheEndpointServesAgainAfter()
+    {
+        await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Metrics:Enabled"] = "true", ["Metrics:Listen"] = "127.0.0.1:0" });
+        var endpoint = server.Services.GetRequiredService<MetricsEndpoint>().EndPoint!;
+        var held = new List<System.Net.Sockets.Socket>();
+        try
+        {
+            string? refused = null;
+            // Connections that send nothing are held for the request deadline; whoever reaches the
+            // endpoint could hold its descriptors that way. The accept loop may lag behind the
+            // connects, so a few past the cap may still be held before one is refused.
+            for (int i = 0; i < MetricsEndpoint.MaxConnections + 16 && refused is null; i++)
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                held.Add(socket);
+                await socket.ConnectAsync(endpoint, TestTimeout.Token);
+                if (i < MetricsEndpoint.MaxConnections)
+                {
+                    continue;
+                }
+
+                var buffer = new byte[256];
+                using var quick = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+                try
+                {
+                    int n = await socket.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, quick.Token);
+                    refused = System.Text.Encoding.ASCII.GetString(buffer, 0, n);
+                }
+                catch (OperationCanceledException)
+                {
+                    // held, not refused: the accept loop had not caught up yet
+                }
+            }
+
+            Assert.NotNull(refused);
+            Assert.StartsWith("HTTP/1.1 503 Service Unavailable\r\n", refused);
+            Assert.EndsWith("\r\n\r\nbusy\n", refused);
+            await TestTimeout.UntilAsync( // written just after the answer
+                () => server.Logs.Events.Any(e => e.Message.StartsWith($"HTTP endpoint: {MetricsEndpoint.MaxConnections} connections open", StringComparison.Ordinal)), "the refusal is logged");
+        }
+        finally
+        {
+            held.ForEach(s => s.Dispose());
+        }
+
+        await TestTimeout.UntilAsync(() => RawHttp.GetAsync(endpoint, "/healthz").Result.StartsWith("HTTP/1.1 200", StringComparison.Ordinal), "the endpoint answers again");
+    }
+
+    [Fact]
     public async Task Healthz_IsOk_UnknownPathIs404()
     {
         await using var server = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Metrics:Enabled"] = "true", ["Metrics:Listen"] = "127.0.0.1:0" });

@@ -105,6 +105,12 @@ internal sealed class SendSession(CliConsole console)
         catch (ObjectDisposedException) when (cancellationToken.IsCancellationRequested)
         {
         }
+        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AccessDenied && association.Transport == Socks5UdpTransport.Udp)
+        {
+            // EPERM/EACCES on a UDP send: this host's own firewall, not the proxy, refused it.
+            console.Say($"sending to the proxy's relay failed: this host refused it ({e.Message}): a local firewall? --udp-over-tcp carries the datagrams over the proxy's TCP connection instead.");
+            _outcome.TrySetResult(ExitCodes.ProxyFailed);
+        }
         catch (System.Net.Sockets.SocketException e)
         {
             console.Say($"sending to the proxy's relay failed: {e.Message}");

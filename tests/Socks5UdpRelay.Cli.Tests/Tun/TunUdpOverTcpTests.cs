@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Socks5UdpRelay.Tests.Shared.Infrastructure;
+using Socks5UdpRelay.Tests.Shared.Topology;
 
 namespace Socks5UdpRelay.Cli.Tests.Tun;
 
@@ -61,6 +62,17 @@ public sealed partial class TunUdpOverTcpTests(TunUdpBlockedLab lab) : IClassFix
             $"s5nc: proxy {lab.ProxyWithoutUdpOverTcp}: UDP over TCP is not offered by this proxy (it answered CMD 0x05 with REP 7, command not supported).\n",
             output, StringComparison.Ordinal);
         Assert.DoesNotContain("Ctrl-C to stop", output, StringComparison.Ordinal);
+    }
+
+    [RootFact]
+    public void Send_Off_WhereThisHostsFirewallRefusesTheDatagram_SaysSoInOneLine_Exit3()
+    {
+        // Not tun: s5nc send in the same client namespace, whose own nftables rule refuses UDP to the relay (EPERM on send).
+        var send = TunChecks.Run(lab.Topology.ClientNamespace, NetnsTopology.DotNetHost,
+            [Fixtures.CliRun.S5ncDll, "send", "--udp-over-tcp=off", "--proxy", lab.Proxy, lab.Target(false).ToString(), EchoPort, "--data", "x", "--wait", "1"]);
+
+        Assert.True(send.ExitCode == 3, send.ToString());
+        Assert.Equal("s5nc: sending to the proxy's relay failed: this host refused it (Permission denied): a local firewall? --udp-over-tcp carries the datagrams over the proxy's TCP connection instead.\n", send.Stderr);
     }
 
     [GeneratedRegex(@"s5nc: no notice answered a datagram sent to the relay [0-9.]+:[0-9]+ within [0-9.]+ s \(UDP to it looks blocked\): falling back to UDP over TCP \(--udp-over-tcp=off keeps UDP\)\.")]

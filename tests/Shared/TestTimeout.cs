@@ -23,9 +23,9 @@ public static class TestTimeout
 
     /// <summary>
     /// For a counter that no event announces (a socket error noticed inside a library): checks it
-    /// every 10 ms, failing after <see cref="Default"/>.
+    /// every 10 ms, failing after <see cref="Default"/>. The one polling wait of every test project.
     /// </summary>
-    public static async Task UntilAsync(Func<bool> condition, string what)
+    public static async Task UntilAsync(Func<bool> condition, string what = "the condition holds")
     {
         var deadline = DateTime.UtcNow + Default;
         while (!condition())

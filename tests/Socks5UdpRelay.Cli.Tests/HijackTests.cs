@@ -69,9 +69,9 @@ public sealed class HijackTests : IAsyncLifetime
 
         // s5nc's association is open and waits for its first line: spray it now.
         var registry = _host.Services.GetRequiredService<AssociationRegistry>();
-        await Until(() => registry.Count == 1);
+        await TestTimeout.UntilAsync(() => registry.Count == 1);
         await SprayAsync(sprayer, sink.EndPoint);
-        await Until(() => registry.Associations.Single().Counters.Dropped(DropReason.ForeignSource) == SprayedPerPort);
+        await TestTimeout.UntilAsync(() => registry.Associations.Single().Counters.Dropped(DropReason.ForeignSource) == SprayedPerPort);
 
         await stdin.Writer.WriteAsync(Encoding.ASCII.GetBytes("mine\n"));
         await stdin.Writer.CompleteAsync();
@@ -131,15 +131,6 @@ public sealed class HijackTests : IAsyncLifetime
             {
                 await sprayer.SendToAsync(datagram, SocketFlags.None, new IPEndPoint(IPAddress.Loopback, port));
             }
-        }
-    }
-
-    private static async Task Until(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(TestTimeout.Default);
-        while (!condition())
-        {
-            await Task.Delay(5, timeout.Token);
         }
     }
 }

@@ -163,7 +163,7 @@ public sealed class ProxyUplinkTests : IAsyncLifetime
         uplink.Send(new FlowId(4), Key(port), "anyone?"u8, 0); // two sockets, two mappings on one association: each notice names its own
         uplink.Send(new FlowId(5), Key(port), "anyone?"u8, 0);
 
-        await Eventually(() => downlink.Notices.Count == 2);
+        await TestTimeout.UntilAsync(() => downlink.Notices.Count == 2);
         Assert.Equal([4, 5], downlink.Notices.Select(n => n.Flow.Value).Order());
         foreach (var (flow, notice) in downlink.Notices)
         {
@@ -297,7 +297,7 @@ public sealed class ProxyUplinkTests : IAsyncLifetime
         await downlink.NextReplyAsync();
         int firstPort = target.Next().Source.Port;
 
-        await Eventually(() => uplink.MappingOf(new FlowId(1)) is null); // MAP-CLOSED reason=idle
+        await TestTimeout.UntilAsync(() => uplink.MappingOf(new FlowId(1)) is null); // MAP-CLOSED reason=idle
         uplink.Send(new FlowId(1), Key(target.EndPoint), "again"u8, 0);
 
         Assert.Equal("again", Encoding.ASCII.GetString((await downlink.NextReplyAsync()).Payload));
@@ -315,7 +315,7 @@ public sealed class ProxyUplinkTests : IAsyncLifetime
         await downlink.NextReplyAsync();
 
         await first.DisposeAsync(); // CLOSING reason=shutdown, then the control connections end
-        await Eventually(() => log.Count("program sockets move to new mappings") > 0);
+        await TestTimeout.UntilAsync(() => log.Count("program sockets move to new mappings") > 0);
         await using var second = await RelayServer.StartAsync(settings: new Dictionary<string, string?> { ["Relay:Listen:0"] = $"127.0.0.1:{port}" });
         // As a program would, send until answered: the pool reconnects within a second or two, and a
         // datagram sent on an association the old server was still ending is lost, as on any path.
@@ -348,7 +348,7 @@ public sealed class ProxyUplinkTests : IAsyncLifetime
         var destination = Key(target.EndPoint);
         byte[] payload = new byte[100];
         uplink.Send(new FlowId(1), destination, payload, 0);
-        await Eventually(() => downlink.ReplyCount == 1);
+        await TestTimeout.UntilAsync(() => downlink.ReplyCount == 1);
 
         long sendingAllocated = 0;
         for (int batch = 0; batch < 200; batch++)
@@ -362,7 +362,7 @@ public sealed class ProxyUplinkTests : IAsyncLifetime
             // The first 50 batches warm up (JIT tiers, the first contention of each lock).
             sendingAllocated += batch < 50 ? 0 : GC.GetAllocatedBytesForCurrentThread() - before;
             long expected = 1 + ((batch + 1) * 100);
-            await Eventually(() => downlink.ReplyCount >= expected - 10); // paced, so the loopback buffers never overflow
+            await TestTimeout.UntilAsync(() => downlink.ReplyCount >= expected - 10); // paced, so the loopback buffers never overflow
         }
 
         // An object per datagram would cost at least 24 bytes each: 240 000 for 10 000. A one-time cost
@@ -405,7 +405,7 @@ public sealed class ProxyUplinkTests : IAsyncLifetime
         }
 
         Assert.Equal(1, uplink.Counters.SendFailed);
-        await Eventually(() => log.Count("ended (the proxy read no frame for 0.2 s); 1 program sockets move to new mappings") == 1);
+        await TestTimeout.UntilAsync(() => log.Count("ended (the proxy read no frame for 0.2 s); 1 program sockets move to new mappings") == 1);
         Assert.True(uplink.Counters.Sent > 10, $"{uplink.Counters.Sent} frames were written before the stall");
     }
 
@@ -414,15 +414,6 @@ public sealed class ProxyUplinkTests : IAsyncLifetime
 
     private static FlowKey Key(IPEndPoint endpoint) => FlowKey.From(endpoint.Address.GetAddressBytes(), (ushort)endpoint.Port);
 
-    private static async Task Eventually(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TestTimeout.Default;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The condition did not become true in time.");
-            await Task.Delay(10);
-        }
-    }
 
     /// <summary>Settings for <paramref name="transport"/>; over TCP against the server whose relay no datagram reaches.</summary>
     private static UplinkSettings Over(Socks5UdpTransport transport) => new() { Transport = transport };

@@ -9,12 +9,5 @@ namespace Socks5UdpRelay.Server.Tests.Fixtures;
 /// </summary>
 internal static class Eventually
 {
-    public static async Task TrueAsync(Func<bool> condition)
-    {
-        using var cts = new CancellationTokenSource(TestTimeout.Default);
-        while (!condition())
-        {
-            await Task.Delay(2, cts.Token);
-        }
-    }
+    public static Task TrueAsync(Func<bool> condition) => TestTimeout.UntilAsync(condition);
 }

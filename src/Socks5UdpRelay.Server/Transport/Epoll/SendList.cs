@@ -31,6 +31,7 @@ internal sealed unsafe class SendList : IDisposable
     private long _segmentedSends;
     private long _refusals;
     private int _disposed;
+    private bool _freed;
 
     public SendList()
     {
@@ -53,7 +54,8 @@ internal sealed unsafe class SendList : IDisposable
     {
         _count = 0;
         _vectors = 0;
-        if (IsDisposed)
+        _freed = IsDisposed; // read once per list, not per datagram
+        if (_freed)
         {
             return;
         }
@@ -82,7 +84,7 @@ internal sealed unsafe class SendList : IDisposable
             return false;
         }
 
-        if (IsDisposed)
+        if (_freed)
         {
             _count++;
             return true;
@@ -110,7 +112,7 @@ internal sealed unsafe class SendList : IDisposable
     /// </summary>
     public SendOutcome Send(SafeHandle socket, ref int maxSegment, ISendErrors? errors)
     {
-        if (IsDisposed)
+        if (_freed)
         {
             return new SendOutcome(0, 0, 0, _count, 0);
         }
